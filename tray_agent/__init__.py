@@ -1,0 +1,3 @@
+"""Teams → Genesys Cloud presence tray agent."""
+
+__version__ = "0.1.0"

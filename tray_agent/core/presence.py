@@ -1,0 +1,159 @@
+"""What the two services say about the agent, normalised into small immutable values.
+
+Graph returns PascalCase values today but its newest generated docs list camelCase (and new values
+such as ``Focusing`` appear over time), so values are matched case-insensitively and unknown values
+are kept as they are. Genesys writes ``systemPresence`` three ways (REST ``"On Queue"``, definitions
+``"OnQueue"``, activity events ``"ON_QUEUE"``); everything is normalised to UPPER_SNAKE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+GRAPH_AVAILABILITY = (
+    "Available",
+    "AvailableIdle",
+    "Away",
+    "BeRightBack",
+    "Busy",
+    "BusyIdle",
+    "DoNotDisturb",
+    "Offline",
+    "PresenceUnknown",
+)
+GRAPH_ACTIVITY = (
+    "Available",
+    "Away",
+    "BeRightBack",
+    "Busy",
+    "DoNotDisturb",
+    "InACall",
+    "InAConferenceCall",
+    "Inactive",
+    "InAMeeting",
+    "Offline",
+    "OffWork",
+    "OutOfOffice",
+    "PresenceUnknown",
+    "Presenting",
+    "UrgentInterruptionsOnly",
+    "Focusing",
+)
+_CANONICAL_GRAPH = {value.lower(): value for value in (*GRAPH_AVAILABILITY, *GRAPH_ACTIVITY)}
+UNKNOWN = "PresenceUnknown"
+
+
+def canonical_graph_value(raw: object) -> str:
+    """``"inAMeeting"`` → ``"InAMeeting"``; unknown strings are kept (trimmed); non-strings → unknown."""
+    if not isinstance(raw, str) or not raw.strip():
+        return UNKNOWN
+    text = raw.strip()
+    return _CANONICAL_GRAPH.get(text.lower(), text)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsPresence:
+    """The agent's Teams presence as read from ``GET /v1.0/me/presence``."""
+
+    availability: str
+    activity: str
+    sequence: str = ""
+    out_of_office: bool = False
+
+    def describe(self) -> str:
+        if self.activity == self.availability or self.activity == UNKNOWN:
+            return self.availability
+        return f"{self.availability} / {self.activity}"
+
+
+# --- Genesys -------------------------------------------------------------------------------------
+
+ON_QUEUE = "ON_QUEUE"
+OFF_QUEUE = "OFF_QUEUE"
+OFFLINE = "OFFLINE"
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def normalise_system_presence(raw: object) -> str:
+    """``"On Queue"``, ``"OnQueue"`` and ``"ON_QUEUE"`` all become ``"ON_QUEUE"``."""
+    if not isinstance(raw, str) or not raw.strip():
+        return ""
+    text = _CAMEL_BOUNDARY.sub("_", raw.strip())
+    return re.sub(r"[\s_-]+", "_", text).upper()
+
+
+def display_system_presence(normalised: str) -> str:
+    """``"ON_QUEUE"`` → ``"On Queue"`` for people."""
+    return " ".join(part.capitalize() for part in normalised.split("_")) if normalised else "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceDefinition:
+    """One of the org's Genesys presences: a system presence or a secondary (``type: User``) one."""
+
+    id: str
+    system_presence: str  # normalised, e.g. "BUSY"
+    label: str  # the en_US label, e.g. "Busy" or "Teams call"
+    secondary: bool = False
+    deactivated: bool = False
+
+    def describe(self) -> str:
+        if self.secondary:
+            return f"{self.label} ({display_system_presence(self.system_presence)})"
+        return self.label or display_system_presence(self.system_presence)
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysState:
+    """The agent's Genesys state, as last confirmed by REST or the notifications socket."""
+
+    presence_id: str
+    system_presence: str  # normalised
+    routing_status: str  # e.g. "OFF_QUEUE", "IDLE", "INTERACTING"
+    out_of_office: bool
+    confirmed_at: float  # when this was last known to be current (epoch seconds, engine clock)
+    modified_at: float = 0.0  # presence modifiedDate, to drop out-of-order events
+
+    @property
+    def on_queue(self) -> bool:
+        return self.system_presence == ON_QUEUE or self.routing_status not in (OFF_QUEUE, "")
+
+
+class PresenceCatalog:
+    """The org's presence definitions, indexed for resolving mapping targets by name."""
+
+    def __init__(self, definitions: Iterable[PresenceDefinition]) -> None:
+        active = [d for d in definitions if not d.deactivated]
+        self._by_id: dict[str, PresenceDefinition] = {d.id: d for d in active}
+        self._system: dict[str, PresenceDefinition] = {}
+        self._secondary: dict[str, PresenceDefinition] = {}
+        for definition in active:
+            if definition.secondary:
+                self._secondary.setdefault(definition.label.strip().lower(), definition)
+            else:
+                self._system.setdefault(definition.system_presence, definition)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def by_id(self, presence_id: str) -> PresenceDefinition | None:
+        return self._by_id.get(presence_id)
+
+    def by_name(self, name: str) -> PresenceDefinition | None:
+        """A system presence by name in any casing (``"On Queue"``), else a secondary one by label."""
+        system = self._system.get(normalise_system_presence(name))
+        if system is not None:
+            return system
+        return self._secondary.get(name.strip().lower())
+
+    def describe(self, presence_id: str, fallback_system_presence: str = "") -> str:
+        definition = self._by_id.get(presence_id)
+        if definition is not None:
+            return definition.describe()
+        return display_system_presence(fallback_system_presence)
+
+    @property
+    def definitions(self) -> Mapping[str, PresenceDefinition]:
+        return self._by_id
