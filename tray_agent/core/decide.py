@@ -163,8 +163,12 @@ def decide(
             acted_signal=signal if signal is not None else m.acted_signal,
         )
         return _hold(hands_off, _HANDS_OFF_REASON[hands_off], m)
+    if m.hands_off is not None and signal is None:
+        return _hold(SyncStatus.WAITING, "hands-off ended; re-reading Teams before anything else", m)
     if m.hands_off is not None:
-        m = replace(m, hands_off=None, manual=True)
+        # Hands-off just ended: the status the agent lands on is theirs, and what Teams shows now
+        # (the engine re-reads it at this moment) counts as already acted on.
+        m = replace(m, hands_off=None, manual=True, acted_signal=signal if signal is not None else m.acted_signal)
 
     if teams is None or signal is None:
         return _hold(SyncStatus.WAITING, "waiting for the Teams status", m)

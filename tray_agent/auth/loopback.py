@@ -1,0 +1,108 @@
+"""A single-use loopback redirect listener for native-app OAuth (RFC 8252 §7.3).
+
+Binds 127.0.0.1 only, accepts exactly one GET on the redirect path, checks ``state``, answers the
+browser with a plain success or failure page, then closes; a second redirect finds nothing listening.
+Nothing from the query string is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import secrets
+
+from aiohttp import web
+
+_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
+<body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>{title}</h1><p>{text}</p></body></html>"""
+
+
+class SignInFailed(Exception):
+    """Sign-in did not complete; the message is for the agent and contains no secret."""
+
+
+class LoopbackRedirect:
+    def __init__(self, *, port: int = 0, path: str = "/", expected_state: str | None = None) -> None:
+        self._port = port
+        self._path = path if path.startswith("/") else "/" + path
+        self._expected_state = expected_state
+        self._result: asyncio.Future[dict[str, str]] | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    async def start(self) -> int:
+        self._result = asyncio.get_running_loop().create_future()
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=False)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise SignInFailed(
+                f"could not listen on 127.0.0.1:{self._port} for the sign-in redirect "
+                f"(is another copy signing in?): {error.strerror}"
+            ) from None
+        for address in self._runner.addresses:  # the bound socket tells us the port when 0 was asked for
+            self._port = int(address[1])
+        return self._port
+
+    async def wait(self, timeout: float) -> dict[str, str]:
+        """The redirect's query parameters (``code`` and ``state``); raises SignInFailed."""
+        if self._result is None:
+            raise RuntimeError("start() the listener before waiting on it")
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._result), timeout)
+        except TimeoutError:
+            raise SignInFailed(f"no answer from the sign-in page within {timeout:g} s") from None
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.method != "GET":
+            return web.Response(status=405, text="Method not allowed")
+        if request.path != self._path:
+            return web.Response(status=404, text="Not found")
+        if self._result is None or self._result.done():
+            return self._page(410, "Already used", "This sign-in link was already used. You can close this tab.")
+        query = {key: value for key, value in request.query.items()}
+        state = query.get("state")
+        if self._expected_state is not None and (
+            state is None or not secrets.compare_digest(state.encode(), self._expected_state.encode())
+        ):
+            self._result.set_exception(SignInFailed("the sign-in answer did not match our request (state mismatch)"))
+            return self._page(400, "Sign-in failed", "The answer did not match this app's request. Please try again.")
+        if "error" in query:
+            reason = _describe_error(query)
+            self._result.set_exception(SignInFailed(reason))
+            return self._page(200, "Sign-in not completed", reason)
+        if not query.get("code"):
+            self._result.set_exception(SignInFailed("the sign-in answer carried no authorization code"))
+            return self._page(400, "Sign-in failed", "No authorization code was returned.")
+        self._result.set_result(query)
+        return self._page(200, "Signed in", "You are signed in. You can close this tab and go back to work.")
+
+    @staticmethod
+    def _page(status: int, title: str, text: str) -> web.Response:
+        body = _PAGE.format(title=html.escape(title), text=html.escape(text))
+        return web.Response(status=status, text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _describe_error(query: dict[str, str]) -> str:
+    error = query.get("error", "")[:64]
+    description = query.get("error_description", "")[:300]
+    if error == "access_denied":
+        return "sign-in was cancelled or access was denied"
+    if error == "consent_required" or "AADSTS65001" in description:
+        return "your organisation requires an administrator to approve this app (ask IT to grant consent)"
+    return f"the sign-in service refused: {error}" + (f" — {description}" if description else "")

@@ -1,0 +1,179 @@
+"""Genesys Cloud Platform API: the agent's own user, presences and notification channel.
+
+Parsing is separate from I/O (``parse_*``) so malformed answers are tested directly; every parser
+raises :class:`BadResponse` rather than letting a KeyError or TypeError escape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tray_agent.clients.errors import BadResponse
+from tray_agent.clients.http import TokenGetter, json_body, request
+from tray_agent.clock import parse_iso
+from tray_agent.core.presence import GenesysState, PresenceDefinition, normalise_system_presence
+
+SERVICE = "Genesys Cloud"
+ACTIVITY_TOPIC = "v2.users.{user_id}.activity"
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysUser:
+    id: str
+    name: str
+    state: GenesysState
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: str
+    connect_uri: str
+    expires: float
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadResponse(SERVICE, f"{what} is not a JSON object")
+    return value
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadResponse(SERVICE, f"{what} is missing")
+    return value
+
+
+def timestamp_or_zero(value: Any) -> float:
+    """An ISO timestamp from a response as epoch seconds; 0.0 when absent or malformed."""
+    if isinstance(value, str):
+        try:
+            return parse_iso(value)
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def parse_user_me(body: Any, now: float) -> GenesysUser:
+    """``GET /api/v2/users/me?expand=presence,routingStatus,outOfOffice``."""
+    user = _dict(body, "users/me answer")
+    presence = _dict(user.get("presence"), "users/me presence")
+    definition = _dict(presence.get("presenceDefinition"), "presence definition")
+    routing = user.get("routingStatus")
+    ooo = user.get("outOfOffice")
+    return GenesysUser(
+        id=_str(user.get("id"), "user id"),
+        name=str(user["name"]) if isinstance(user.get("name"), str) else "",
+        state=GenesysState(
+            presence_id=_str(definition.get("id"), "presence definition id"),
+            system_presence=normalise_system_presence(definition.get("systemPresence")),
+            routing_status=_routing_status(routing),
+            out_of_office=bool(isinstance(ooo, dict) and ooo.get("active") is True),
+            confirmed_at=now,
+            modified_at=timestamp_or_zero(presence.get("modifiedDate")),
+        ),
+    )
+
+
+def _routing_status(routing: Any) -> str:
+    if isinstance(routing, dict) and isinstance(routing.get("status"), str):
+        return str(routing["status"]).upper()
+    # Not expanded or absent: Genesys documents OFF_QUEUE as its own default for unknown users.
+    return "OFF_QUEUE"
+
+
+def parse_user_presence(body: Any) -> tuple[str, str, float]:
+    """A ``UserPresence`` (PATCH/GET presences/purecloud) → (definition id, system presence, modified)."""
+    presence = _dict(body, "presence answer")
+    definition = _dict(presence.get("presenceDefinition"), "presence definition")
+    return (
+        _str(definition.get("id"), "presence definition id"),
+        normalise_system_presence(definition.get("systemPresence")),
+        timestamp_or_zero(presence.get("modifiedDate")),
+    )
+
+
+def parse_definitions(body: Any) -> list[PresenceDefinition]:
+    """``GET /api/v2/presence/definitions``: entries that don't parse are skipped, not fatal."""
+    listing = _dict(body, "presence definitions answer")
+    entities = listing.get("entities")
+    if not isinstance(entities, list):
+        raise BadResponse(SERVICE, "presence definitions answer has no entities")
+    definitions = []
+    for entity in entities:
+        if not isinstance(entity, dict) or not isinstance(entity.get("id"), str):
+            continue
+        system = normalise_system_presence(entity.get("systemPresence"))
+        labels = entity.get("languageLabels")
+        label = ""
+        if isinstance(labels, dict):
+            label = next((v for k, v in labels.items() if k.lower() in ("en_us", "en-us") and isinstance(v, str)), "")
+        if not label and isinstance(entity.get("name"), str):
+            label = entity["name"]
+        definitions.append(
+            PresenceDefinition(
+                id=entity["id"],
+                system_presence=system,
+                label=label or system.replace("_", " ").title(),
+                secondary=str(entity.get("type", "System")).lower() == "user",
+                deactivated=entity.get("deactivated") is True,
+            )
+        )
+    if not definitions:
+        raise BadResponse(SERVICE, "presence definitions answer lists no usable presence")
+    return definitions
+
+
+def parse_channel(body: Any) -> Channel:
+    channel = _dict(body, "channel answer")
+    uri = _str(channel.get("connectUri"), "channel connectUri")
+    if not uri.startswith(("wss://", "ws://")):
+        raise BadResponse(SERVICE, "channel connectUri is not a websocket address")
+    return Channel(
+        id=_str(channel.get("id"), "channel id"), connect_uri=uri, expires=timestamp_or_zero(channel.get("expires"))
+    )
+
+
+class GenesysClient:
+    def __init__(self, http: httpx.AsyncClient, token: TokenGetter, api_base_url: str) -> None:
+        self._http = http
+        self._token = token
+        self._base = api_base_url.rstrip("/")
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await request(self._http, SERVICE, method, self._base + path, await self._token(), **kwargs)
+
+    async def me(self, now: float) -> GenesysUser:
+        response = await self._call("GET", "/api/v2/users/me", params={"expand": "presence,routingStatus,outOfOffice"})
+        return parse_user_me(json_body(SERVICE, response), now)
+
+    async def presence_definitions(self) -> list[PresenceDefinition]:
+        response = await self._call("GET", "/api/v2/presence/definitions", params={"deactivated": "false"})
+        return parse_definitions(json_body(SERVICE, response))
+
+    async def set_my_presence(self, user_id: str, definition_id: str) -> tuple[str, str, float]:
+        response = await self._call(
+            "PATCH",
+            f"/api/v2/users/{user_id}/presences/purecloud",
+            json_payload={"presenceDefinition": {"id": definition_id}},
+        )
+        return parse_user_presence(json_body(SERVICE, response))
+
+    async def create_channel(self) -> Channel:
+        return parse_channel(json_body(SERVICE, await self._call("POST", "/api/v2/notifications/channels")))
+
+    async def subscribe(self, channel_id: str, topics: list[str]) -> None:
+        """PUT replaces the channel's topics (and extends its 24 h lifetime)."""
+        response = await self._call(
+            "PUT",
+            f"/api/v2/notifications/channels/{channel_id}/subscriptions",
+            json_payload=[{"id": topic} for topic in topics],
+        )
+        listing = json_body(SERVICE, response)
+        entities = listing.get("entities") if isinstance(listing, dict) else None
+        if isinstance(entities, list):
+            for entity in entities:
+                if isinstance(entity, dict) and str(entity.get("state", "")).lower() == "rejected":
+                    raise BadResponse(SERVICE, f"subscription to {entity.get('id')!s:.80} was rejected")

@@ -1,0 +1,124 @@
+"""Shared HTTP plumbing: one httpx client per service, errors mapped to :mod:`clients.errors`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from tray_agent.clients.errors import (
+    AuthenticationRequired,
+    BadResponse,
+    Rejected,
+    ServerError,
+    ServiceError,
+    Throttled,
+    Unreachable,
+)
+
+log = logging.getLogger(__name__)
+
+TokenGetter = Callable[[], Awaitable[str]]
+
+# httpx logs every request URL at INFO; URLs can carry codes, so keep those loggers quiet.
+for _noisy in ("httpx", "httpcore"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Verification is always on. ``ca_file`` adds a private CA (the simulator's); it never disables checks."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def make_http_client(ca_file: str | None, timeout: float = 15.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        verify=tls_context(ca_file),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        headers={"User-Agent": "tray-agent/0.1"},
+        follow_redirects=False,
+        trust_env=True,
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds; Graph sends fractions ("2.128"). Dates and junk are ignored (None)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0 or seconds > 86400:  # NaN, negative or absurd
+        return None
+    return seconds
+
+
+def json_body(service: str, response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadResponse(
+            service, f"answer was not JSON ({error.__class__.__name__})", status=response.status_code
+        ) from None
+
+
+def error_code(body: Any) -> str:
+    """The service's error code from a Graph (`error.code`) or Genesys (`code`) error body."""
+    if isinstance(body, dict):
+        nested = body.get("error")
+        if isinstance(nested, dict) and isinstance(nested.get("code"), str):
+            return str(nested["code"])[:80]
+        if isinstance(body.get("code"), str):
+            return str(body["code"])[:80]
+    return ""
+
+
+async def request(
+    client: httpx.AsyncClient,
+    service: str,
+    method: str,
+    url: str,
+    token: str,
+    *,
+    params: dict[str, str] | None = None,
+    json_payload: Any = None,
+) -> httpx.Response:
+    """One authenticated request; raises a :class:`ServiceError` for anything but 2xx."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    try:
+        response = await client.request(method, url, params=params, json=json_payload, headers=headers)
+    except httpx.TimeoutException:
+        raise Unreachable(service, "timed out") from None
+    except (httpx.TransportError, ssl.SSLError, OSError) as error:
+        raise Unreachable(service, f"connection failed ({error.__class__.__name__})") from None
+    if response.is_success:
+        return response
+    raise _error_for(service, response)
+
+
+def _error_for(service: str, response: httpx.Response) -> ServiceError:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code = error_code(body)
+    correlation = response.headers.get("inin-correlation-id") or response.headers.get("request-id") or ""
+    if isinstance(body, dict) and isinstance(body.get("contextId"), str):
+        correlation = body["contextId"]
+    if correlation:
+        log.info("%s answered %s %s (correlation %s)", service, status, code or "-", correlation[:64])
+    if status == 429:
+        return Throttled(service, parse_retry_after(response.headers.get("Retry-After")), code=code)
+    if status == 401:
+        return AuthenticationRequired(service, "sign-in required", status=status, code=code)
+    if status >= 500:
+        return ServerError(service, "service error", status=status, code=code)
+    return Rejected(service, "request refused", status=status, code=code)

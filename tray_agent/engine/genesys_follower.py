@@ -1,0 +1,188 @@
+"""Follows the agent's Genesys state over the notifications websocket (``v2.users.{id}.activity``).
+
+Lifecycle: read ``users/me`` and the presence definitions → create a channel → subscribe → connect →
+read ``users/me`` again (closes the gap between the first read and the subscription) → relay events.
+Heartbeats confirm the state we hold; silence past ``heartbeat_timeout`` (after one ping) means a dead
+socket. ``v2.system.socket_closing`` and ``{"result":"404"}`` start a fresh channel. While the socket
+is down, ``users/me`` is polled every ``genesys_fallback_poll`` so decisions never run on stale state.
+The channel is re-subscribed an hour before its 24 h expiry, which extends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import ssl
+from collections.abc import Callable
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from tray_agent.auth.tokens import SignInRequired, TokenSource
+from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
+from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysClient, GenesysUser
+from tray_agent.clients.notifications import (
+    MAX_FRAME_BYTES,
+    Activity,
+    ChannelGone,
+    Heartbeat,
+    Ignored,
+    SocketClosing,
+    confirm,
+    parse_frame,
+)
+from tray_agent.clock import Clock
+from tray_agent.core.presence import GenesysState, PresenceCatalog
+from tray_agent.engine.backoff import Backoff
+from tray_agent.engine.events import Event, GenesysIdentity, GenesysObserved, LinkChanged
+from tray_agent.engine.snapshot import Link
+from tray_agent.settings import Timing
+
+log = logging.getLogger(__name__)
+
+RENEW_BEFORE_EXPIRY = 3600.0
+
+
+class _Reconnect(Exception):
+    """The socket should be replaced (closing notice, expired channel, silence)."""
+
+    def __init__(self, why: str, *, at_once: bool = False) -> None:
+        super().__init__(why)
+        self.at_once = at_once
+
+
+class GenesysFollower:
+    def __init__(
+        self,
+        genesys: GenesysClient,
+        auth: TokenSource,
+        clock: Clock,
+        timing: Timing,
+        inbox: asyncio.Queue[Event],
+        ssl_context: ssl.SSLContext,
+        current_state: Callable[[], GenesysState | None],
+        rng: random.Random | None = None,
+    ) -> None:
+        self._genesys = genesys
+        self._auth = auth
+        self._clock = clock
+        self._timing = timing
+        self._inbox = inbox
+        self._ssl = ssl_context
+        self._current = current_state
+        self._rng = rng or random.Random()  # noqa: S311 - jitter
+        self._backoff = Backoff(timing.backoff_base, min(timing.backoff_cap, 60.0), self._rng)
+        self._user: GenesysUser | None = None
+        self._signed_in = asyncio.Event()
+        self._signed_in.set()
+        self.connections = 0
+
+    @property
+    def user_id(self) -> str | None:
+        return self._user.id if self._user else None
+
+    def signed_in_again(self) -> None:
+        self._signed_in.set()
+
+    async def refresh(self) -> GenesysUser:
+        """Read ``users/me`` and report it; raises ServiceError / SignInRequired."""
+        user = await self._genesys.me(self._clock.now())
+        if self._user is None or self._user.id != user.id:
+            catalog = PresenceCatalog(await self._genesys.presence_definitions())
+            await self._inbox.put(GenesysIdentity(user.id, user.name, catalog))
+        self._user = user
+        await self._inbox.put(GenesysObserved(user.state, "rest"))
+        return user
+
+    async def run(self) -> None:
+        while True:
+            await self._signed_in.wait()
+            try:
+                await self._follow_once()
+            except (SignInRequired, AuthenticationRequired) as error:
+                if isinstance(error, AuthenticationRequired):
+                    self._auth.invalidate()
+                self._signed_in.clear()
+                await self._inbox.put(LinkChanged("genesys", Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
+                continue
+            except Throttled as error:
+                delay = self._backoff.next_delay(at_least=error.retry_after or 0.0)
+                await self._inbox.put(LinkChanged("genesys", Link.THROTTLED, str(error)))
+            except (ServiceError, _Reconnect, OSError, websockets.WebSocketException, TimeoutError) as error:
+                at_once = isinstance(error, _Reconnect) and error.at_once
+                delay = self._rng.uniform(0.0, 2.0) if at_once else self._backoff.next_delay()
+                detail = str(error) if isinstance(error, ServiceError | _Reconnect) else error.__class__.__name__
+                log.info("Genesys notifications: %s; reconnecting in %.0f s", detail, delay)
+                await self._inbox.put(LinkChanged("genesys", Link.DEGRADED, detail))
+            else:
+                delay = 0.0
+            await self._wait_polling(delay)
+
+    async def _wait_polling(self, delay: float) -> None:
+        """Wait before reconnecting, keeping the state fresh by polling ``users/me`` meanwhile."""
+        deadline = self._clock.now() + delay
+        while True:
+            try:
+                await self.refresh()
+            except (SignInRequired, AuthenticationRequired):
+                return  # the next connection attempt reports it
+            except ServiceError as error:
+                await self._inbox.put(LinkChanged("genesys", Link.OFFLINE, str(error)))
+            remaining = deadline - self._clock.now()
+            if remaining <= 0:
+                return
+            await self._clock.sleep(min(remaining, self._timing.genesys_fallback_poll))
+
+    async def _follow_once(self) -> None:
+        user = self._user or await self.refresh()
+        channel = await self._genesys.create_channel()
+        topic = ACTIVITY_TOPIC.format(user_id=user.id)
+        await self._genesys.subscribe(channel.id, [topic])
+        async with websockets.connect(
+            channel.connect_uri,
+            ssl=self._ssl if channel.connect_uri.startswith("wss://") else None,
+            open_timeout=15,
+            ping_interval=None,  # Genesys has its own ping/heartbeat protocol
+            max_size=MAX_FRAME_BYTES,
+            close_timeout=2,
+        ) as socket:
+            self.connections += 1
+            await self.refresh()
+            self._backoff.reset()
+            await self._inbox.put(LinkChanged("genesys", Link.CONNECTED))
+            await self._relay(socket, channel, topic)
+
+    async def _relay(self, socket: ClientConnection, channel: Channel, topic: str) -> None:
+        assert self._user is not None  # noqa: S101 - set by refresh() in _follow_once
+        user_id = self._user.id
+        pinged = False
+        while True:
+            if channel.expires and self._clock.now() > channel.expires - RENEW_BEFORE_EXPIRY:
+                await self._genesys.subscribe(channel.id, [topic])
+                channel = Channel(channel.id, channel.connect_uri, self._clock.now() + 24 * 3600)
+            try:
+                frame = await asyncio.wait_for(
+                    socket.recv(), timeout=self._clock.to_real(self._timing.heartbeat_timeout)
+                )
+            except TimeoutError:
+                if pinged:
+                    raise _Reconnect("no heartbeat from Genesys") from None
+                pinged = True
+                await socket.send(json.dumps({"message": "ping"}))
+                continue
+            pinged = False
+            message = parse_frame(frame, user_id, self._current(), self._clock.now())
+            if isinstance(message, Heartbeat):
+                state = self._current()
+                if state is not None:
+                    await self._inbox.put(GenesysObserved(confirm(state, self._clock.now()), "heartbeat"))
+            elif isinstance(message, Activity):
+                await self._inbox.put(GenesysObserved(message.state, "socket"))
+            elif isinstance(message, SocketClosing):
+                raise _Reconnect("Genesys is closing the socket (maintenance)", at_once=True)
+            elif isinstance(message, ChannelGone):
+                raise _Reconnect("the notification channel expired", at_once=True)
+            elif isinstance(message, Ignored):
+                log.debug("ignored a notification frame: %s", message.reason)

@@ -1,0 +1,65 @@
+"""What the engine publishes (immutable snapshots) and accepts (commands).
+
+The tray and the demo never touch engine state: they read the latest :class:`Snapshot` and send
+:class:`Command` values, which the engine applies on its own event loop.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from tray_agent.core.decide import SyncStatus
+from tray_agent.core.presence import GenesysState, TeamsPresence
+
+
+class Link(enum.Enum):
+    """How we stand with one service."""
+
+    STARTING = "starting"
+    CONNECTED = "connected"
+    DEGRADED = "degraded"  # reachable, but e.g. polling Genesys because the socket is down
+    OFFLINE = "offline"
+    THROTTLED = "throttled"
+    SIGN_IN_NEEDED = "sign-in-needed"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    status: SyncStatus
+    reason: str
+    teams: TeamsPresence | None
+    genesys: GenesysState | None
+    genesys_label: str  # e.g. "Busy", "Teams call (Busy)"
+    set_by: str  # "sync", "you", "routing", "" (unknown)
+    microsoft: Link
+    genesys_link: Link
+    paused_until: float | None
+    writes: int
+    last_error: str
+    at: float
+
+
+class CommandKind(enum.Enum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    SYNC_NOW = "sync-now"
+    SIGN_IN = "sign-in"
+    SIGN_OUT = "sign-out"
+    STOP = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    kind: CommandKind
+    seconds: float | None = None  # PAUSE: how long (None = until resumed)
+    service: str = ""  # SIGN_IN / SIGN_OUT: "microsoft" or "genesys"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One line of the agent's story, for the demo's output and the tests: what happened and why."""
+
+    at: float
+    kind: str  # "teams", "genesys", "decision", "write", "error", "link"
+    text: str
