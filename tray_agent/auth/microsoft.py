@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import msal
+import requests
 
 from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
+from tray_agent.clients.errors import Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,21 @@ def explain_aad_error(result: dict[str, Any]) -> str:
     return f"Microsoft sign-in failed: {error}"
 
 
+class _PinnedCASession(requests.Session):
+    """A requests session whose explicit CA bundle is not replaced by ``REQUESTS_CA_BUNDLE``.
+
+    requests lets the environment override ``Session.verify`` (psf/requests#3829); when we pin the
+    simulator's CA, it must stay pinned. With ``verify=True`` the environment still applies, so a
+    corporate TLS-inspection bundle configured that way keeps working.
+    """
+
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        settings: dict[str, Any] = super().merge_environment_settings(*args, **kwargs)
+        if isinstance(self.verify, str):
+            settings["verify"] = self.verify
+        return settings
+
+
 class MicrosoftAuth:
     service = SERVICE
 
@@ -70,21 +87,38 @@ class MicrosoftAuth:
                 self._cache.deserialize(stored)
             except ValueError:
                 log.warning("the stored Microsoft sign-in could not be read; signing in again will replace it")
-        is_entra_cloud = urlparse(authority).hostname == "login.microsoftonline.com"
-        self._app = msal.PublicClientApplication(
-            client_id,
-            authority=authority,
-            token_cache=self._cache,
-            verify=ca_file or True,
-            instance_discovery=is_entra_cloud,
-            timeout=15,
-        )
+        self._authority = authority
+        self._client_id = client_id
+        self._ca_file = ca_file
+        self._app: msal.PublicClientApplication | None = None
         self._access: tuple[str, float] | None = None
         self._force_refresh = False  # set when Graph refused the token MSAL still believes valid
 
     @property
     def signed_in(self) -> bool:
-        return bool(self._app.get_accounts())
+        return any(True for _ in self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+
+    def _application(self) -> msal.PublicClientApplication:
+        """Built on first use, in a worker thread: MSAL fetches the tenant's OpenID configuration here."""
+        if self._app is None:
+            session = _PinnedCASession()
+            session.verify = self._ca_file or True
+            try:
+                self._app = msal.PublicClientApplication(
+                    self._client_id,
+                    authority=self._authority,
+                    token_cache=self._cache,
+                    http_client=session,
+                    instance_discovery=urlparse(self._authority).hostname == "login.microsoftonline.com",
+                    timeout=15,
+                )
+            except ValueError as error:  # MSAL's wording for a tenant that does not exist or answer
+                raise Unreachable(
+                    SERVICE, f"the tenant's sign-in configuration is unavailable ({error!s:.120})"
+                ) from None
+            except requests.RequestException as error:
+                raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+        return self._app
 
     @property
     def expires_at(self) -> float | None:
@@ -93,7 +127,10 @@ class MicrosoftAuth:
     async def access_token(self) -> str:
         if self._access is not None and self._access[1] - EXPIRY_MARGIN > self._now():
             return self._access[0]
-        result = await asyncio.to_thread(self._silent)
+        try:
+            result = await asyncio.to_thread(self._silent)
+        except requests.RequestException as error:
+            raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
         if not result or "access_token" not in result:
             self._access = None
             raise SignInRequired(SERVICE, "the Microsoft sign-in has expired" if self.signed_in else "not signed in")
@@ -101,10 +138,11 @@ class MicrosoftAuth:
         return str(result["access_token"])
 
     def _silent(self) -> dict[str, Any] | None:
-        accounts = self._app.get_accounts()
+        app = self._application()
+        accounts = app.get_accounts()
         if not accounts:
             return None
-        result: dict[str, Any] | None = self._app.acquire_token_silent(
+        result: dict[str, Any] | None = app.acquire_token_silent(
             SCOPES, account=accounts[0], force_refresh=self._force_refresh
         )
         self._force_refresh = False
@@ -120,8 +158,9 @@ class MicrosoftAuth:
         port = await listener.start()
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
+            app = await asyncio.to_thread(self._application)
             flow = await asyncio.to_thread(
-                self._app.initiate_auth_code_flow,
+                app.initiate_auth_code_flow,
                 SCOPES,
                 redirect_uri=f"http://localhost:{port}",
                 prompt="select_account",
@@ -130,7 +169,7 @@ class MicrosoftAuth:
             answer = await listener.wait(timeout)
         finally:
             await listener.close()
-        result = await asyncio.to_thread(self._app.acquire_token_by_auth_code_flow, flow, answer)
+        result = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
         if "access_token" not in result:
             raise SignInFailed(explain_aad_error(result))
         self._remember(result)
@@ -150,7 +189,9 @@ class MicrosoftAuth:
             self._cache.has_state_changed = False
 
     async def sign_out(self) -> None:
-        for account in self._app.get_accounts():
-            self._app.remove_account(account)
+        if self.signed_in:
+            app = await asyncio.to_thread(self._application)
+            for account in app.get_accounts():
+                app.remove_account(account)
         self._access = None
         self._store.delete(CACHE_KEY)

@@ -15,11 +15,15 @@ Rules, in order (each is a table row in ``tests/unit/test_decide.py``):
    acknowledged, so the status the agent lands on when hands-off ends is theirs.
 4. Paused by the agent, or the loop breaker tripped → hold.
 5. Sync is edge-triggered on Teams: only a *change* of what Teams asks for (its mapped target) can
-   cause a write. A status the agent sets by hand therefore wins until Teams changes again.
+   cause a write. A status the agent sets by hand therefore wins until Teams changes again. The
+   first look at Teams after start-up is a change only if Teams is not "free" (not Available):
+   starting the app never overrides the agent's status with Available.
 6. A change must be stable for ``dwell_seconds`` (debounce) before we act on it.
 7. "Don't sync" targets (Offline, Unknown by default) leave Genesys alone.
-8. When Teams returns to what it asked for before our first write (e.g. the meeting ends), and our
-   write is still current, the agent's earlier status is restored instead of the mapped one.
+8. When the Teams state that caused our writes ends — Teams returns to what it asked for before our
+   first write, or to a "free" target (``restore_signals``, default Available) — and our write is
+   still current, the agent's earlier status is restored instead of the mapped one. A chain of
+   busy states (meeting → call) keeps the original restore point.
 9. Never write when the target equals the current status.
 10. More than ``loop_max_writes`` writes in ``loop_window_seconds`` → trip the loop breaker.
 """
@@ -65,6 +69,7 @@ class SyncConfig:
     loop_max_writes: int = 8
     loop_window_seconds: float = 600.0
     loop_cooldown_seconds: float = 1800.0
+    restore_signals: tuple[str, ...] = ("Available",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +199,10 @@ def decide(
         return _hold(SyncStatus.DEBOUNCING, f"Teams {teams.describe()}: waiting for it to settle", m, until)
 
     acknowledged = replace(m, acted_signal=signal, candidate_signal=None, force=False)
+    if m.acted_signal is None and not m.force and signal in config.restore_signals:
+        # First look at Teams after start-up, and Teams is "free": nothing is happening that
+        # should override the status the agent already has in Genesys.
+        return _hold(SyncStatus.SYNCED, f"Teams {teams.describe()}: keeping the agent's Genesys status", acknowledged)
     if signal == DONT_SYNC:
         return _hold(
             SyncStatus.NOT_SYNCED_STATE, f"Teams {teams.describe()} is not synced: leaving Genesys alone", acknowledged
@@ -203,7 +212,8 @@ def decide(
         return _hold(SyncStatus.MAPPING_ERROR, f"none of {signal!r} is a presence in this Genesys org", acknowledged)
 
     target_id, restore = target.id, False
-    if m.owned_presence_id is not None and m.restore_presence_id is not None and m.baseline_signal == signal:
+    ends_episode = signal == m.baseline_signal or signal in config.restore_signals
+    if m.owned_presence_id is not None and m.restore_presence_id is not None and ends_episode:
         target_id, restore = m.restore_presence_id, True
 
     if target_id == genesys.presence_id:

@@ -57,9 +57,8 @@ class TeamsPoller:
         """
         if self._clock.now() < self._not_before:
             return None
-        self.requests += 1
         try:
-            presence = await self._graph.my_presence()
+            presence = await self._read_refreshing_once()
         except SignInRequired as error:
             await self._inbox.put(LinkChanged("microsoft", Link.SIGN_IN_NEEDED, str(error)))
             return None
@@ -83,6 +82,16 @@ class TeamsPoller:
         await self._inbox.put(LinkChanged("microsoft", Link.CONNECTED))
         await self._inbox.put(TeamsRead(presence))
         return presence
+
+    async def _read_refreshing_once(self) -> TeamsPresence:
+        """A 401 first forces a silent token refresh and one retry; only then is sign-in needed."""
+        self.requests += 1
+        try:
+            return await self._graph.my_presence()
+        except AuthenticationRequired:
+            self._auth.invalidate()
+            self.requests += 1
+            return await self._graph.my_presence()
 
     async def run(self) -> None:
         while True:

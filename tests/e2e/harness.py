@@ -1,0 +1,127 @@
+"""A running world for end-to-end tests: the simulator on its own thread, the real agent on the
+test's event loop, an accelerated clock shared by both, real HTTPS and websockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tray_agent.app import Agent, build_agent
+from tray_agent.auth.tokens import MemoryTokenStore
+from tray_agent.clock import ScaledClock
+from tray_agent.core.decide import SyncConfig, SyncStatus
+from tray_agent.demo.approving_browser import ApprovingBrowser
+from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
+from tray_agent.engine.snapshot import Command, CommandKind, Link
+from tray_agent.settings import Endpoints, Settings, Timing
+from tray_agent.simulator import SimulatorThread
+from tray_agent.simulator.state import SimulatorState
+
+SPEED = 100.0  # simulated seconds per real second
+FAST_TIMING = Timing(poll_interval=10.0, genesys_fallback_poll=10.0, heartbeat_timeout=75.0)
+
+
+@dataclass
+class World:
+    simulator: SimulatorThread
+    clock: ScaledClock
+    agent: Agent
+
+    def act(self, action: Callable[[SimulatorState], Any]) -> Any:
+        return self.simulator.call(action, self.simulator.state)
+
+    def teams(self, availability: str, activity: str) -> None:
+        self.act(lambda state: state.set_teams(availability, activity))
+
+    def by_hand(self, presence: str) -> None:
+        """The agent picks ``presence`` (a system presence or a secondary label) in the Genesys UI."""
+
+        def pick(state: SimulatorState) -> None:
+            by_label = {d.label: d.id for d in state.definitions.values() if not d.deactivated}
+            state.set_genesys_presence(by_label.get(presence, presence), cause="ui")
+
+        self.act(pick)
+
+    def genesys_shows(self) -> str:
+        return str(self.act(lambda state: state.current_definition().label))
+
+    def api_writes(self) -> int:
+        return int(self.act(lambda state: sum(e.kind == "presence_changed" and e.cause == "api" for e in state.events)))
+
+    def violations(self) -> list[Any]:
+        return list(self.act(lambda state: list(state.violations)))
+
+    def story(self) -> str:
+        return "\n".join(f"  {t.kind:<8} {t.text}" for t in list(self.agent.engine.history)[-25:])
+
+    async def eventually(self, predicate: Callable[[], bool], within: float, what: str) -> None:
+        """``predicate`` becomes true within ``within`` simulated seconds."""
+        deadline = self.clock.now() + within
+        while not predicate():
+            if self.clock.now() > deadline:
+                raise AssertionError(f"not within {within:g} simulated s: {what}\nengine story:\n{self.story()}")
+            await asyncio.sleep(0.02)
+
+    async def stays(self, predicate: Callable[[], bool], during: float, what: str) -> None:
+        """``predicate`` holds for the whole of ``during`` simulated seconds."""
+        deadline = self.clock.now() + during
+        while self.clock.now() < deadline:
+            if not predicate():
+                raise AssertionError(f"stopped holding: {what}\nengine story:\n{self.story()}")
+            await asyncio.sleep(0.02)
+
+    async def shows(self, label: str, within: float = 120.0) -> None:
+        await self.eventually(lambda: self.genesys_shows() == label, within, f"Genesys shows {label}")
+
+    async def keeps_showing(self, label: str, during: float = 120.0) -> None:
+        await self.stays(lambda: self.genesys_shows() == label, during, f"Genesys keeps showing {label}")
+
+
+def _settled(agent: Agent) -> bool:
+    snapshot = agent.engine.snapshot
+    return (
+        snapshot is not None
+        and snapshot.microsoft is Link.CONNECTED
+        and snapshot.genesys_link is Link.CONNECTED
+        and snapshot.status is SyncStatus.SYNCED
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_world(
+    *, speed: float = SPEED, timing: Timing = FAST_TIMING, sync: SyncConfig | None = None
+) -> AsyncIterator[World]:
+    clock = ScaledClock(speed, start=DAY_START)
+    redirect_port = free_port()
+    simulator = start_simulator(clock, redirect_port)
+    agent: Agent | None = None
+    engine: asyncio.Task[None] | None = None
+    try:
+        settings: Settings = replace(demo_settings(redirect_port), timing=timing)
+        if sync is not None:
+            settings = replace(settings, sync=sync)
+        browser = ApprovingBrowser(simulator.ca_path)
+        agent = build_agent(
+            settings,
+            Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path),
+            clock=clock,
+            store=MemoryTokenStore(),
+            browser=browser,
+        )
+        await agent.microsoft.sign_in(browser, 30)
+        await agent.genesys.sign_in(browser, 30)
+        engine = asyncio.create_task(agent.engine.run())
+        world = World(simulator, clock, agent)
+        await world.eventually(lambda: _settled(agent), 120, "the engine is connected to both services and settled")
+        yield world
+    finally:
+        if agent is not None:
+            agent.engine.submit(Command(CommandKind.STOP))
+            if engine is not None:
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(engine, 10)
+            await agent.aclose()
+        simulator.stop()

@@ -1,0 +1,102 @@
+"""The real agent against the simulator over HTTPS and websockets: the product's promises, end to end.
+
+Times are simulated seconds (the clock runs ~100× faster than real time). Engine timing in these
+tests: Graph polled every 10 s, a Teams change must be stable 10 s before acting.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests.e2e.harness import running_world
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+
+async def test_a_meeting_sets_meeting_and_its_end_restores_the_agents_earlier_status() -> None:
+    async with running_world() as world:
+        world.by_hand("Break")
+        await world.keeps_showing("Break", during=30)
+        world.teams("Busy", "InAMeeting")
+        await world.shows("Meeting")
+        world.teams("Available", "Available")
+        await world.shows("Break")  # restored, not the mapped Available
+        assert world.violations() == []
+
+
+async def test_nothing_is_written_while_the_agent_is_on_queue_and_their_landing_status_is_kept() -> None:
+    async with running_world() as world:
+        world.act(lambda state: state.set_routing("IDLE"))
+        await world.shows("On Queue")
+        writes_before = world.api_writes()
+        world.teams("Busy", "InAMeeting")
+        await world.keeps_showing("On Queue", during=120)
+        world.act(lambda state: state.set_routing("OFF_QUEUE"))
+        await world.shows("Available")
+        # Teams has not changed since: the status the agent landed on is theirs.
+        await world.keeps_showing("Available", during=120)
+        assert world.api_writes() == writes_before
+        assert world.violations() == []
+
+
+async def test_a_status_the_agent_sets_by_hand_wins_until_teams_changes_again() -> None:
+    async with running_world() as world:
+        world.teams("Busy", "InACall")
+        await world.shows("Busy")
+        world.by_hand("Lunch")
+        world.teams("Busy", "InAConferenceCall")  # a different Teams value with the same target
+        await world.keeps_showing("Lunch", during=120)
+        world.teams("Away", "Away")
+        await world.shows("Away")
+
+
+async def test_out_of_office_means_hands_off() -> None:
+    async with running_world() as world:
+        world.act(lambda state: state.set_out_of_office(True))
+        world.teams("Busy", "InAMeeting")
+        await world.keeps_showing("Available", during=120)
+        assert world.api_writes() == 0
+
+
+async def test_graph_throttling_is_waited_out_as_retry_after_says() -> None:
+    async with running_world() as world:
+        world.act(lambda state: state.faults.throttle_next("graph", 2, 40.5))
+        world.teams("Busy", "InAMeeting")
+        started = world.clock.now()
+        await world.shows("Meeting", within=240)
+        # Two 429s with Retry-After 40.5 s each: the change cannot have been seen sooner.
+        assert world.clock.now() - started >= 2 * 40.5
+        reads = [
+            entry.at
+            for entry in world.act(lambda state: list(state.request_log))
+            if entry.service == "graph" and entry.at >= started
+        ]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(reads)]
+        assert gaps[:2] and all(gap >= 40.5 for gap in gaps[:2]), gaps
+
+
+async def test_a_dropped_socket_is_replaced_and_changes_made_meanwhile_are_not_missed() -> None:
+    async with running_world() as world:
+        world.act(lambda state: state.faults.drop_websockets())
+        world.by_hand("Break")  # while the socket is down
+        world.teams("Busy", "InAMeeting")
+        await world.shows("Meeting", within=180)
+        world.teams("Available", "Available")
+        await world.shows("Break", within=180)
+        connections = world.act(lambda state: state.counters.websocket_connections)
+        assert connections >= 2
+
+
+async def test_socket_closing_for_maintenance_moves_to_a_new_channel() -> None:
+    async with running_world() as world:
+        channels_before = world.act(lambda state: state.counters.channels_created)
+        world.act(lambda state: state.faults.socket_closing())
+        await world.eventually(
+            lambda: world.act(lambda state: state.counters.channels_created) > channels_before,
+            60,
+            "a new channel was created",
+        )
+        world.teams("Busy", "InACall")
+        await world.shows("Busy")

@@ -1,0 +1,79 @@
+"""Assembles an engine from settings: the one place that knows every concrete class."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from tray_agent.auth.genesys_pkce import GenesysAuth
+from tray_agent.auth.microsoft import MicrosoftAuth
+from tray_agent.auth.tokens import BrowserOpener, TokenStore
+from tray_agent.clients.genesys import GenesysClient
+from tray_agent.clients.graph import GraphPresenceClient
+from tray_agent.clients.http import make_http_client, tls_context
+from tray_agent.clock import Clock
+from tray_agent.engine.engine import Engine
+from tray_agent.engine.snapshot import Snapshot, Transition
+from tray_agent.settings import Endpoints, Settings
+
+
+@dataclass
+class Agent:
+    engine: Engine
+    microsoft: MicrosoftAuth
+    genesys: GenesysAuth
+    _clients: tuple[httpx.AsyncClient, ...]
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+
+def build_agent(
+    settings: Settings,
+    endpoints: Endpoints,
+    *,
+    clock: Clock,
+    store: TokenStore,
+    browser: BrowserOpener | None,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+    on_transition: Callable[[Transition], None] | None = None,
+    rng: random.Random | None = None,
+) -> Agent:
+    """Must be called on the event loop that will run the engine (httpx clients bind to it)."""
+    ca = endpoints.extra_ca_file
+    graph_http, genesys_http, login_http = make_http_client(ca), make_http_client(ca), make_http_client(ca)
+    microsoft = MicrosoftAuth(
+        authority=endpoints.entra_authority,
+        client_id=settings.microsoft_client_id,
+        store=store,
+        ca_file=ca,
+        now=clock.now,
+    )
+    genesys_auth = GenesysAuth(
+        login_base_url=endpoints.genesys_login_base,
+        api_base_url=endpoints.genesys_api_base,
+        client_id=settings.genesys_client_id,
+        redirect_port=settings.genesys_redirect_port,
+        http=login_http,
+        store=store,
+        now=clock.now,
+    )
+    engine = Engine(
+        graph=GraphPresenceClient(graph_http, microsoft.access_token, endpoints.graph_base),
+        genesys=GenesysClient(genesys_http, genesys_auth.access_token, endpoints.genesys_api_base),
+        microsoft_auth=microsoft,
+        genesys_auth=genesys_auth,
+        clock=clock,
+        timing=settings.timing,
+        sync=settings.sync,
+        ssl_context=tls_context(ca),
+        browser=browser,
+        on_snapshot=on_snapshot,
+        on_transition=on_transition,
+        rng=rng,
+    )
+    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http))

@@ -1,0 +1,209 @@
+"""``tray-agent demo``: the real agent against the embedded simulator.
+
+The simulator runs on its own thread and event loop (as a cloud would run elsewhere); the agent's
+engine runs on this one. Sign-in goes through the real OAuth flows with the simulator auto-approving
+and :class:`ApprovingBrowser` standing in for the agent's browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TextIO
+
+from tray_agent.app import build_agent
+from tray_agent.auth.tokens import MemoryTokenStore
+from tray_agent.clock import Clock, RealClock, ScaledClock
+from tray_agent.core.mapping import PresenceMapping
+from tray_agent.core.presence import TeamsPresence
+from tray_agent.demo.approving_browser import ApprovingBrowser
+from tray_agent.demo.scenarios import SCENARIOS, Step
+from tray_agent.engine.snapshot import Command, CommandKind, Transition
+from tray_agent.settings import Endpoints, Settings
+from tray_agent.simulator import SimulatorThread
+from tray_agent.simulator.state import SimulatorState
+
+DEMO_TENANT = "11111111-2222-3333-4444-555555555555"
+DEMO_MICROSOFT_CLIENT = "0d5e5a4c-8f2b-4c1e-9a7d-3b6f8e2c1a90"
+DEMO_GENESYS_CLIENT = "6f1c2b3a-4d5e-4f60-8a9b-0c1d2e3f4a5b"
+DAY_START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
+SETTLE = 8 * 60.0  # how long (simulated) the last step gets before its expectation is checked
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo_settings(redirect_port: int) -> Settings:
+    return Settings(
+        tenant_id=DEMO_TENANT,
+        microsoft_client_id=DEMO_MICROSOFT_CLIENT,
+        genesys_client_id=DEMO_GENESYS_CLIENT,
+        genesys_redirect_port=redirect_port,
+    )
+
+
+def start_simulator(clock: Clock, redirect_port: int, *, port: int = 0) -> SimulatorThread:
+    simulator = SimulatorThread(
+        clock=clock,
+        port=port,
+        auto_approve=True,
+        tenant_id=DEMO_TENANT,
+        ms_client_id=DEMO_MICROSOFT_CLIENT,
+        genesys_client_id=DEMO_GENESYS_CLIENT,
+        genesys_redirect_uris=(f"http://localhost:{redirect_port}/callback",),
+    )
+    simulator.start()
+    return simulator
+
+
+@dataclass
+class Tally:
+    checks: int = 0
+    met: int = 0
+    faults: int = 0
+    misses: list[str] = field(default_factory=list)
+    teams_changes: list[float] = field(default_factory=list)  # when what Teams asks for changed
+
+
+def _clock_text(clock: Clock) -> str:
+    return datetime.fromtimestamp(clock.now(), UTC).strftime("%H:%M:%S")
+
+
+def transition_printer(out: TextIO, clock: Clock) -> Callable[[Transition], None]:
+    def show(transition: Transition) -> None:
+        stamp = datetime.fromtimestamp(transition.at, UTC).strftime("%H:%M:%S")
+        out.write(f"[{stamp}] {transition.kind:<8} {transition.text}\n")
+        out.flush()
+
+    return show
+
+
+async def _sleep_until(clock: Clock, when: float) -> None:
+    await clock.sleep(when - clock.now())
+
+
+def _at(hhmm: str) -> float:
+    hours, minutes = hhmm.split(":")
+    return DAY_START - 8 * 3600 + int(hours) * 3600 + int(minutes) * 60
+
+
+async def play(steps: tuple[Step, ...], simulator: SimulatorThread, clock: Clock, out: TextIO) -> Tally:
+    tally = Tally()
+    mapping = PresenceMapping.build()
+
+    def teams_signal(state: SimulatorState) -> str:
+        teams = state.teams_presence()
+        return mapping.signal_for(TeamsPresence(teams.availability, teams.activity))
+
+    signal = simulator.call(teams_signal, simulator.state)
+    for index, step in enumerate(steps):
+        await _sleep_until(clock, _at(step.at))
+        out.write(f"\n── {step.at}  {step.story}\n")
+        simulator.call(step.act, simulator.state)
+        tally.faults += step.fault
+        new_signal = simulator.call(teams_signal, simulator.state)
+        if new_signal != signal:
+            tally.teams_changes.append(clock.now())
+            signal = new_signal
+        deadline = _at(steps[index + 1].at) - 30 if index + 1 < len(steps) else _at(step.at) + SETTLE
+        await _sleep_until(clock, deadline)
+        shown = simulator.call(lambda state: state.current_definition().label, simulator.state)
+        tally.checks += 1
+        if shown == step.expect:
+            tally.met += 1
+            out.write(f"   ✓ Genesys shows {shown}\n")
+        else:
+            tally.misses.append(f"{step.at} {step.story}: expected {step.expect}, Genesys shows {shown}")
+            out.write(f"   ✗ expected {step.expect}, Genesys shows {shown}\n")
+        out.flush()
+    return tally
+
+
+def invariant_violations(simulator: SimulatorThread, teams_changes: list[float]) -> list[str]:
+    """Rules checked on the simulator's own record of who changed what.
+
+    - the app never took the agent off queue (the simulator records it if a PATCH did);
+    - every write changed something;
+    - no write overwrote a status the agent chose by hand unless Teams asked for something new since.
+    """
+
+    def collect(state: SimulatorState) -> list[str]:
+        problems = [f"agent app took the agent off queue at {e.at:.0f}" for e in state.violations]
+        last_manual = -1.0
+        current = None
+        for event in state.events:
+            if event.kind != "presence_changed":
+                continue
+            new = event.detail.get("new")
+            if event.cause == "api":
+                if new == current:
+                    problems.append(f"a write at {event.at:.0f} did not change anything")
+                if last_manual >= 0 and not any(last_manual < t <= event.at for t in teams_changes):
+                    problems.append(f"a write at {event.at:.0f} overwrote a status the agent set by hand")
+            elif event.cause == "ui":
+                last_manual = event.at
+            current = new
+        return problems
+
+    return list(simulator.call(collect, simulator.state))
+
+
+async def run_demo(*, scenario: str | None, speed: float, out: TextIO = sys.stdout, port: int = 0) -> int:
+    clock: Clock = ScaledClock(speed, start=DAY_START) if (scenario or speed != 1) else RealClock()
+    redirect_port = free_port()
+    simulator = start_simulator(clock, redirect_port, port=port)
+    try:
+        settings = demo_settings(redirect_port)
+        if scenario:
+            # Keep the simulated minutes short enough to be watched, long enough to be realistic.
+            settings = replace(settings, timing=replace(settings.timing, poll_interval=30.0))
+        endpoints = Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path)
+        browser = ApprovingBrowser(simulator.ca_path)
+        agent = build_agent(
+            settings,
+            endpoints,
+            clock=clock,
+            store=MemoryTokenStore(),
+            browser=browser,
+            on_transition=transition_printer(out, clock),
+        )
+        out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
+        out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
+        await agent.microsoft.sign_in(browser, 30)
+        await agent.genesys.sign_in(browser, 30)
+        engine = asyncio.create_task(agent.engine.run())
+        try:
+            if scenario is None:
+                out.write("Running. Change Teams or Genesys on the control page; Ctrl-C to stop.\n")
+                out.flush()
+                await engine
+                return 0
+            tally = await play(SCENARIOS[scenario], simulator, clock, out)
+        finally:
+            agent.engine.submit(Command(CommandKind.STOP))
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(engine, 10)
+            await agent.aclose()
+        violations = invariant_violations(simulator, tally.teams_changes)
+        snapshot = agent.engine.snapshot
+        writes = snapshot.writes if snapshot else 0
+        counters = simulator.call(lambda state: state.counters, simulator.state)
+        out.write(
+            f"\nTally: {tally.met}/{tally.checks} expected Genesys states reached, {writes} writes, "
+            f"{tally.faults} faults injected, {counters.graph_presence_requests} Graph reads, "
+            f"{counters.graph_throttled} throttled, {len(violations)} invariant violations\n"
+        )
+        for line in [*tally.misses, *violations]:
+            out.write(f"  ✗ {line}\n")
+        out.flush()
+        return 0 if not tally.misses and not violations else 1
+    finally:
+        simulator.stop()

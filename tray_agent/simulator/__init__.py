@@ -1,0 +1,33 @@
+"""A faithful loopback simulator of Microsoft Entra ID + Graph presence and Genesys Cloud.
+
+``Simulator`` (asyncio) or ``SimulatorThread`` (own thread + loop) serve HTTPS on 127.0.0.1 with a
+throwaway CA (``ca_path``); the world model and fault injection live on ``.state`` / ``.state.faults``;
+a human-usable control page is at ``.control_url``.
+"""
+
+from .faults import Faults, InjectedFault
+from .server import (
+    DEFAULT_GENESYS_CLIENT_ID,
+    DEFAULT_GENESYS_REDIRECT_URIS,
+    DEFAULT_MS_CLIENT_ID,
+    DEFAULT_TENANT_ID,
+    Simulator,
+)
+from .state import Counters, GenesysEvent, RequestLogEntry, SimulatorState, SimUser
+from .thread import SimulatorThread
+
+__all__ = [
+    "DEFAULT_GENESYS_CLIENT_ID",
+    "DEFAULT_GENESYS_REDIRECT_URIS",
+    "DEFAULT_MS_CLIENT_ID",
+    "DEFAULT_TENANT_ID",
+    "Counters",
+    "Faults",
+    "GenesysEvent",
+    "InjectedFault",
+    "RequestLogEntry",
+    "SimUser",
+    "Simulator",
+    "SimulatorState",
+    "SimulatorThread",
+]

@@ -1,0 +1,102 @@
+"""The simulated Genesys Cloud organisation's presence definitions and the three casings of a system presence.
+
+Genesys writes the same system presence three ways depending on the surface (see the reference, §3.3):
+
+* the definitions API enum: ``"OnQueue"`` (``GET /api/v2/presence/definitions``),
+* REST user presence and the legacy ``/presencedefinitions``: ``"On Queue"`` (display casing),
+* notification events / trigger criteria: ``"ON_QUEUE"``.
+
+Every other system presence is a single word, so only On Queue differs between the first two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DefinitionType = Literal["System", "User"]
+
+#: The organisation's home division (all definitions live in it).
+HOME_DIVISION_ID = "7a1c3e5f-0b2d-4f6a-8c9e-1d3f5a7b9c0e"
+
+#: Enum casing (definitions API) → display casing (REST user presence, legacy definitions).
+_DISPLAY = {"OnQueue": "On Queue"}
+
+
+def display_casing(enum_value: str) -> str:
+    """``"OnQueue"`` → ``"On Queue"``; other values are unchanged."""
+    return _DISPLAY.get(enum_value, enum_value)
+
+
+def event_casing(enum_value: str) -> str:
+    """``"OnQueue"`` → ``"ON_QUEUE"``, ``"Available"`` → ``"AVAILABLE"`` (notification events)."""
+    out = []
+    for index, char in enumerate(enum_value):
+        if char.isupper() and index > 0:
+            out.append("_")
+        out.append(char.upper())
+    return "".join(out)
+
+
+def normalise(value: str) -> str:
+    """Casing-insensitive key: ``"On Queue"``, ``"ON_QUEUE"`` and ``"OnQueue"`` all → ``"ONQUEUE"``."""
+    return value.replace(" ", "").replace("_", "").upper()
+
+
+@dataclass(frozen=True)
+class PresenceDefinition:
+    id: str
+    system_presence: str  # enum casing, e.g. "OnQueue"
+    label: str  # en_US language label
+    type: DefinitionType = "System"
+    deactivated: bool = False
+
+    @property
+    def primary(self) -> bool:
+        """The legacy API calls system definitions "primary" and secondary (User) ones not."""
+        return self.type == "System"
+
+    @property
+    def display_system_presence(self) -> str:
+        return display_casing(self.system_presence)
+
+    @property
+    def event_system_presence(self) -> str:
+        return event_casing(self.system_presence)
+
+
+# Ids of the system presences as observed in real orgs (reference §3.3). Genesys says ids are per org and
+# must be resolved at runtime; the simulator uses the commonly observed ones so captured data looks familiar.
+AVAILABLE = PresenceDefinition("6a3af858-942f-489d-9700-5f9bcdcdae9b", "Available", "Available")
+AWAY = PresenceDefinition("5e5c5c66-ea97-4e7f-ac41-6424784829f2", "Away", "Away")
+BUSY = PresenceDefinition("31fe3bac-dea6-44b7-bed7-47f91660a1a0", "Busy", "Busy")
+OFFLINE = PresenceDefinition("ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5", "Offline", "Offline")
+ON_QUEUE = PresenceDefinition("e08eaf1b-ee47-4fa9-a231-1200e284798f", "OnQueue", "On Queue")
+MEAL = PresenceDefinition("3fd96123-badb-4f69-bc03-1b1ccc6d8014", "Meal", "Meal")
+BREAK = PresenceDefinition("227b37e2-f1d0-4dd0-8f50-badd7cf6d158", "Break", "Break")
+IDLE = PresenceDefinition("7ffa01cd-7866-4ad7-8faa-31e11b42f51f", "Idle", "Idle")
+# Meeting / Training: ids taken from one captured org payload; the reference marks them unconfirmed.
+MEETING = PresenceDefinition("bbdff279-7ae1-48ea-bade-7831d7234c64", "Meeting", "Meeting")
+TRAINING = PresenceDefinition("d2390a99-8546-bad9-8f0a-219548e8aeb0", "Training", "Training")
+
+# Secondary ("User") presences: invented ids; every org defines its own.
+TEAMS_CALL = PresenceDefinition("4b8f1c2e-9a3d-4e6f-b1c7-2d5e8f0a3b6c", "Busy", "Teams call", "User")
+LUNCH = PresenceDefinition("8e2a4c6b-1f3d-4a5e-9c7b-0d2f4e6a8c1b", "Meal", "Lunch", "User")
+# A deactivated secondary presence, so clients can be tested against stale mapping tables.
+RETIRED = PresenceDefinition(
+    "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "Away", "Gone fishing (retired)", "User", deactivated=True
+)
+
+SYSTEM_DEFINITIONS: tuple[PresenceDefinition, ...] = (
+    AVAILABLE,
+    AWAY,
+    BUSY,
+    OFFLINE,
+    IDLE,
+    ON_QUEUE,
+    MEAL,
+    TRAINING,
+    MEETING,
+    BREAK,
+)
+DEFAULT_DEFINITIONS: tuple[PresenceDefinition, ...] = (*SYSTEM_DEFINITIONS, TEAMS_CALL, LUNCH, RETIRED)

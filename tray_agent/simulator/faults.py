@@ -1,0 +1,121 @@
+"""Injectable faults: latency, 5xx, 429, dropped/closing sockets, expired tokens/channels, network loss.
+
+Reached as ``sim.state.faults``. Service names: ``"graph"``, ``"entra"``, ``"genesys"`` (``/api/v2``),
+``"genesys-login"`` (``/oauth``), ``"notifications"`` (websocket upgrades) and ``"all"`` (everything except
+the control surface). Methods are synchronous; call them on the simulator's loop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .state import SimulatorState
+
+SERVICES = ("graph", "entra", "genesys", "genesys-login", "notifications", "all")
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    status: int  # 5xx, or 429
+    retry_after: float | None = None  # only for 429; None = no Retry-After header
+
+
+def _check(service: str) -> str:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; expected one of {SERVICES}")
+    return service
+
+
+class Faults:
+    def __init__(self, state: SimulatorState) -> None:
+        self._state = state
+        self.latency: dict[str, float] = {}
+        self._queued: dict[str, deque[InjectedFault]] = {}
+        self.heartbeats_stopped = False
+        self.is_network_down = False
+        self.consent_blocked = False
+
+    # -------------------------------------------------------------- request faults
+
+    def set_latency(self, service: str, seconds: float) -> None:
+        """Delay every request of ``service`` by ``seconds`` of simulated time (0 clears)."""
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        self.latency[_check(service)] = seconds
+
+    def latency_for(self, service: str) -> float:
+        return self.latency.get(service, 0.0) + self.latency.get("all", 0.0)
+
+    def fail_next(self, service: str, count: int = 1, status: int = 503) -> None:
+        """The next ``count`` requests of ``service`` get ``status`` (5xx) with that service's error body."""
+        if not 500 <= status <= 599:
+            raise ValueError("fail_next expects a 5xx status")
+        queue = self._queued.setdefault(_check(service), deque())
+        queue.extend(InjectedFault(status) for _ in range(count))
+
+    def throttle_next(self, service: str, count: int = 1, retry_after: float | None = 1.0) -> None:
+        """The next ``count`` requests of ``service`` get 429.
+
+        Graph sends ``Retry-After`` as given (fractional allowed); Genesys rounds it up to whole seconds,
+        and ``retry_after=None`` means no header at all (Genesys code ``too.many.requests``).
+        """
+        queue = self._queued.setdefault(_check(service), deque())
+        queue.extend(InjectedFault(429, retry_after) for _ in range(count))
+
+    def take(self, service: str) -> InjectedFault | None:
+        """Consume the next queued fault for ``service`` (or for "all")."""
+        for key in (service, "all"):
+            queue = self._queued.get(key)
+            if queue:
+                return queue.popleft()
+        return None
+
+    # -------------------------------------------------------------- socket / token / channel faults
+
+    def drop_websockets(self) -> None:
+        """Abort every websocket's TCP connection (no close frame: clients see 1006)."""
+        self._state.observer.drop_all_sockets()
+
+    def socket_closing(self, close_after: float = 1.0) -> None:
+        """Send ``v2.system.socket_closing`` on every socket, then close them ``close_after`` sim-seconds later."""
+        self._state.observer.socket_closing(close_after)
+
+    def stop_heartbeats(self, stopped: bool = True) -> None:
+        self.heartbeats_stopped = stopped
+
+    def expire_tokens(self, service: str, *, refresh_tokens: bool = False) -> int:
+        """Expire every current access token of "graph"/"entra" or "genesys" (→ 401). Returns how many."""
+        return self._state.expire_tokens(service, refresh_tokens=refresh_tokens)
+
+    def expire_channels(self) -> None:
+        """Every notification channel disappears: HEAD → 404, connected sockets get ``{"result":"404"}``."""
+        self._state.expire_all_channels()
+
+    def network_down(self, down: bool = True) -> None:
+        """While down, every connection (HTTP and websocket) is aborted without a response."""
+        self.is_network_down = down
+        if down:
+            self._state.observer.drop_all_sockets()
+
+    def entra_consent_blocked(self, blocked: bool = True) -> None:
+        """Tenant policy blocks user consent: sign-in ends with ``consent_required`` (AADSTS65001)."""
+        self.consent_blocked = blocked
+
+    def clear(self) -> None:
+        self.latency.clear()
+        self._queued.clear()
+        self.heartbeats_stopped = False
+        self.is_network_down = False
+        self.consent_blocked = False
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "latency": dict(self.latency),
+            "queued": {k: [f.status for f in v] for k, v in self._queued.items() if v},
+            "heartbeatsStopped": self.heartbeats_stopped,
+            "networkDown": self.is_network_down,
+            "entraConsentBlocked": self.consent_blocked,
+        }
