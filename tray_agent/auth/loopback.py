@@ -1,8 +1,10 @@
 """A single-use loopback redirect listener for native-app OAuth (RFC 8252 §7.3).
 
-Binds 127.0.0.1 only, accepts exactly one GET on the redirect path, checks ``state``, answers the
-browser with a plain success or failure page, then closes; a second redirect finds nothing listening.
-Nothing from the query string is logged.
+Binds 127.0.0.1 only, accepts exactly one answer on the redirect path — a GET with the query string
+(Genesys), or a form POST (Microsoft with ``response_mode=form_post``, which keeps the code out of
+URLs and browser history, RFC 9700 §4.3.1) — checks ``state``, answers the browser with a plain
+success or failure page, then closes; a second redirect finds nothing listening. Every other method
+is refused. Nothing from the answer is logged.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ class SignInFailed(Exception):
 
 
 class LoopbackRedirect:
-    def __init__(self, *, port: int = 0, path: str = "/", expected_state: str | None = None) -> None:
+    def __init__(
+        self, *, port: int = 0, path: str = "/", expected_state: str | None = None, form_post: bool = False
+    ) -> None:
         self._port = port
+        self._method = "POST" if form_post else "GET"
         self._path = path if path.startswith("/") else "/" + path
         self._expected_state = expected_state
         self._result: asyncio.Future[dict[str, str]] | None = None
@@ -32,6 +37,10 @@ class LoopbackRedirect:
     @property
     def port(self) -> int:
         return self._port
+
+    def expect_state(self, state: str) -> None:
+        """For flows whose ``state`` is made after the listener is up (MSAL picks it)."""
+        self._expected_state = state
 
     async def start(self) -> int:
         self._result = asyncio.get_running_loop().create_future()
@@ -69,13 +78,19 @@ class LoopbackRedirect:
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if request.method != "GET":
-            return web.Response(status=405, text="Method not allowed")
+        if request.method != self._method:
+            return web.Response(status=405, text="Method not allowed", headers={"Allow": self._method})
         if request.path != self._path:
             return web.Response(status=404, text="Not found")
         if self._result is None or self._result.done():
             return self._page(410, "Already used", "This sign-in link was already used. You can close this tab.")
-        query = {key: value for key, value in request.query.items()}
+        if self._method == "POST":
+            if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > 16384:
+                return web.Response(status=400, text="Bad request")
+            form = await request.post()
+            query = {key: value for key, value in form.items() if isinstance(value, str)}
+        else:
+            query = {key: value for key, value in request.query.items()}
         state = query.get("state")
         if self._expected_state is not None and (
             state is None or not secrets.compare_digest(state.encode(), self._expected_state.encode())

@@ -154,7 +154,7 @@ class MicrosoftAuth:
         self._force_refresh = True
 
     async def sign_in(self, browser: BrowserOpener, timeout: float = 120.0) -> None:
-        listener = LoopbackRedirect(port=0, path="/")
+        listener = LoopbackRedirect(port=0, path="/", form_post=True)
         port = await listener.start()
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
@@ -164,7 +164,9 @@ class MicrosoftAuth:
                 SCOPES,
                 redirect_uri=f"http://localhost:{port}",
                 prompt="select_account",
+                response_mode="form_post",
             )
+            listener.expect_state(flow["state"])
             await browser(flow["auth_uri"])
             answer = await listener.wait(timeout)
         finally:

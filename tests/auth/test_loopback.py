@@ -1,0 +1,75 @@
+"""The single-use loopback redirect listener (RFC 8252 §7.3), over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
+
+pytestmark = pytest.mark.anyio
+
+
+async def answer(listener: LoopbackRedirect, method: str = "GET", **kwargs: object) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.request(method, f"http://127.0.0.1:{listener.port}/callback", **kwargs)  # type: ignore[arg-type]
+
+
+async def test_it_listens_on_127_0_0_1_only_and_hands_over_the_code_once() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s1")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"code": "c1", "state": "s1"})
+    assert page.status_code == 200 and "signed in" in page.text.lower()
+    assert await waiting == {"code": "c1", "state": "s1"}
+    with pytest.raises(httpx.ConnectError):  # a second redirect finds nothing listening
+        await answer(listener, params={"code": "c2", "state": "s1"})
+
+
+async def test_a_wrong_state_is_refused_with_a_clear_message() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="expected")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"code": "c1", "state": "forged"})
+    assert page.status_code == 400
+    with pytest.raises(SignInFailed, match="state mismatch"):
+        await waiting
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+async def test_other_methods_are_refused_and_do_not_consume_the_listener(method: str) -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    assert (await answer(listener, method, params={"code": "c", "state": "s"})).status_code == 405
+    await answer(listener, params={"code": "c", "state": "s"})
+    assert (await waiting)["code"] == "c"
+
+
+async def test_form_post_mode_takes_the_code_from_the_body_and_refuses_get() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s", form_post=True)
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    assert (await answer(listener, params={"code": "c", "state": "s"})).status_code == 405
+    await answer(listener, "POST", data={"code": "c", "state": "s"})
+    assert (await waiting)["code"] == "c"
+
+
+async def test_a_denied_consent_is_explained_in_plain_language() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    await answer(listener, params={"error": "consent_required", "error_description": "AADSTS65001: x", "state": "s"})
+    with pytest.raises(SignInFailed, match="administrator"):
+        await waiting
+
+
+async def test_no_answer_times_out_and_closes_the_listener() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    with pytest.raises(SignInFailed, match="within"):
+        await listener.wait(0.2)
+    with pytest.raises(httpx.ConnectError):
+        await answer(listener, params={"code": "c", "state": "s"})
