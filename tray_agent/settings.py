@@ -133,9 +133,10 @@ class Settings:
     def load(cls, path: Path) -> Settings:
         try:
             with path.open("rb") as handle:
-                return cls.from_mapping(tomllib.load(handle))
+                data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as error:
             raise SettingsError(f"{path.name}: not valid TOML ({error})") from None
+        return cls.from_mapping(data)
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
@@ -152,3 +153,58 @@ def _text(table: Mapping[str, Any], key: str, default: str) -> str:
     if not isinstance(value, str):
         raise SettingsError(f"{key} must be text, got {value!r}")
     return value.strip()
+
+
+DEFAULT_SETTINGS_TOML = """\
+# Teams → Genesys presence agent: your settings.
+# Lines starting with # are comments. Remove the # in front of a line to change that setting.
+# Settings your IT department has set by policy cannot be changed here.
+
+[agent]
+# Your organisation's Microsoft Entra tenant ID and the agent's app registration (ask IT).
+# tenant_id = "00000000-0000-0000-0000-000000000000"
+# microsoft_client_id = "00000000-0000-0000-0000-000000000000"
+
+# Your Genesys Cloud region (e.g. us_east_1, eu_west_1, ap_southeast_2) and OAuth client (ask IT).
+# genesys_region = "us_east_1"
+# genesys_client_id = "00000000-0000-0000-0000-000000000000"
+# genesys_redirect_port = 8765
+
+# How often Teams is checked, in seconds (IT may set a higher minimum).
+# poll_interval = 30
+# How long a Teams change must last before Genesys follows, in seconds.
+# dwell_seconds = 10
+# Safety stop: more than this many changes within loop_window_minutes pauses sync.
+# loop_max_writes = 8
+# loop_window_minutes = 10
+
+[mapping]
+# Teams status = Genesys status. Names are Genesys system presences or your org's secondary
+# presences by label. "A|B" means A where your org has it, otherwise B. "" means: don't sync.
+# Available = "Available"
+# Away = "Away"
+# BeRightBack = "Away"
+# Busy = "Busy"
+# DoNotDisturb = "Busy"
+# InACall = "Busy"
+# InAMeeting = "Meeting|Busy"
+# Presenting = "Busy"
+# Offline = ""
+"""
+
+
+def load_user_settings(path: Path) -> tuple[Settings, str | None]:
+    """The user's settings, creating the commented default file if there is none.
+
+    A file that cannot be used gives the defaults and a message saying what is wrong; the file is
+    left as it is for the agent to fix.
+    """
+    from tray_agent.paths import write_private
+
+    if not path.exists():
+        write_private(path, DEFAULT_SETTINGS_TOML)
+        return Settings(), None
+    try:
+        return Settings.load(path), None
+    except (SettingsError, OSError) as error:
+        return Settings(), f"{path.name}: {error} — using defaults until it is fixed"

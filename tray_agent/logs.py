@@ -1,0 +1,69 @@
+"""Logging: a rotating, user-only log file, with a last line of defence against secrets.
+
+The code never logs tokens, codes or full URLs on purpose; :class:`RedactingFilter` additionally masks
+anything that looks like one (bearer tokens, ``code=``/``token=`` parameters, JWTs, long opaque
+strings) in case a library or an exception message carries one.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+from pathlib import Path
+
+_PATTERNS = (
+    re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(
+        r"(?i)\b(code|access_token|refresh_token|id_token|token|code_verifier|client_info|state|device_code)"
+        r"=[^&\s\"']+"
+    ),
+    re.compile(r"(?i)\"(access_token|refresh_token|id_token|code|secret)\"\s*:\s*\"[^\"]+\""),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWT
+)
+_OPAQUE = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")  # long random tokens (ids are 36 chars with dashes)
+
+
+def redact(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda match: f"{match.group(1)}=[redacted]" if match.groups() else "[redacted]", text)
+    return _OPAQUE.sub("[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def configure(log_file: Path | None, *, verbose: bool = False, console: bool = True) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
+        )
+        if os.name == "posix":
+            log_file.chmod(0o600)
+        handlers.append(file_handler)
+    if console:
+        stream = logging.StreamHandler()
+        stream.setLevel(logging.INFO if verbose else logging.WARNING)
+        handlers.append(stream)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())
+        root.addHandler(handler)
+    for noisy in ("httpx", "httpcore", "urllib3", "msal", "websockets", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
