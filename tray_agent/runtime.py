@@ -1,0 +1,31 @@
+"""Builds the agent for real use: the user's settings, the cloud endpoints, the OS token store and
+the system browser. (The demo builds the same agent against the simulator instead.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tray_agent.app import Agent, build_agent
+from tray_agent.auth.storage import open_token_store
+from tray_agent.auth.tokens import system_browser
+from tray_agent.clock import RealClock
+from tray_agent.engine.snapshot import Snapshot, Transition
+from tray_agent.settings import Endpoints, Settings
+
+
+def build_real_agent(
+    settings: Settings,
+    *,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+    on_transition: Callable[[Transition], None] | None = None,
+) -> Agent:
+    """Raises SettingsError when the settings do not name a tenant, region or clients yet."""
+    return build_agent(
+        settings,
+        Endpoints.cloud(settings.tenant_id, settings.genesys_region),
+        clock=RealClock(),
+        store=open_token_store(),
+        browser=system_browser,
+        on_snapshot=on_snapshot,
+        on_transition=on_transition,
+    )
