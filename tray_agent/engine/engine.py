@@ -388,6 +388,8 @@ class Engine:
             writes=self._writes,
             last_error=self._last_error,
             at=self._clock.now(),
+            microsoft_expires_at=self._auth["microsoft"].expires_at,
+            genesys_expires_at=self._auth["genesys"].expires_at,
         )
         if self._snapshot is None or replace(snapshot, at=self._snapshot.at) != self._snapshot:
             self._snapshot = snapshot

@@ -38,6 +38,8 @@ class Snapshot:
     writes: int
     last_error: str
     at: float
+    microsoft_expires_at: float | None = None  # access token expiry, engine clock
+    genesys_expires_at: float | None = None  # Genesys has no refresh for PKCE: the agent signs in again
 
 
 class CommandKind(enum.Enum):
