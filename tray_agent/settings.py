@@ -87,6 +87,7 @@ class Settings:
     genesys_region: str = "us_east_1"
     genesys_client_id: str = ""
     genesys_redirect_port: int = 8765
+    allow_insecure_keyring: bool = False  # store sign-ins without a secure OS keyring (not recommended)
     timing: Timing = field(default_factory=Timing)
     sync: SyncConfig = field(default_factory=SyncConfig)
 
@@ -125,6 +126,7 @@ class Settings:
             genesys_region=region,
             genesys_client_id=_text(general, "genesys_client_id", ""),
             genesys_redirect_port=port,
+            allow_insecure_keyring=_flag(general, "allow_insecure_keyring"),
             timing=timing,
             sync=sync,
         )
@@ -146,6 +148,13 @@ def _number(table: Mapping[str, Any], key: str, default: float, *, minimum: floa
     if value < minimum:
         raise SettingsError(f"{key} must be at least {minimum:g}, got {value!r}")
     return float(value)
+
+
+def _flag(table: Mapping[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise SettingsError(f"{key} must be true or false, got {value!r}")
+    return value
 
 
 def _text(table: Mapping[str, Any], key: str, default: str) -> str:
@@ -177,6 +186,9 @@ DEFAULT_SETTINGS_TOML = """\
 # Safety stop: more than this many changes within loop_window_minutes pauses sync.
 # loop_max_writes = 8
 # loop_window_minutes = 10
+
+# Sign-ins are kept in your system's secure keyring. Only if you have none (and accept the risk):
+# allow_insecure_keyring = false
 
 [mapping]
 # Teams status = Genesys status. Names are Genesys system presences or your org's secondary
