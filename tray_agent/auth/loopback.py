@@ -4,7 +4,9 @@ Binds 127.0.0.1 only, accepts exactly one answer on the redirect path — a GET 
 (Genesys), or a form POST (Microsoft with ``response_mode=form_post``, which keeps the code out of
 URLs and browser history, RFC 9700 §4.3.1) — checks ``state``, answers the browser with a plain
 success or failure page, then closes; a second redirect finds nothing listening. Every other method
-is refused. Nothing from the answer is logged.
+is refused, and so is a request whose ``Host`` is not this listener (a DNS-rebinding page cannot
+talk to it). Nothing from the answer is logged, and the pages carry ``Referrer-Policy: no-referrer``
+and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from __future__ import annotations
 import asyncio
 import html
 import secrets
+from collections.abc import Callable
 
 from aiohttp import web
+
+ErrorExplainer = Callable[[dict[str, str]], str]
+_MAX_BODY = 16384
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>{title}</h1><p>{text}</p></body></html>"""
@@ -25,9 +31,17 @@ class SignInFailed(Exception):
 
 class LoopbackRedirect:
     def __init__(
-        self, *, port: int = 0, path: str = "/", expected_state: str | None = None, form_post: bool = False
+        self,
+        *,
+        port: int = 0,
+        path: str = "/",
+        expected_state: str | None = None,
+        form_post: bool = False,
+        explain_error: ErrorExplainer | None = None,
     ) -> None:
+        """``explain_error`` turns the service's ``error``/``error_description`` answer into the agent's message."""
         self._port = port
+        self._explain = explain_error or describe_error
         self._method = "POST" if form_post else "GET"
         self._path = path if path.startswith("/") else "/" + path
         self._expected_state = expected_state
@@ -44,7 +58,7 @@ class LoopbackRedirect:
 
     async def start(self) -> int:
         self._result = asyncio.get_running_loop().create_future()
-        app = web.Application()
+        app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -68,7 +82,10 @@ class LoopbackRedirect:
         try:
             return await asyncio.wait_for(asyncio.shield(self._result), timeout)
         except TimeoutError:
-            raise SignInFailed(f"no answer from the sign-in page within {timeout:g} s") from None
+            raise SignInFailed(
+                f"no answer from the sign-in page within {timeout:g} s (if the page showed an error, "
+                "tell IT what it said; otherwise try again)"
+            ) from None
         finally:
             await self.close()
 
@@ -78,6 +95,8 @@ class LoopbackRedirect:
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
+        if request.host not in (f"127.0.0.1:{self._port}", f"localhost:{self._port}"):
+            return web.Response(status=421, text="Misdirected request")
         if request.method != self._method:
             return web.Response(status=405, text="Method not allowed", headers={"Allow": self._method})
         if request.path != self._path:
@@ -85,7 +104,7 @@ class LoopbackRedirect:
         if self._result is None or self._result.done():
             return self._page(410, "Already used", "This sign-in link was already used. You can close this tab.")
         if self._method == "POST":
-            if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > 16384:
+            if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > _MAX_BODY:
                 return web.Response(status=400, text="Bad request")
             form = await request.post()
             query = {key: value for key, value in form.items() if isinstance(value, str)}
@@ -98,7 +117,7 @@ class LoopbackRedirect:
             self._result.set_exception(SignInFailed("the sign-in answer did not match our request (state mismatch)"))
             return self._page(400, "Sign-in failed", "The answer did not match this app's request. Please try again.")
         if "error" in query:
-            reason = _describe_error(query)
+            reason = self._explain(query)
             self._result.set_exception(SignInFailed(reason))
             return self._page(200, "Sign-in not completed", reason)
         if not query.get("code"):
@@ -110,10 +129,17 @@ class LoopbackRedirect:
     @staticmethod
     def _page(status: int, title: str, text: str) -> web.Response:
         body = _PAGE.format(title=html.escape(title), text=html.escape(text))
-        return web.Response(status=status, text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+        headers = {
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "X-Frame-Options": "DENY",
+        }
+        return web.Response(status=status, text=body, content_type="text/html", headers=headers)
 
 
-def _describe_error(query: dict[str, str]) -> str:
+def describe_error(query: dict[str, str]) -> str:
+    """A generic explanation of an OAuth error answer (RFC 6749 §4.1.2.1), without any secret."""
     error = query.get("error", "")[:64]
     description = query.get("error_description", "")[:300]
     if error == "access_denied":

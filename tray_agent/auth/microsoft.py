@@ -1,16 +1,32 @@
-"""Microsoft Entra ID sign-in with MSAL: a public client, the system browser on a loopback redirect.
+"""Microsoft Entra ID sign-in with MSAL: a public client for one tenant, delegated ``Presence.Read``.
 
-MSAL is synchronous (it uses ``requests``), so its calls run in a worker thread. The access token
-is cached here until shortly before it expires so a poll does not cost a thread hop; MSAL's own
-``acquire_token_silent`` (which refreshes through its cache) is used whenever it does.
+Following MSAL's guidance for desktop apps:
+
+- one long-lived ``PublicClientApplication`` for a tenant-specific authority (a single-tenant app
+  registration fails on ``/common`` with AADSTS50194), sharing one serializable token cache that is
+  persisted through the :class:`TokenStore` (sealed with a key in the OS keyring);
+- ``acquire_token_silent`` on every use (MSAL answers from its cache or refreshes with its refresh
+  token); a Graph 401 forces one refresh;
+- sign-in tries silent first, then the system browser (RFC 8252: never an embedded web view) on a
+  single-use loopback listener with ``response_mode=form_post`` and a timeout, or — where no browser
+  can reach this computer — the device-code flow (``initiate_device_flow`` → show ``flow["message"]``
+  → ``acquire_token_by_device_flow``, abortable);
+- optionally the Windows broker (WAM): ``enable_broker_on_windows=True`` plus a parent window handle,
+  Windows only, needs ``msal[broker]`` and the ``ms-appx-web://Microsoft.AAD.BrokerPlugin/{client_id}``
+  redirect URI registered; switched on with ``TRAY_AGENT_WINDOWS_BROKER=1`` (not testable on Linux).
+
+MSAL is synchronous (it uses ``requests``), so its calls run in worker threads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,13 +36,15 @@ import requests
 from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
 from tray_agent.clients.errors import Unreachable
+from tray_agent.settings import SettingsError
 
 log = logging.getLogger(__name__)
 
 SERVICE = "Microsoft"
 SCOPES = ["Presence.Read"]
 CACHE_KEY = "msal-cache"
-EXPIRY_MARGIN = 300.0
+BROKER_ENV = "TRAY_AGENT_WINDOWS_BROKER"
+_MULTI_TENANT = {"", "common", "organizations", "consumers"}
 
 # Plain-language help for the AADSTS codes agents actually meet (reference §2.6–2.7, PresenceLight issues).
 _AADSTS_HELP = {
@@ -37,18 +55,36 @@ _AADSTS_HELP = {
     "AADSTS50194": "this app is registered for one organisation only: ask IT for the right tenant ID",
     "AADSTS700016": "this app is not registered in your organisation: ask IT for the right client ID and tenant ID",
     "AADSTS90002": "the tenant was not found: ask IT for the right tenant ID",
+    "AADSTS900023": "the tenant ID is not valid: ask IT for the right tenant ID",
+    "AADSTS50020": "your account is not part of this organisation's tenant: use your work account, or ask IT",
     "AADSTS7000112": "this app has been disabled in your organisation: ask IT",
+    "AADSTS53003": "your organisation's Conditional Access policy blocked this sign-in: ask IT",
     "AADSTS65004": "sign-in was cancelled (consent was declined)",
+    "AADSTS54005": "the sign-in code was already used: please sign in again",
+    "AADSTS70008": "the sign-in code expired: please sign in again",
+    "AADSTS501481": "the proof key (PKCE code_verifier) did not match this app's request: please sign in again",
+}
+_ERROR_HELP = {
+    "access_denied": "the Microsoft sign-in was cancelled or access was denied",
+    "authorization_declined": "the Microsoft sign-in was declined",
+    "expired_token": "the sign-in code expired before the sign-in finished: please try again",
 }
 
 
-def explain_aad_error(result: dict[str, Any]) -> str:
+def explain_aad_error(result: Mapping[str, Any]) -> str:
+    """An Entra error answer (redirect, token endpoint or discovery) in plain language, with its code."""
     description = str(result.get("error_description", ""))
     for code, help_text in _AADSTS_HELP.items():
-        if code in description:
+        if f"{code}:" in description or description.startswith(code):
             return f"{help_text} ({code})"
     error = str(result.get("error", "unknown_error"))[:60]
+    if error in _ERROR_HELP:
+        return _ERROR_HELP[error]
     return f"Microsoft sign-in failed: {error}"
+
+
+def broker_requested() -> bool:
+    return os.environ.get(BROKER_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 class _PinnedCASession(requests.Session):
@@ -77,32 +113,68 @@ class MicrosoftAuth:
         store: TokenStore,
         ca_file: str | None = None,
         now: Callable[[], float] = time.time,
+        windows_broker: bool | None = None,
+        parent_window_handle: int | None = None,
     ) -> None:
+        tenant = urlparse(authority).path.strip("/").split("/")[-1] if authority else ""
+        if tenant.lower() in _MULTI_TENANT:
+            raise SettingsError("tenant_id must be your organisation's Microsoft Entra tenant ID (ask IT)")
         self._store = store
         self._now = now
+        self._authority = authority
+        self._client_id = client_id
+        self._ca_file = ca_file
         self._cache = msal.SerializableTokenCache()
-        stored = store.load(CACHE_KEY)
+        try:
+            stored = store.load(CACHE_KEY)
+        except Exception as error:  # a locked keyring must not stop the agent: it shows "sign in" instead
+            log.warning("could not read the saved Microsoft sign-in: %s", error)
+            stored = None
         if stored:
             try:
                 self._cache.deserialize(stored)
             except ValueError:
-                log.warning("the stored Microsoft sign-in could not be read; signing in again will replace it")
-        self._authority = authority
-        self._client_id = client_id
-        self._ca_file = ca_file
+                log.warning("the saved Microsoft sign-in could not be read; signing in again will replace it")
+        wanted = broker_requested() if windows_broker is None else windows_broker
+        self._broker = wanted and sys.platform == "win32"
+        self._parent_window = parent_window_handle
         self._app: msal.PublicClientApplication | None = None
         self._access: tuple[str, float] | None = None
         self._force_refresh = False  # set when Graph refused the token MSAL still believes valid
+        self._refused = False  # Graph refused a token since the last interactive sign-in
+
+    # --- state ---------------------------------------------------------------------------------
 
     @property
     def signed_in(self) -> bool:
         return any(True for _ in self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+
+    @property
+    def account_name(self) -> str | None:
+        """The remembered account's user name (UPN), if any."""
+        for account in self._cache.search(msal.TokenCache.CredentialType.ACCOUNT):
+            name = account.get("username")
+            if isinstance(name, str) and name:
+                return name
+        return None
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the access token last handed out expires (engine clock); MSAL renews it silently."""
+        return self._access[1] if self._access else None
+
+    @property
+    def uses_broker(self) -> bool:
+        return self._broker
 
     def _application(self) -> msal.PublicClientApplication:
         """Built on first use, in a worker thread: MSAL fetches the tenant's OpenID configuration here."""
         if self._app is None:
             session = _PinnedCASession()
             session.verify = self._ca_file or True
+            options: dict[str, Any] = {}
+            if self._broker:
+                options["enable_broker_on_windows"] = True
             try:
                 self._app = msal.PublicClientApplication(
                     self._client_id,
@@ -111,59 +183,107 @@ class MicrosoftAuth:
                     http_client=session,
                     instance_discovery=urlparse(self._authority).hostname == "login.microsoftonline.com",
                     timeout=15,
+                    **options,
                 )
-            except ValueError as error:  # MSAL's wording for a tenant that does not exist or answer
-                raise Unreachable(
-                    SERVICE, f"the tenant's sign-in configuration is unavailable ({error!s:.120})"
-                ) from None
+            except ValueError:  # MSAL's wording for a tenant whose configuration it could not get
+                raise SignInFailed(self._tenant_problem(session)) from None
             except requests.RequestException as error:
                 raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
         return self._app
 
-    @property
-    def expires_at(self) -> float | None:
-        return self._access[1] if self._access else None
+    def _tenant_problem(self, session: requests.Session) -> str:
+        """Why the tenant's OpenID configuration is unavailable, in the service's own words (AADSTS…)."""
+        try:
+            answer = session.get(f"{self._authority}/v2.0/.well-known/openid-configuration", timeout=15)
+            body = answer.json()
+        except (requests.RequestException, ValueError):
+            return "the tenant's sign-in configuration is unavailable: check tenant_id in the settings, or ask IT"
+        if isinstance(body, dict) and "error" in body:
+            return explain_aad_error(body)
+        return "the tenant's sign-in configuration is unavailable: check tenant_id in the settings, or ask IT"
+
+    # --- tokens --------------------------------------------------------------------------------
 
     async def access_token(self) -> str:
-        if self._access is not None and self._access[1] - EXPIRY_MARGIN > self._now():
-            return self._access[0]
+        asked_at = self._now()
         try:
             result = await asyncio.to_thread(self._silent)
         except requests.RequestException as error:
             raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+        except SignInFailed as error:  # the tenant itself is wrong: nothing to retry until it is fixed
+            raise SignInRequired(SERVICE, str(error)) from None
         if not result or "access_token" not in result:
             self._access = None
             raise SignInRequired(SERVICE, "the Microsoft sign-in has expired" if self.signed_in else "not signed in")
-        self._remember(result)
+        self._remember(result, asked_at)
         return str(result["access_token"])
 
     def _silent(self) -> dict[str, Any] | None:
+        if not self.signed_in:
+            return None
         app = self._application()
         accounts = app.get_accounts()
         if not accounts:
             return None
-        result: dict[str, Any] | None = app.acquire_token_silent(
-            SCOPES, account=accounts[0], force_refresh=self._force_refresh
-        )
-        self._force_refresh = False
-        self._persist()
+        force, self._force_refresh = self._force_refresh, False
+        result: dict[str, Any] | None = app.acquire_token_silent(SCOPES, account=accounts[0], force_refresh=force)
+        self._persist(explicit=False)
         return result
 
     def invalidate(self) -> None:
         self._access = None
         self._force_refresh = True
+        self._refused = True
+
+    # --- sign-in -------------------------------------------------------------------------------
 
     async def sign_in(self, browser: BrowserOpener, timeout: float = 120.0) -> None:
-        listener = LoopbackRedirect(port=0, path="/", form_post=True)
+        """Silent first (unless Graph refused our last token), then the broker or the system browser."""
+        if not self._refused and await self._try_silent():
+            log.info("signed in to Microsoft (silently, from the saved sign-in)")
+            return
+        asked_at = self._now()
+        app = await asyncio.to_thread(self._application)
+        if self._broker:
+            try:
+                result = await asyncio.wait_for(asyncio.to_thread(self._interactive_via_broker, app), timeout)
+            except TimeoutError:
+                raise SignInFailed(f"the Windows sign-in window was not completed within {timeout:g} s") from None
+        else:
+            result = await self._interactive_via_browser(app, browser, timeout)
+        self._finish(app, result, asked_at)
+        log.info("signed in to Microsoft")
+
+    async def _try_silent(self) -> bool:
+        if not self.signed_in:
+            return False
+        with contextlib.suppress(SignInRequired, Unreachable):
+            await self.access_token()
+            return True
+        return False
+
+    def _interactive_via_broker(self, app: msal.PublicClientApplication) -> dict[str, Any]:  # Windows only
+        result: dict[str, Any] = app.acquire_token_interactive(
+            SCOPES,
+            prompt="select_account",
+            login_hint=self.account_name,
+            parent_window_handle=self._parent_window or msal.PublicClientApplication.CONSOLE_WINDOW_HANDLE,
+        )
+        return result
+
+    async def _interactive_via_browser(
+        self, app: msal.PublicClientApplication, browser: BrowserOpener, timeout: float
+    ) -> dict[str, Any]:
+        listener = LoopbackRedirect(port=0, path="/", form_post=True, explain_error=explain_aad_error)
         port = await listener.start()
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
-            app = await asyncio.to_thread(self._application)
             flow = await asyncio.to_thread(
                 app.initiate_auth_code_flow,
                 SCOPES,
                 redirect_uri=f"http://localhost:{port}",
                 prompt="select_account",
+                login_hint=self.account_name,
                 response_mode="form_post",
             )
             listener.expect_state(flow["state"])
@@ -171,29 +291,91 @@ class MicrosoftAuth:
             answer = await listener.wait(timeout)
         finally:
             await listener.close()
-        result = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
+        try:
+            result: dict[str, Any] = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
+        except ValueError:  # MSAL's own state/nonce checks
+            raise SignInFailed("the sign-in answer did not match this app's request; please try again") from None
+        except requests.RequestException as error:
+            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        return result
+
+    async def sign_in_with_device_code(self, show: Callable[[str], None], timeout: float = 900.0) -> None:
+        """For a computer whose browser cannot reach this one: the agent enters a code on another device.
+
+        ``show`` gets MSAL's message (the address and the code). Cancelling the task or reaching
+        ``timeout`` stops the polling at once (MSAL checks ``flow["expires_at"]`` every second).
+        Needs "Allow public client flows" on the app registration.
+        """
+        asked_at = self._now()
+        try:
+            app = await asyncio.to_thread(self._application)
+            flow: dict[str, Any] = await asyncio.to_thread(app.initiate_device_flow, SCOPES)
+        except requests.RequestException as error:
+            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        if "user_code" not in flow:
+            raise SignInFailed(explain_aad_error(flow))
+        show(str(flow.get("message") or f"Open {flow.get('verification_uri')} and enter {flow['user_code']}"))
+        polling = asyncio.ensure_future(asyncio.to_thread(app.acquire_token_by_device_flow, flow))
+        polling.add_done_callback(lambda task: task.cancelled() or task.exception())  # never "not retrieved"
+        try:
+            result: dict[str, Any] = await asyncio.wait_for(asyncio.shield(polling), timeout)
+        except TimeoutError:
+            raise SignInFailed(f"the code was not entered within {timeout:g} s; please try again") from None
+        except requests.RequestException as error:
+            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        finally:
+            flow["expires_at"] = 0  # stops MSAL's polling loop within a second if it is still running
+        self._finish(app, result, asked_at)
+        log.info("signed in to Microsoft (device code)")
+
+    def _finish(self, app: msal.PublicClientApplication, result: dict[str, Any], asked_at: float) -> None:
         if "access_token" not in result:
             raise SignInFailed(explain_aad_error(result))
-        self._remember(result)
-        self._persist()
-        log.info("signed in to Microsoft")
+        self._remember(result, asked_at)
+        self._refused = False
+        self._force_refresh = False
+        self._keep_only_account_of(app, result)
+        self._persist(explicit=True)
 
-    def _remember(self, result: dict[str, Any]) -> None:
+    @staticmethod
+    def _keep_only_account_of(app: msal.PublicClientApplication, result: dict[str, Any]) -> None:
+        """One agent, one account: forget any other account the cache still remembers."""
+        claims = result.get("id_token_claims") or {}
+        who = claims.get("oid") or claims.get("sub")
+        if not who:
+            return
+        for account in app.get_accounts():
+            if account.get("local_account_id") != who:
+                app.remove_account(account)
+
+    def _remember(self, result: dict[str, Any], asked_at: float) -> None:
         try:
             lifetime = float(result.get("expires_in", 0))
         except (TypeError, ValueError):
             lifetime = 0.0
-        self._access = (str(result["access_token"]), self._now() + lifetime)
+        self._access = (str(result["access_token"]), asked_at + lifetime)
 
-    def _persist(self) -> None:
-        if self._cache.has_state_changed:
+    def _persist(self, *, explicit: bool) -> None:
+        if not self._cache.has_state_changed:
+            return
+        try:
             self._store.save(CACHE_KEY, self._cache.serialize())
-            self._cache.has_state_changed = False
+        except Exception as error:
+            if explicit:
+                raise SignInFailed(f"signed in, but the sign-in could not be saved: {error}") from None
+            log.warning("the renewed Microsoft sign-in could not be saved (%s); it lasts until the agent quits", error)
+            return
+        self._cache.has_state_changed = False
+
+    # --- sign-out ------------------------------------------------------------------------------
 
     async def sign_out(self) -> None:
-        if self.signed_in:
-            app = await asyncio.to_thread(self._application)
-            for account in app.get_accounts():
-                app.remove_account(account)
+        """Forget the account and every token, here and in the store. Needs no network."""
+        if self._app is not None:
+            for account in self._app.get_accounts():
+                self._app.remove_account(account)
+        self._cache = msal.SerializableTokenCache()
+        self._app = None  # rebuilt around the empty cache on next use
         self._access = None
+        self._force_refresh = self._refused = False
         self._store.delete(CACHE_KEY)

@@ -1,0 +1,110 @@
+"""``tray-agent sign-in microsoft|genesys``: sign in once; the sign-in is saved for the tray app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+from typing import Any
+
+EXIT_FAILED, EXIT_SETTINGS, EXIT_STORAGE, EXIT_CANCELLED = 1, 2, 3, 130
+
+
+def register(commands: Any) -> None:
+    from tray_agent.auth.session import SERVICES, add_target_options
+
+    parser = commands.add_parser(
+        "sign-in",
+        help="sign in to Microsoft or Genesys Cloud",
+        description="Sign in as yourself. The sign-in is kept in your system keyring for the tray app.",
+    )
+    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument(
+        "--device-code",
+        action="store_true",
+        help="Microsoft only: sign in on another device with a code (when no browser can reach this computer)",
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in address instead of opening the browser"
+    )
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
+    add_target_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tray_agent import logs
+    from tray_agent.auth.keyrings import KeyringRefused
+    from tray_agent.auth.session import load_target
+    from tray_agent.auth.storage import TokenStorageError, open_token_store
+    from tray_agent.settings import SettingsError
+
+    if args.service == "genesys" and args.device_code:
+        print(
+            "Genesys Cloud has no device-code sign-in for this app. Use --no-browser and open the printed "
+            "address in a browser on this computer.",
+            file=sys.stderr,
+        )
+        return EXIT_SETTINGS
+    if args.timeout <= 0:
+        print("--timeout must be positive", file=sys.stderr)
+        return EXIT_SETTINGS
+    target = load_target()
+    logs.configure(target.paths.log_file, verbose=args.verbose)
+    if target.settings_problem:
+        print(f"Settings problem: {target.settings_problem}", file=sys.stderr)
+        return EXIT_SETTINGS
+    try:
+        endpoints = target.endpoints(args)
+        store = open_token_store(target.settings, paths=target.paths)
+    except SettingsError as error:
+        print(f"Settings problem: {error} (in {target.paths.settings_file})", file=sys.stderr)
+        return EXIT_SETTINGS
+    except (KeyringRefused, TokenStorageError) as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_STORAGE
+    try:
+        return asyncio.run(_sign_in(args, target, endpoints, store))
+    except KeyboardInterrupt:
+        print("\nSign-in cancelled.", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+async def _sign_in(args: argparse.Namespace, target: Any, endpoints: Any, store: Any) -> int:
+    from tray_agent.auth.loopback import SignInFailed
+    from tray_agent.auth.session import build_microsoft, genesys_auth, terminal_browser
+    from tray_agent.auth.storage import TokenStorageError
+    from tray_agent.auth.tokens import SignInRequired
+    from tray_agent.clients.errors import ServiceError
+    from tray_agent.settings import SettingsError
+
+    browser = terminal_browser(open_browser=not args.no_browser)
+    try:
+        if args.service == "microsoft":
+            microsoft = build_microsoft(target, endpoints, store)
+            if args.device_code:
+                await microsoft.sign_in_with_device_code(_show_device_code, args.timeout)
+            else:
+                await microsoft.sign_in(browser, args.timeout)
+            print(f"Signed in to Microsoft as {microsoft.account_name or 'you'}.")
+            return 0
+        async with genesys_auth(target, endpoints, store) as genesys:
+            await genesys.sign_in(browser, args.timeout)
+            until = genesys.expires_at
+            detail = f" until {datetime.fromtimestamp(until):%a %H:%M}" if until else ""
+            print(f"Signed in to Genesys Cloud{detail}.")
+            return 0
+    except SettingsError as error:
+        print(f"Settings problem: {error} (in {target.paths.settings_file})", file=sys.stderr)
+        return EXIT_SETTINGS
+    except TokenStorageError as error:
+        print(f"Sign-in could not be saved: {error}", file=sys.stderr)
+        return EXIT_STORAGE
+    except (SignInFailed, SignInRequired, ServiceError) as error:
+        print(f"Sign-in failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _show_device_code(message: str) -> None:
+    print(message, flush=True)

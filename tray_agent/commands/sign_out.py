@@ -1,0 +1,87 @@
+"""``tray-agent sign-out``: forget both sign-ins on this computer and revoke the Genesys token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    from tray_agent.auth.session import SERVICES, add_target_options
+
+    parser = commands.add_parser(
+        "sign-out", help="sign out of both services (or one) on this computer", description=__doc__
+    )
+    parser.add_argument("service", nargs="?", choices=SERVICES, help="only this service (default: both)")
+    add_target_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tray_agent import logs
+    from tray_agent.auth.keyrings import KeyringRefused
+    from tray_agent.auth.session import load_target
+    from tray_agent.auth.storage import TokenStorageError, open_token_store
+
+    target = load_target()
+    logs.configure(target.paths.log_file, verbose=args.verbose)
+    try:
+        store = open_token_store(target.settings, paths=target.paths)
+        return asyncio.run(_sign_out(args, target, store))
+    except (KeyringRefused, TokenStorageError) as error:
+        print(f"Could not sign out: {error}", file=sys.stderr)
+        return 1
+
+
+async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
+    from tray_agent.auth.genesys_pkce import STORE_KEY
+    from tray_agent.auth.microsoft import CACHE_KEY
+    from tray_agent.auth.session import build_microsoft, genesys_auth
+    from tray_agent.settings import SettingsError
+
+    services = [args.service] if args.service else ["microsoft", "genesys"]
+    try:
+        endpoints = target.endpoints(args)
+    except SettingsError:
+        endpoints = None  # settings incomplete: the saved sign-ins are still removed
+
+    if "microsoft" in services:
+        try:
+            if endpoints is None:
+                raise SettingsError("incomplete settings")
+            microsoft = build_microsoft(target, endpoints, store)
+            was = microsoft.account_name if microsoft.signed_in else None
+            await microsoft.sign_out()
+        except SettingsError:
+            was = "you" if store.load(CACHE_KEY) else None
+            store.delete(CACHE_KEY)
+        print(
+            f"Microsoft: signed out {was}; the account and its tokens were removed from this computer."
+            if was
+            else "Microsoft: was not signed in."
+        )
+    if "genesys" in services:
+        if endpoints is None or not target.settings.genesys_client_id:
+            had = store.load(STORE_KEY) is not None
+            store.delete(STORE_KEY)
+            print(
+                "Genesys Cloud: the saved sign-in was removed (it could not be revoked: the settings are incomplete)."
+                if had
+                else "Genesys Cloud: was not signed in."
+            )
+        else:
+            async with genesys_auth(target, endpoints, store) as genesys:
+                had = genesys.access_expires_at is not None or genesys.signed_in
+                revoked = await genesys.revoke_and_forget()
+            if not had:
+                print("Genesys Cloud: was not signed in.")
+            elif revoked:
+                print("Genesys Cloud: signed out; the token was revoked and removed from this computer.")
+            else:
+                print(
+                    "Genesys Cloud: the token was removed from this computer, but Genesys could not be reached to "
+                    "revoke it (it expires by itself)."
+                )
+    return 0
