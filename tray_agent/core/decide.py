@@ -8,8 +8,9 @@ next decision tries again.
 Rules, in order (each is a table row in ``tests/unit/test_decide.py``):
 
 1. No Genesys state, or state older than ``max_genesys_staleness`` → hold (never write blind).
-2. If Genesys no longer shows the status we wrote, someone else changed it: the episode ends and we
-   own nothing (so nothing of theirs is ever "restored" over).
+2. If Genesys shows another status than at the last decision (and it was not our write), someone
+   else changed it: the episode ends, we own nothing (so nothing of theirs is ever "restored"
+   over), and what Teams asks for at that moment counts as acted on.
 3. Hands off while On Queue (routing status ≠ OFF_QUEUE or presence On Queue), Out of Office, or
    Offline in Genesys (not working in the contact centre). Teams changes seen meanwhile are
    acknowledged, so the status the agent lands on when hands-off ends is theirs.
@@ -79,6 +80,7 @@ class SyncMemory:
     acted_signal: str | None = None  # the Teams target we last acted on (None: nothing yet)
     candidate_signal: str | None = None  # a Teams change waiting out the dwell
     candidate_since: float = 0.0
+    seen_presence_id: str | None = None  # the Genesys status at the last decision (or our write)
     owned_presence_id: str | None = None  # our last write, while Genesys still shows it
     restore_presence_id: str | None = None  # the agent's status before our first write
     baseline_signal: str | None = None  # what Teams asked for before our first write
@@ -154,10 +156,19 @@ def decide(
     if now - genesys.confirmed_at > config.max_genesys_staleness:
         return _hold(SyncStatus.WAITING, "Genesys status is not confirmed recently; re-reading first", m)
 
-    if m.owned_presence_id is not None and genesys.presence_id != m.owned_presence_id:
-        m = replace(_end_episode(m), manual=True)
-
     signal = config.mapping.signal_for(teams) if teams is not None else None
+    if m.seen_presence_id is not None and genesys.presence_id != m.seen_presence_id:
+        # Someone else changed Genesys (the agent, a supervisor, routing). Whatever Teams asks for
+        # right now was asked before that change, so it is acknowledged: only a later Teams change
+        # may override it.
+        m = replace(
+            _end_episode(m),
+            manual=True,
+            acted_signal=signal if signal is not None else m.acted_signal,
+            candidate_signal=None,
+            force=False,
+        )
+    m = replace(m, seen_presence_id=genesys.presence_id)
     hands_off = hands_off_reason(genesys)
     if hands_off is not None:
         m = replace(
@@ -165,6 +176,7 @@ def decide(
             hands_off=hands_off,
             manual=False,
             candidate_signal=None,
+            force=False,
             acted_signal=signal if signal is not None else m.acted_signal,
         )
         return _hold(hands_off, _HANDS_OFF_REASON[hands_off], m)
@@ -188,7 +200,15 @@ def decide(
         )
 
     if signal == m.acted_signal:
-        if m.manual or _differs_from_sync(signal, genesys, catalog, m):
+        m = replace(m, candidate_signal=None)  # a change that reverted within the dwell is forgotten
+        if signal == DONT_SYNC:
+            return _hold(
+                SyncStatus.NOT_SYNCED_STATE, f"Teams {teams.describe()} is not synced: leaving Genesys alone", m
+            )
+        current_target = PresenceMapping.resolve(signal, catalog)
+        if current_target is None:
+            return _hold(SyncStatus.MAPPING_ERROR, f"none of {signal!r} is a presence in this Genesys org", m)
+        if m.manual or genesys.presence_id not in (m.owned_presence_id, current_target.id):
             return _hold(SyncStatus.MANUAL, "the agent set this status by hand; waiting for Teams to change", m)
         return _hold(SyncStatus.SYNCED, f"Teams {teams.describe()}: nothing to change", m)
 
@@ -222,7 +242,7 @@ def decide(
 
     recent = tuple(t for t in m.write_times if now - t < config.loop_window_seconds)
     if len(recent) >= config.loop_max_writes:
-        tripped = replace(m, write_times=recent, tripped_until=now + config.loop_cooldown_seconds)
+        tripped = replace(m, write_times=recent, tripped_until=now + config.loop_cooldown_seconds, force=False)
         return _hold(
             SyncStatus.LOOP_BREAKER,
             f"{len(recent)} writes in {config.loop_window_seconds / 60:g} min: sync stopped to break a loop",
@@ -249,6 +269,7 @@ def confirm_write(memory: SyncMemory, write: Write, before: GenesysState, now: f
         m = replace(memory, owned_presence_id=write.presence_id)
     return replace(
         m,
+        seen_presence_id=write.presence_id,
         acted_signal=write.signal,
         candidate_signal=None,
         manual=False,
@@ -269,14 +290,6 @@ def resume(memory: SyncMemory) -> SyncMemory:
 def sync_now(memory: SyncMemory) -> SyncMemory:
     """Forget what we acted on, so the current Teams state is applied (even over a manual status)."""
     return replace(memory, acted_signal=None, candidate_signal=None, manual=False, force=True)
-
-
-def _differs_from_sync(signal: str, genesys: GenesysState, catalog: PresenceCatalog, memory: SyncMemory) -> bool:
-    """True when Genesys shows neither our write nor what Teams maps to: the agent chose it."""
-    if signal == DONT_SYNC or genesys.presence_id == memory.owned_presence_id:
-        return False
-    target = PresenceMapping.resolve(signal, catalog)
-    return target is not None and target.id != genesys.presence_id
 
 
 def _finite(value: float) -> float | None:

@@ -7,7 +7,9 @@ by label. An empty target means "don't sync": Genesys is left alone while Teams 
 
 The default is the seed blueprint's table (GenesysCloudBlueprints/gc-presence-update-from-ms-teams),
 except that Offline/OffWork are "don't sync" (leave Genesys alone when Teams goes offline) and
-InAMeeting prefers Meeting.
+InAMeeting prefers Meeting. The activity ``OutOfOffice`` (an out-of-office note on an otherwise
+Available or Busy user) has no entry, so the availability decides. On Queue and Offline are refused
+as targets.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
-from tray_agent.core.presence import PresenceCatalog, PresenceDefinition, TeamsPresence
+from tray_agent.core.presence import PresenceCatalog, PresenceDefinition, TeamsPresence, normalise_system_presence
 
 DEFAULT_MAPPING: dict[str, str] = {
     "Available": "Available",
@@ -34,11 +36,11 @@ DEFAULT_MAPPING: dict[str, str] = {
     "Inactive": "",
     "Offline": "",
     "OffWork": "",
-    "OutOfOffice": "",
     "PresenceUnknown": "",
 }
 
 DONT_SYNC = ""
+_NEVER_TARGETS = {"ONQUEUE", "OFFLINE"}
 
 
 class MappingError(ValueError):
@@ -53,6 +55,12 @@ def _normalise_target(raw: object, key: str) -> str:
     names = [name.strip() for name in raw.split("|")]
     if any(not name for name in names) and raw.strip():
         raise MappingError(f"mapping entry {key!r}: empty name in {raw!r}")
+    for name in names:
+        if normalise_system_presence(name).replace("_", "") in _NEVER_TARGETS:
+            raise MappingError(
+                f"mapping entry {key!r}: {name!r} cannot be a sync target "
+                "(On Queue is routing's to set, and Offline would stop the sync for good)"
+            )
     return "|".join(names) if raw.strip() else DONT_SYNC
 
 

@@ -118,7 +118,13 @@ class GenesysState:
 
     @property
     def on_queue(self) -> bool:
-        return self.system_presence == ON_QUEUE or self.routing_status not in (OFF_QUEUE, "")
+        """On Queue unless Genesys positively says OFF_QUEUE: an unknown routing status is never taken as off."""
+        return self.system_presence == ON_QUEUE or self.routing_status != OFF_QUEUE
+
+
+def _squash(normalised: str) -> str:
+    """``ON_QUEUE`` and ``ONQUEUE`` (from "onqueue") compare equal."""
+    return normalised.replace("_", "")
 
 
 class PresenceCatalog:
@@ -133,7 +139,7 @@ class PresenceCatalog:
             if definition.secondary:
                 self._secondary.setdefault(definition.label.strip().lower(), definition)
             else:
-                self._system.setdefault(definition.system_presence, definition)
+                self._system.setdefault(_squash(definition.system_presence), definition)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -143,7 +149,7 @@ class PresenceCatalog:
 
     def by_name(self, name: str) -> PresenceDefinition | None:
         """A system presence by name in any casing (``"On Queue"``), else a secondary one by label."""
-        system = self._system.get(normalise_system_presence(name))
+        system = self._system.get(_squash(normalise_system_presence(name)))
         if system is not None:
             return system
         return self._secondary.get(name.strip().lower())
