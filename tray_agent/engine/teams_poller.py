@@ -1,5 +1,6 @@
-"""Polls the agent's Teams presence — only when a write could follow, so the tenant's shared Graph
-budget (1,500 requests / 30 s for every agent of the company) is spent where it matters."""
+"""Reads the agent's Teams presence — only when a write could follow, and on the schedule of
+:mod:`tray_agent.core.polling`, so the tenant's shared Graph budget (1,500 requests / 30 s for every
+agent of the company) is spent where it matters."""
 
 from __future__ import annotations
 
@@ -8,18 +9,29 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import replace
 
 from tray_agent.auth.tokens import SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
 from tray_agent.clients.graph import GraphPresenceClient, is_stale
 from tray_agent.clock import Clock
+from tray_agent.core.polling import Outcome, PollPolicy, PollState, after_poll, poll_now
 from tray_agent.core.presence import TeamsPresence
-from tray_agent.engine.backoff import Backoff, jittered
 from tray_agent.engine.events import Event, LinkChanged, TeamsRead
 from tray_agent.engine.snapshot import Link
 from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
+
+
+def poll_policy(timing: Timing) -> PollPolicy:
+    return PollPolicy(
+        interval=timing.poll_interval,
+        floor=timing.poll_floor,
+        jitter=timing.poll_jitter,
+        backoff_base=timing.backoff_base,
+        backoff_cap=timing.backoff_cap,
+    )
 
 
 class TeamsPoller:
@@ -36,18 +48,18 @@ class TeamsPoller:
         self._graph = graph
         self._auth = auth
         self._clock = clock
-        self._timing = timing
+        self._policy = poll_policy(timing)
         self._inbox = inbox
         self._should_poll = should_poll
         self._rng = rng or random.Random()  # noqa: S311 - jitter
-        self._backoff = Backoff(timing.backoff_base, timing.backoff_cap, self._rng)
+        self._schedule = PollState()
         self._wake = asyncio.Event()
         self._last: TeamsPresence | None = None
-        self._not_before = 0.0  # Retry-After / backoff: no request before this (engine clock)
         self.requests = 0
 
     def poll_now(self) -> None:
-        """Read at once (leaving hands-off, sync now, sign-in): skips the rest of the current wait."""
+        """Read as soon as allowed (leaving hands-off, sync now, sign-in); a Retry-After still holds."""
+        self._schedule = poll_now(self._schedule, self._clock.now())
         self._wake.set()
 
     async def read_once(self) -> TeamsPresence | None:
@@ -55,26 +67,27 @@ class TeamsPoller:
 
         Never sends a request inside a Retry-After or backoff window, even when asked to poll now.
         """
-        if self._clock.now() < self._not_before:
+        if self._clock.now() < self._schedule.not_before:
             return None
         try:
             presence = await self._read_refreshing_once()
         except SignInRequired as error:
+            self._reschedule(Outcome.OK)  # nothing was sent; look again after a normal interval
             await self._inbox.put(LinkChanged("microsoft", Link.SIGN_IN_NEEDED, str(error)))
             return None
         except AuthenticationRequired:
-            self._auth.invalidate()
+            self._reschedule(Outcome.OK)
             await self._inbox.put(LinkChanged("microsoft", Link.SIGN_IN_NEEDED, "Graph refused the sign-in"))
             return None
         except Throttled as error:
-            self._not_before = self._clock.now() + self._backoff.next_delay(at_least=error.retry_after or 0.0)
+            self._reschedule(Outcome.THROTTLED, error.retry_after)
             await self._inbox.put(LinkChanged("microsoft", Link.THROTTLED, str(error)))
             return None
         except ServiceError as error:
-            self._not_before = self._clock.now() + self._backoff.next_delay()
+            self._reschedule(Outcome.FAILED)
             await self._inbox.put(LinkChanged("microsoft", Link.OFFLINE, str(error)))
             return None
-        self._backoff.reset()
+        self._reschedule(Outcome.OK)
         if is_stale(presence, self._last):
             log.debug("dropped a stale Graph read (older sequenceNumber)")
             return self._last
@@ -82,6 +95,11 @@ class TeamsPoller:
         await self._inbox.put(LinkChanged("microsoft", Link.CONNECTED))
         await self._inbox.put(TeamsRead(presence))
         return presence
+
+    def _reschedule(self, outcome: Outcome, retry_after: float | None = None) -> None:
+        self._schedule = after_poll(
+            self._schedule, self._policy, self._clock.now(), outcome, self._rng.random(), retry_after=retry_after
+        )
 
     async def _read_refreshing_once(self) -> TeamsPresence:
         """A 401 first forces a silent token refresh and one retry; only then is sign-in needed."""
@@ -95,15 +113,15 @@ class TeamsPoller:
 
     async def run(self) -> None:
         while True:
-            blocked_for = self._not_before - self._clock.now()
-            if blocked_for > 0:
-                await self._clock.sleep(blocked_for)  # a Retry-After is honoured even if poll_now() is called
+            wait = self._schedule.next_at - self._clock.now()
+            if wait > 0:
+                await self._sleep(wait)
                 continue
             if self._should_poll():
                 await self.read_once()
-                if self._clock.now() < self._not_before:
-                    continue
-            await self._sleep(jittered(self._timing.poll_interval, self._timing.poll_jitter, self._rng))
+            else:
+                # Nothing to read for (hands-off, paused): look again after an interval or when woken.
+                self._schedule = replace(self._schedule, next_at=self._clock.now() + self._policy.base_interval)
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()

@@ -1,0 +1,88 @@
+"""When to read Teams presence next: a pure scheduler, shared by the engine and the fleet benchmark.
+
+Microsoft Graph allows 1,500 presence requests per 30 s per app per tenant, shared by every agent of
+the company. The scheduler therefore:
+
+- polls every ``max(interval, floor)`` seconds with ±``jitter`` so a fleet never lines up;
+- on a 429 waits at least ``Retry-After``, then spreads the retry over a random share of one more
+  interval (no synchronized retries), and doubles a *pressure* factor that stretches this agent's
+  following intervals (up to ``max_pressure``) — so when the tenant budget runs out, the whole fleet
+  slows down smoothly instead of retrying in lockstep; each success eases the pressure back by 1/4;
+- on other failures backs off exponentially (capped) with jitter.
+
+``fleet_floor`` is the formula IT uses to set the policy floor from the number of agents.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, replace
+
+GRAPH_PRESENCE_LIMIT = 1500  # requests …
+GRAPH_PRESENCE_WINDOW = 30.0  # … per this many seconds, per app per tenant
+
+
+def fleet_floor(agents: int, *, share_polling: float = 1.0, headroom: float = 0.8) -> float:
+    """The poll-interval floor (seconds) that keeps ``agents`` inside the tenant's presence budget.
+
+    ``share_polling`` is the fraction of agents polling at the same time (1.0 = worst case, everyone
+    off queue at once); ``headroom`` keeps that fraction of the budget in use, leaving the rest for
+    retries and other apps. floor = agents × share × 30 s / (1,500 × headroom).
+    """
+    if agents <= 0:
+        return 0.0
+    return math.ceil(agents * share_polling * GRAPH_PRESENCE_WINDOW / (GRAPH_PRESENCE_LIMIT * headroom))
+
+
+class Outcome(enum.Enum):
+    OK = "ok"
+    THROTTLED = "throttled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    interval: float = 60.0
+    floor: float = 0.0  # set by IT policy (see fleet_floor)
+    jitter: float = 0.1
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    max_pressure: float = 8.0
+
+    @property
+    def base_interval(self) -> float:
+        return max(self.interval, self.floor)
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    next_at: float = 0.0
+    not_before: float = 0.0  # Retry-After / backoff: no request before this, even if asked to poll now
+    pressure: float = 1.0
+    failures: int = 0
+
+
+def after_poll(
+    state: PollState, policy: PollPolicy, now: float, outcome: Outcome, u: float, *, retry_after: float | None = None
+) -> PollState:
+    """The schedule after a read that ended at ``now``. ``u`` is a uniform random number in [0, 1)."""
+    if outcome is Outcome.OK:
+        pressure = max(1.0, state.pressure * 0.75)
+        wait = policy.base_interval * pressure * (1 + policy.jitter * (2 * u - 1))
+        return PollState(next_at=now + wait, not_before=now, pressure=pressure, failures=0)
+    failures = state.failures + 1
+    if outcome is Outcome.THROTTLED:
+        pressure = min(policy.max_pressure, state.pressure * 2)
+        # Wait out Retry-After, then land somewhere in the next (stretched) interval.
+        wait = (retry_after or 0.0) + policy.base_interval * u
+        wait = max(wait, policy.backoff_base)
+        return PollState(next_at=now + wait, not_before=now + wait, pressure=pressure, failures=failures)
+    ceiling = min(policy.backoff_cap, policy.backoff_base * 2 ** min(failures - 1, 30))
+    wait = ceiling * (0.5 + 0.5 * u)
+    return PollState(next_at=now + wait, not_before=now + wait, pressure=state.pressure, failures=failures)
+
+
+def poll_now(state: PollState, now: float) -> PollState:
+    """Read as soon as allowed (leaving hands-off, sync now): never before ``not_before``."""
+    return replace(state, next_at=max(now, state.not_before))
