@@ -71,7 +71,8 @@ class Endpoints:
 class Timing:
     """How often the engine talks to each service (seconds of the engine's clock)."""
 
-    poll_interval: float = 30.0
+    poll_interval: float = 60.0  # see core/polling.py: the Graph presence budget is shared by the fleet
+    poll_floor: float = 0.0  # IT policy minimum (core.polling.fleet_floor gives it from the fleet size)
     poll_jitter: float = 0.1  # ± fraction, so a fleet's polls never line up
     genesys_fallback_poll: float = 30.0  # users/me while the notifications socket is down
     heartbeat_timeout: float = 75.0  # Genesys heartbeats every 30 s; silence this long means a dead socket
@@ -98,7 +99,7 @@ class Settings:
         if general is None:
             raise SettingsError("[agent] must be a table")
         timing = Timing(
-            poll_interval=_number(general, "poll_interval", 30.0, minimum=5.0),
+            poll_interval=_number(general, "poll_interval", 60.0, minimum=5.0),
             genesys_fallback_poll=_number(general, "genesys_fallback_poll", 30.0, minimum=5.0),
         )
         mapping_table = data.get("mapping", {})
@@ -180,7 +181,7 @@ DEFAULT_SETTINGS_TOML = """\
 # genesys_redirect_port = 8765
 
 # How often Teams is checked, in seconds (IT may set a higher minimum).
-# poll_interval = 30
+# poll_interval = 60
 # How long a Teams change must last before Genesys follows, in seconds.
 # dwell_seconds = 10
 # Safety stop: more than this many changes within loop_window_minutes pauses sync.
