@@ -62,7 +62,10 @@ class LoopbackRedirect:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=False)
+        # reuse_address=None is asyncio's platform default: SO_REUSEADDR on POSIX, where it only lets a retry
+        # bind the registered port while the last sign-in's connection is in TIME_WAIT (never a second
+        # listener); off on Windows, where it would let another program take over the port.
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=None)
         try:
             await site.start()
         except OSError as error:

@@ -1,0 +1,105 @@
+"""Headless Chromium (Debian's ``chromium`` + ``chromium-driver``) as the agent's browser, via selenium.
+
+Chromium trusts the simulator's certificate through ``--ignore-certificate-errors-spki-list`` with the
+SHA-256 of the simulator server certificate's public key — a pin on that one key, honoured only with
+a dedicated ``--user-data-dir`` (a fresh one per browser); every other certificate is checked as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def spki_pin(certificate_pem: Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate, as Chromium's SPKI list wants it."""
+    certificate = x509.load_pem_x509_certificate(certificate_pem.read_bytes())
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
+
+
+@contextlib.contextmanager
+def chromium(ca_path: str) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium that trusts the simulator whose CA file is ``ca_path``."""
+    for tool in (CHROMIUM, CHROMEDRIVER):
+        if not Path(tool).exists():
+            raise RuntimeError(f"{tool} is missing: run 'bash .ci/setup --system' (see .ci/apt-packages/auth.txt)")
+    server_certificate = Path(ca_path).parent / "server.pem"
+    profile = tempfile.mkdtemp(prefix="tray-agent-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        f"--ignore-certificate-errors-spki-list={spki_pin(server_certificate)}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def heading(driver: webdriver.Chrome) -> str:
+    elements = driver.find_elements(By.TAG_NAME, "h1")
+    return elements[0].text if elements else ""
+
+
+def wait_for_heading(driver: webdriver.Chrome, text: str, timeout: float = 10) -> None:
+    WebDriverWait(driver, timeout).until(lambda _: heading(driver) == text, f"page heading {text!r}")
+
+
+class AgentAtTheBrowser:
+    """A :data:`BrowserOpener`: loads what the app opens in Chromium, then clicks ``#approve`` or ``#deny``.
+
+    ``action=None`` leaves the page as it is (the agent walked away). ``rewrite`` changes the address
+    before it is loaded (a tampered request). Every address opened is kept in ``opened``.
+    """
+
+    def __init__(
+        self, driver: webdriver.Chrome, action: str | None = "approve", rewrite: Callable[[str], str] | None = None
+    ) -> None:
+        self.driver = driver
+        self.action = action
+        self.rewrite = rewrite
+        self.opened: list[str] = []
+
+    async def __call__(self, url: str) -> None:
+        self.opened.append(url)
+        await asyncio.to_thread(self.driver.get, self.rewrite(url) if self.rewrite else url)
+        if self.action is not None:
+            await asyncio.to_thread(self.click, self.action)
+
+    def click(self, element_id: str) -> None:
+        self.driver.find_element(By.ID, element_id).click()
