@@ -16,7 +16,8 @@ class WindowsSizedKeyring(KeyringBackend):
     ``(1783, 'CredWrite', 'The stub received bad data')`` beyond CRED_MAX_CREDENTIAL_BLOB_SIZE.
     """
 
-    priority = 1  # type: ignore[assignment]
+    # keyring registers every backend class it sees; below fail.Keyring's 0 it is never chosen or chained.
+    priority = -1  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()

@@ -166,7 +166,9 @@ class GenesysAuth:
         if token.fresh(self._now()):
             return token.access_token
         if token.refresh_token:
-            return await self._redeem({"grant_type": "refresh_token", "refresh_token": token.refresh_token})
+            # A public client identifies itself with client_id on every token request (RFC 6749 §3.2.1).
+            form = {"grant_type": "refresh_token", "refresh_token": token.refresh_token, "client_id": self._client_id}
+            return await self._redeem(form)
         raise SignInRequired(SERVICE, "the Genesys sign-in has expired")
 
     def invalidate(self) -> None:
