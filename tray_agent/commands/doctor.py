@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import re
 import socket
 import sys
@@ -143,8 +144,11 @@ def _check_settings(target: Any, report: Report) -> bool:
 
 def _check_redirect_port(port: int, report: Report) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name == "posix":  # as the sign-in listener binds: a port in TIME_WAIT is usable
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
+            probe.listen(1)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 report.problem(
