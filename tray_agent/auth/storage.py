@@ -64,7 +64,7 @@ class SealedTokenStore:
         self.directory = directory
         self.backend = backend
         self.service = service
-        self._lock = FileLock(str(directory / ".lock"), timeout=15)
+        self._lock = FileLock(str(directory / ".lock"), timeout=15, mode=0o600)
 
     # --- TokenStore ----------------------------------------------------------------------------
 
