@@ -13,7 +13,7 @@ from tray_agent.auth.keyrings import KeyringRefused, assess, choose
 from tray_agent.auth.storage import SealedTokenStore, open_token_store
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.paths import AgentPaths
-from tray_agent.settings import Settings
+from tray_agent.settings import Settings, SettingsError
 
 
 @pytest.fixture
@@ -96,3 +96,10 @@ def test_without_settings_the_flag_is_read_from_the_users_settings_file(paths: A
 def test_a_secure_keyring_gives_the_sealed_store(paths: AgentPaths) -> None:
     store = open_token_store(Settings(), paths=paths, backend=SecretService.Keyring())
     assert isinstance(store, SealedTokenStore)
+
+
+def test_the_setting_is_off_unless_set_to_true() -> None:
+    assert Settings.from_mapping({}).allow_insecure_keyring is False
+    assert Settings.from_mapping({"agent": {"allow_insecure_keyring": True}}).allow_insecure_keyring is True
+    with pytest.raises(SettingsError, match="allow_insecure_keyring must be true or false"):
+        Settings.from_mapping({"agent": {"allow_insecure_keyring": "yes"}})

@@ -73,3 +73,54 @@ async def test_no_answer_times_out_and_closes_the_listener() -> None:
         await listener.wait(0.2)
     with pytest.raises(httpx.ConnectError):
         await answer(listener, params={"code": "c", "state": "s"})
+
+
+async def test_a_request_for_another_host_is_refused_so_a_rebinding_page_cannot_answer() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"code": "c", "state": "s"}, headers={"Host": "attacker.example"})
+    assert page.status_code == 421
+    assert (await answer(listener, params={"code": "c", "state": "s"})).status_code == 200
+    assert (await waiting)["code"] == "c"
+
+
+async def test_the_answer_page_leaks_nothing_onwards_and_is_not_cached() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"code": "c", "state": "s"})
+    await waiting
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+
+async def test_each_service_explains_its_own_errors() -> None:
+    listener = LoopbackRedirect(
+        path="/callback", expected_state="s", explain_error=lambda query: f"ask IT about {query['error']}"
+    )
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"error": "invalid_scope", "state": "s"})
+    assert "ask IT about invalid_scope" in page.text
+    with pytest.raises(SignInFailed, match="ask IT about invalid_scope"):
+        await waiting
+
+
+async def test_an_oversized_form_is_refused_without_consuming_the_listener() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s", form_post=True)
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    assert (await answer(listener, "POST", data={"code": "c" * 20000, "state": "s"})).status_code in (400, 413)
+    await answer(listener, "POST", data={"code": "c", "state": "s"})
+    assert (await waiting)["code"] == "c"
+
+
+async def test_an_error_answer_with_a_forged_state_is_a_state_mismatch_not_a_denial() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    await answer(listener, params={"error": "access_denied", "state": "forged"})
+    with pytest.raises(SignInFailed, match="state mismatch"):
+        await waiting
