@@ -1,5 +1,9 @@
 """Settings: which tenant/org to talk to, and how the sync behaves.
 
+Three layers, each winning over the one before: built-in defaults < the user's ``settings.toml`` <
+IT policy (:mod:`tray_agent.policy`). Policy values lock the matching settings: the user's file
+cannot change them, and :class:`LayeredSettings` says which are locked (for the tray and ``doctor``).
+
 Endpoints are derived from the Entra tenant and the Genesys region (region table from
 shared/reference/genesys-cloud.md §3.1); only the simulator overrides them, and it adds its own CA
 to the trusted set — TLS verification is never switched off.
@@ -7,14 +11,23 @@ to the trusted set — TLS verification is never switched off.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tray_agent.core.decide import SyncConfig
-from tray_agent.core.mapping import MappingError, PresenceMapping
+from tray_agent.core.mapping import DEFAULT_MAPPING, MappingError, PresenceMapping
+
+if TYPE_CHECKING:
+    from tray_agent.paths import AgentPaths
+    from tray_agent.policy import Policy, PolicySource
+
+log = logging.getLogger(__name__)
 
 GENESYS_REGIONS: dict[str, str] = {
     "us_east_1": "mypurecloud.com",
@@ -89,6 +102,8 @@ class Settings:
     genesys_client_id: str = ""
     genesys_redirect_port: int = 8765
     allow_insecure_keyring: bool = False  # store sign-ins without a secure OS keyring (not recommended)
+    allow_device_code: bool = True  # Microsoft device-code sign-in (IT may forbid it by policy)
+    start_at_login: bool | None = None  # None: each user decides (tray menu); True/False: set by IT policy
     timing: Timing = field(default_factory=Timing)
     sync: SyncConfig = field(default_factory=SyncConfig)
 
@@ -134,12 +149,16 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path) -> Settings:
-        try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as error:
-            raise SettingsError(f"{path.name}: not valid TOML ({error})") from None
-        return cls.from_mapping(data)
+        """The file alone (no policy); raises SettingsError or OSError."""
+        return cls.from_mapping(_read_toml(path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path.name}: not valid TOML ({error})") from None
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
@@ -206,18 +225,140 @@ DEFAULT_SETTINGS_TOML = """\
 """
 
 
-def load_user_settings(path: Path) -> tuple[Settings, str | None]:
-    """The user's settings, creating the commented default file if there is none.
+@dataclass(frozen=True, slots=True)
+class LayeredSettings:
+    """The settings in effect (defaults < user file < IT policy), and what the user cannot change."""
 
-    A file that cannot be used gives the defaults and a message saying what is wrong; the file is
-    left as it is for the agent to fix.
-    """
+    settings: Settings
+    locked: frozenset[str]  # setting names set by policy (and "mapping.<TeamsValue>" per mapping entry)
+    problems: tuple[str, ...]  # policy problems, then the settings file's; each a sentence for people
+    policy: Policy
+    file_problem: str | None = None  # the user's file could not be used (its values are not in effect)
+    ignored: frozenset[str] = frozenset()  # keys the user's file sets that policy overrides
+
+
+def apply_policy(settings: Settings, policy: Policy) -> Settings:
+    """``settings`` with every locked value replaced by policy's (or the built-in default where the
+    policy value was unusable). ``min_poll_interval`` becomes ``Timing.poll_floor``, under the user's interval."""
+    defaults = Settings()
+    changes: dict[str, Any] = {}
+    for name in (
+        "tenant_id",
+        "microsoft_client_id",
+        "genesys_region",
+        "genesys_client_id",
+        "genesys_redirect_port",
+        "allow_insecure_keyring",
+        "allow_device_code",
+        "start_at_login",
+    ):
+        if name in policy.locked:
+            value = policy.value_of(name)
+            changes[name] = getattr(defaults, name) if value is None else value
+    timing = settings.timing
+    if policy.min_poll_interval is not None:
+        timing = dataclasses.replace(timing, poll_floor=policy.min_poll_interval)  # the engine polls at max(both)
+    table = dict(settings.sync.mapping.entries)
+    from_policy = {name.lower(): target for name, target in policy.mapping}
+    default_targets = {name.lower(): target for name, target in DEFAULT_MAPPING.items()}
+    for locked in policy.locked:
+        if locked.startswith("mapping."):
+            name = locked.removeprefix("mapping.").lower()
+            target = from_policy.get(name, default_targets.get(name))
+            if target is None:
+                table.pop(name, None)
+            else:
+                table[name] = target
+    sync = dataclasses.replace(settings.sync, mapping=PresenceMapping(tuple(sorted(table.items()))))
+    return dataclasses.replace(settings, **changes, timing=timing, sync=sync)
+
+
+def default_settings_text(policy: Policy | None = None) -> str:
+    """The commented default settings file; with policy, it names the settings IT has set."""
+    if policy is None or not policy.locked:
+        return DEFAULT_SETTINGS_TOML
+    from_policy = dict(policy.mapping)
+    lines = ["# Set by your IT department (policy), so changing these here has no effect:"]
+    for name in sorted(policy.locked):
+        if name.startswith("mapping."):
+            teams = name.removeprefix("mapping.")
+            value: object = from_policy.get(teams)
+            label = f"[mapping] {teams}"
+        else:
+            value, label = policy.value_of(name), name
+        lines.append(f"#   {label} = {_toml_literal(value)}" if value is not None else f"#   {label} (default)")
+    header, _, rest = DEFAULT_SETTINGS_TOML.partition("\n\n")
+    return f"{header}\n" + "\n".join(lines) + f"\n\n{rest}"
+
+
+def _toml_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _user_keys(document: Mapping[str, Any]) -> set[str]:
+    keys: set[str] = set()
+    agent, mapping = document.get("agent"), document.get("mapping")
+    if isinstance(agent, Mapping):
+        keys.update(str(name) for name in agent)
+    if isinstance(mapping, Mapping):
+        keys.update(f"mapping.{str(name).lower()}" for name in mapping)
+    return keys
+
+
+def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
+    """Defaults < the settings file at ``path`` < ``policy``. Writes the commented default file when
+    there is none. A file that cannot be used counts as empty (and is left as it is for the user)."""
     from tray_agent.paths import write_private
 
+    file_problem: str | None = None
+    document: dict[str, Any] = {}
     if not path.exists():
-        write_private(path, DEFAULT_SETTINGS_TOML)
-        return Settings(), None
-    try:
-        return Settings.load(path), None
-    except (SettingsError, OSError) as error:
-        return Settings(), f"{path.name}: {error} — using defaults until it is fixed"
+        try:
+            write_private(path, default_settings_text(policy))
+        except OSError as error:
+            file_problem = f"{path.name}: could not be created ({error.strerror}) — using defaults"
+    else:
+        try:
+            document = _read_toml(path)
+            Settings.from_mapping(document)  # validate the file on its own: its problems are the user's
+        except (SettingsError, OSError) as error:
+            document = {}
+            file_problem = f"{path.name}: {error} — using defaults until it is fixed"
+    user = Settings.from_mapping(document) if document else Settings()
+    settings = apply_policy(user, policy)
+    user_keys = _user_keys(document)
+    ignored = {name for name in policy.locked if name in user_keys or name.lower() in user_keys}
+    if "poll_interval" in user_keys and user.timing.poll_interval < settings.timing.poll_floor:
+        ignored.add("poll_interval")
+    problems = (*policy.problems, *((file_problem,) if file_problem else ()))
+    return LayeredSettings(settings, policy.locked, problems, policy, file_problem, frozenset(ignored))
+
+
+def load_effective_settings(paths: AgentPaths, *, policy_source: PolicySource | None = None) -> LayeredSettings:
+    """The settings in effect for this user: built-in defaults < ``paths.settings_file`` < this
+    machine's IT policy (or ``policy_source``). Never raises for bad content: see ``problems``."""
+    from tray_agent.policy import read_policy
+
+    return layer_settings(paths.settings_file, read_policy(policy_source))
+
+
+def load_user_settings(path: Path, *, policy_source: PolicySource | None = None) -> tuple[Settings, str | None]:
+    """The settings in effect (the user's file at ``path``, under this machine's IT policy), creating
+    the commented default file if there is none.
+
+    A file that cannot be used gives the defaults (still under policy) and a message saying what is
+    wrong; the file is left as it is for the agent to fix. Policy problems do not stop the agent:
+    they are logged here, and :func:`load_effective_settings` returns them for display.
+    """
+    from tray_agent.policy import read_policy
+
+    layered = layer_settings(path, read_policy(policy_source))
+    for problem in layered.policy.problems:
+        log.warning("IT policy: %s", problem)
+    return layered.settings, layered.file_problem
