@@ -1,0 +1,151 @@
+"""Which notifications a change deserves, and a limiter so they never spam. Pure: no I/O, injectable clock.
+
+Notified: a sign-in is needed, a sign-in is about to end (Genesys: PKCE has no silent renewal), the
+loop breaker tripped, sync paused and resumed. Everything else is visible in the icon and menu.
+Every kind (per service) is shown at most once per :data:`MIN_INTERVAL` of real time.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from tray_agent.core.decide import SyncStatus
+from tray_agent.engine.snapshot import Link, Snapshot
+from tray_agent.tray.view import EXPIRY_LEAD, SERVICE_NAMES, SERVICES, expiring, local_hhmm
+
+MIN_INTERVAL = 30 * 60.0
+TITLE_LIMIT = 63  # Windows: szInfoTitle is WCHAR[64]
+MESSAGE_LIMIT = 255  # Windows: szInfo is WCHAR[256]
+
+
+class NoticeKind(enum.Enum):
+    SIGN_IN_NEEDED = "sign-in-needed"
+    SIGN_IN_ENDING = "sign-in-ending"
+    LOOP_BREAKER = "loop-breaker"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    kind: NoticeKind
+    title: str
+    message: str
+    service: str = ""  # the rate limit is per kind and service
+
+    @property
+    def key(self) -> tuple[NoticeKind, str]:
+        return (self.kind, self.service)
+
+    def __post_init__(self) -> None:
+        if len(self.title) > TITLE_LIMIT or len(self.message) > MESSAGE_LIMIT:
+            raise ValueError(f"notice text too long for Windows: {self.title!r}")
+
+
+def _links(snapshot: Snapshot) -> dict[str, Link]:
+    return {"microsoft": snapshot.microsoft, "genesys": snapshot.genesys_link}
+
+
+def notices_for_change(
+    before: Snapshot | None,
+    after: Snapshot,
+    *,
+    signed_out_by_agent: frozenset[str] = frozenset(),
+    clock_text: Callable[[float], str] = local_hhmm,
+) -> list[Notice]:
+    """What the agent should be told about the step from ``before`` to ``after``.
+
+    ``signed_out_by_agent``: services the agent signed out of from the menu (no "sign in" nagging).
+    """
+    notices: list[Notice] = []
+    was = _links(before) if before is not None else {s: Link.STARTING for s in SERVICES}
+    now = _links(after)
+    needed = [
+        service
+        for service in SERVICES
+        if now[service] is Link.SIGN_IN_NEEDED
+        and was[service] is not Link.SIGN_IN_NEEDED
+        and service not in signed_out_by_agent
+    ]
+    if needed:
+        names = " and ".join(SERVICE_NAMES[s] for s in needed)
+        notices.append(
+            Notice(
+                NoticeKind.SIGN_IN_NEEDED,
+                f"Sign in to {names}",
+                f"Your Teams status is not copied to Genesys until you sign in to {names}. "
+                "Open the tray menu and choose “Sign in”.",
+                "+".join(needed),
+            )
+        )
+    if after.status is SyncStatus.LOOP_BREAKER and (before is None or before.status is not SyncStatus.LOOP_BREAKER):
+        notices.append(
+            Notice(
+                NoticeKind.LOOP_BREAKER,
+                "Presence sync stopped itself",
+                "Your Genesys status changed too often in a short time, so sync stopped to break a loop. "
+                "It starts again by itself later, or choose “Resume sync”.",
+            )
+        )
+    paused_before = before is not None and before.paused_until is not None
+    if after.paused_until is not None and not paused_before:
+        until = "until you resume it" if math.isinf(after.paused_until) else f"until {clock_text(after.paused_until)}"
+        notices.append(
+            Notice(
+                NoticeKind.PAUSED,
+                "Presence sync paused",
+                f"Genesys does not follow Teams {until}. Your Genesys status is yours to set.",
+            )
+        )
+    if paused_before and after.paused_until is None:
+        notices.append(Notice(NoticeKind.RESUMED, "Presence sync resumed", "Genesys follows your Teams status again."))
+    return notices
+
+
+def ending_notices(
+    snapshot: Snapshot,
+    now: float,
+    *,
+    lead: float = EXPIRY_LEAD,
+    clock_text: Callable[[float], str] = local_hhmm,
+) -> list[Notice]:
+    """Sign-ins that end within ``lead`` seconds (engine clock) and cannot renew themselves."""
+    notices = []
+    for service in SERVICES:
+        if not expiring(snapshot, service, now, lead):
+            continue
+        expires_at = snapshot.genesys_expires_at if service == "genesys" else snapshot.microsoft_expires_at
+        assert expires_at is not None  # noqa: S101 - expiring() checked it
+        name = SERVICE_NAMES[service]
+        when = f"at {clock_text(expires_at)}" if expires_at > now else "now"
+        notices.append(
+            Notice(
+                NoticeKind.SIGN_IN_ENDING,
+                f"{name} sign-in ends soon",
+                f"Your {name} sign-in ends {when}. Choose “Sign in to {name}” in the tray menu "
+                "to keep your status in sync.",
+                service,
+            )
+        )
+    return notices
+
+
+class RateLimiter:
+    """``allow(key)`` is true at most once per ``interval`` seconds of ``clock`` for each key."""
+
+    def __init__(self, interval: float = MIN_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[Hashable, float] = {}
+
+    def allow(self, key: Hashable) -> bool:
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
+            return False
+        self._last[key] = now
+        return True

@@ -1,0 +1,311 @@
+"""What the tray shows for a snapshot: a pure function, specified as a table in tests/tray/test_view.py.
+
+``view_of(snapshot, now)`` returns a :class:`TrayView`: the icon's key (what it looks like, and in
+which Genesys status colour), the tooltip, the three status lines at the top of the menu and whether
+each action is possible right now. No I/O and no clock: ``now`` is the engine's clock.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tray_agent.core.decide import SyncStatus
+from tray_agent.core.presence import UNKNOWN, GenesysState, TeamsPresence, display_system_presence
+from tray_agent.engine.snapshot import Link, Snapshot
+
+TOOLTIP_LIMIT = 127  # Windows: NOTIFYICONDATAW.szTip is WCHAR[128]
+APP_TITLE = "Teams → Genesys presence"
+
+SERVICES = ("microsoft", "genesys")
+SERVICE_NAMES = {"microsoft": "Microsoft", "genesys": "Genesys Cloud"}
+# MSAL renews the Microsoft access token silently (refresh token); Genesys PKCE has no refresh, so the
+# agent must sign in again before its token ends.
+SILENTLY_RENEWED = frozenset({"microsoft"})
+EXPIRY_LEAD = 600.0  # warn (and allow signing in again) this long before a sign-in ends
+
+
+class Look(enum.Enum):
+    """What the icon's badge says about the sync, most urgent first."""
+
+    ERROR = "error"  # stopped (loop breaker, mapping error, not set up)
+    SIGN_IN_NEEDED = "sign-in-needed"
+    OFFLINE = "offline"  # a service cannot be reached; retrying
+    PAUSED = "paused"
+    HANDS_OFF = "hands-off"  # On Queue, Out of Office, Offline in Genesys, or a status set by hand
+    CONNECTING = "connecting"  # starting, signing in, or waiting for the first reads
+    SYNCED = "synced"
+
+
+class Tone(enum.Enum):
+    """The Genesys status colour family (the colours agents know from the Genesys UI)."""
+
+    AVAILABLE = "available"  # green
+    BUSY = "busy"  # red: Busy, Meeting, Training
+    AWAY = "away"  # amber: Away, Break, Meal, Idle
+    ON_QUEUE = "on-queue"  # blue
+    OUT_OF_OFFICE = "out-of-office"  # purple
+    OFFLINE = "offline"  # grey
+    NEUTRAL = "neutral"  # unknown / not applicable
+
+
+_TONE_BY_SYSTEM = {
+    "AVAILABLE": Tone.AVAILABLE,
+    "BUSY": Tone.BUSY,
+    "MEETING": Tone.BUSY,
+    "TRAINING": Tone.BUSY,
+    "AWAY": Tone.AWAY,
+    "BREAK": Tone.AWAY,
+    "MEAL": Tone.AWAY,
+    "IDLE": Tone.AWAY,
+    "ON_QUEUE": Tone.ON_QUEUE,
+    "OFFLINE": Tone.OFFLINE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IconKey:
+    """Everything the icon's pixels depend on: the renderer caches one image per key."""
+
+    look: Look
+    tone: Tone = Tone.NEUTRAL
+
+
+@dataclass(frozen=True, slots=True)
+class TrayView:
+    icon: IconKey
+    tooltip: str
+    headline: str  # the sync state in words, e.g. "In sync", "Paused until 14:05"
+    teams_line: str
+    genesys_line: str
+    detail: str  # why, in a sentence (the engine's reason or last error); "" when nothing to add
+    can_pause: bool
+    can_resume: bool
+    can_sync_now: bool
+    can_sign_in: tuple[tuple[str, bool], ...]  # (service, possible) in SERVICES order
+    can_sign_out: tuple[tuple[str, bool], ...]
+
+    def sign_in_possible(self, service: str) -> bool:
+        return dict(self.can_sign_in).get(service, False)
+
+    def sign_out_possible(self, service: str) -> bool:
+        return dict(self.can_sign_out).get(service, False)
+
+
+_TEAMS_WORDS = {
+    "Available": "Available",
+    "AvailableIdle": "Available (idle)",
+    "Away": "Away",
+    "BeRightBack": "Be right back",
+    "Busy": "Busy",
+    "BusyIdle": "Busy (idle)",
+    "DoNotDisturb": "Do not disturb",
+    "InACall": "In a call",
+    "InAConferenceCall": "In a conference call",
+    "Inactive": "Inactive",
+    "InAMeeting": "In a meeting",
+    "Offline": "Offline",
+    "OffWork": "Off work",
+    "OutOfOffice": "Out of office",
+    "PresenceUnknown": "Unknown",
+    "Presenting": "Presenting",
+    "UrgentInterruptionsOnly": "Urgent interruptions only",
+    "Focusing": "Focusing",
+}
+
+
+def teams_words(presence: TeamsPresence) -> str:
+    """``Busy / InAMeeting`` → ``In a meeting``: the activity says more than the availability."""
+    value = presence.activity if presence.activity not in ("", UNKNOWN) else presence.availability
+    return _TEAMS_WORDS.get(value, value)
+
+
+def tone_of(genesys: GenesysState | None) -> Tone:
+    if genesys is None:
+        return Tone.NEUTRAL
+    if genesys.out_of_office:
+        return Tone.OUT_OF_OFFICE
+    if genesys.on_queue:
+        return Tone.ON_QUEUE
+    return _TONE_BY_SYSTEM.get(genesys.system_presence, Tone.NEUTRAL)
+
+
+def local_hhmm(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%H:%M")
+
+
+def _signed_in(link: Link) -> bool:
+    return link is not Link.SIGN_IN_NEEDED
+
+
+def _links(snapshot: Snapshot) -> dict[str, Link]:
+    return {"microsoft": snapshot.microsoft, "genesys": snapshot.genesys_link}
+
+
+def _names(services: list[str]) -> str:
+    return " and ".join(SERVICE_NAMES[s] for s in services)
+
+
+def _genesys_label(snapshot: Snapshot) -> str:
+    genesys = snapshot.genesys
+    if genesys is None:
+        return ""
+    return snapshot.genesys_label or display_system_presence(genesys.system_presence)
+
+
+def _genesys_line(snapshot: Snapshot) -> str:
+    link, genesys = snapshot.genesys_link, snapshot.genesys
+    if link is Link.SIGN_IN_NEEDED:
+        return "Genesys: not signed in"
+    if genesys is None:
+        return "Genesys: connecting…"
+    label = _genesys_label(snapshot)
+    status = snapshot.status
+    if status is SyncStatus.ON_QUEUE or genesys.on_queue:
+        return "Genesys: On Queue – hands off" if label == "On Queue" else f"Genesys: {label} – On Queue, hands off"
+    if status is SyncStatus.OUT_OF_OFFICE or genesys.out_of_office:
+        return f"Genesys: {label} – Out of Office, hands off"
+    if status is SyncStatus.GENESYS_OFFLINE:
+        return f"Genesys: {label} – hands off"
+    by = {"sync": " – set by sync", "you": " – set by you", "routing": " – set by routing"}.get(snapshot.set_by, "")
+    return f"Genesys: {label}{by}"
+
+
+def _teams_line(snapshot: Snapshot) -> str:
+    if snapshot.microsoft is Link.SIGN_IN_NEEDED:
+        return "Teams: not signed in"
+    if snapshot.teams is None:
+        if snapshot.status.hands_off:
+            return "Teams: not read while hands off"
+        return "Teams: connecting…"
+    return f"Teams: {teams_words(snapshot.teams)}"
+
+
+def _paused_text(paused_until: float, clock_text: Callable[[float], str]) -> str:
+    if math.isinf(paused_until):
+        return "Paused until you resume"
+    return f"Paused until {clock_text(paused_until)}"
+
+
+_HEADLINES = {
+    SyncStatus.SYNCED: "In sync",
+    SyncStatus.WRITING: "Updating Genesys…",
+    SyncStatus.DEBOUNCING: "Teams changed: following in a moment",
+    SyncStatus.WAITING: "Waiting for Teams and Genesys",
+    SyncStatus.NOT_SYNCED_STATE: "In sync (this Teams status leaves Genesys alone)",
+    SyncStatus.MANUAL: "Hands off: you set this status",
+    SyncStatus.ON_QUEUE: "Hands off: you are On Queue",
+    SyncStatus.OUT_OF_OFFICE: "Hands off: Out of Office",
+    SyncStatus.GENESYS_OFFLINE: "Hands off: Offline in Genesys",
+    SyncStatus.PAUSED: "Paused",
+    SyncStatus.LOOP_BREAKER: "Stopped: too many changes in a short time",
+    SyncStatus.MAPPING_ERROR: "Stopped: this Teams status has no Genesys match",
+}
+
+
+def _classify(snapshot: Snapshot, clock_text: Callable[[float], str]) -> tuple[Look, str]:
+    links = _links(snapshot)
+    needs = [s for s in SERVICES if links[s] is Link.SIGN_IN_NEEDED]
+    if needs:
+        return Look.SIGN_IN_NEEDED, f"Sign in to {_names(needs)}"
+    offline = [s for s in SERVICES if links[s] is Link.OFFLINE]
+    if offline:
+        return Look.OFFLINE, f"Offline: cannot reach {_names(offline)} – retrying"
+    if snapshot.status in (SyncStatus.LOOP_BREAKER, SyncStatus.MAPPING_ERROR):
+        return Look.ERROR, _HEADLINES[snapshot.status]
+    if snapshot.paused_until is not None:
+        return Look.PAUSED, _paused_text(snapshot.paused_until, clock_text)
+    if snapshot.status.hands_off:
+        return Look.HANDS_OFF, _HEADLINES[snapshot.status]
+    starting = [s for s in SERVICES if links[s] is Link.STARTING]
+    if starting or snapshot.genesys is None:
+        return Look.CONNECTING, f"Connecting to {_names(starting)}…" if starting else "Connecting…"
+    headline = _HEADLINES[snapshot.status]
+    throttled = [s for s in SERVICES if links[s] is Link.THROTTLED]
+    if throttled:
+        headline += f" ({_names(throttled)} asked us to slow down)"
+    return Look.SYNCED, headline
+
+
+def clamp_tooltip(text: str, limit: int = TOOLTIP_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _detail(snapshot: Snapshot, look: Look) -> str:
+    if look in (Look.SIGN_IN_NEEDED, Look.OFFLINE, Look.ERROR) and snapshot.last_error:
+        return snapshot.last_error
+    if look in (Look.ERROR, Look.HANDS_OFF, Look.CONNECTING):
+        return snapshot.reason
+    return ""
+
+
+def expiring(snapshot: Snapshot, service: str, now: float | None, lead: float = EXPIRY_LEAD) -> bool:
+    """The service's sign-in ends within ``lead`` seconds and cannot be renewed without the agent."""
+    if now is None or service in SILENTLY_RENEWED or not _signed_in(_links(snapshot)[service]):
+        return False
+    expires_at = snapshot.genesys_expires_at if service == "genesys" else snapshot.microsoft_expires_at
+    return expires_at is not None and expires_at - now <= lead
+
+
+def view_of(
+    snapshot: Snapshot | None,
+    *,
+    now: float | None = None,
+    setup_problem: str | None = None,
+    clock_text: Callable[[float], str] = local_hhmm,
+) -> TrayView:
+    """The whole tray for one snapshot (``None``: the engine has not published one yet).
+
+    ``now`` (engine clock) lets an expiring sign-in be renewed from the menu before it runs out.
+    """
+    if setup_problem is not None or snapshot is None:
+        look = Look.ERROR if setup_problem is not None else Look.CONNECTING
+        headline = "Not set up yet" if setup_problem is not None else "Starting…"
+        nothing = tuple((s, False) for s in SERVICES)
+        return TrayView(
+            icon=IconKey(look),
+            tooltip=clamp_tooltip(f"{APP_TITLE}: {headline}"),
+            headline=headline,
+            teams_line="Teams: –",
+            genesys_line="Genesys: –",
+            detail=setup_problem or "",
+            can_pause=False,
+            can_resume=False,
+            can_sync_now=False,
+            can_sign_in=nothing,
+            can_sign_out=nothing,
+        )
+
+    look, headline = _classify(snapshot, clock_text)
+    tone = tone_of(snapshot.genesys) if look in (Look.SYNCED, Look.HANDS_OFF) else Tone.NEUTRAL
+    links = _links(snapshot)
+    paused = snapshot.paused_until is not None
+    tripped = snapshot.status is SyncStatus.LOOP_BREAKER
+    label = _genesys_label(snapshot)
+    tooltip = f"{APP_TITLE}: {headline}"
+    if label and look in (Look.SYNCED, Look.PAUSED, Look.HANDS_OFF) and label not in headline:
+        tooltip += f" · Genesys {label}"
+    hands_off_by_genesys = snapshot.status in (
+        SyncStatus.ON_QUEUE,
+        SyncStatus.OUT_OF_OFFICE,
+        SyncStatus.GENESYS_OFFLINE,
+    )
+    return TrayView(
+        icon=IconKey(look, tone),
+        tooltip=clamp_tooltip(tooltip),
+        headline=headline,
+        teams_line=_teams_line(snapshot),
+        genesys_line=_genesys_line(snapshot),
+        detail=_detail(snapshot, look),
+        can_pause=not paused,
+        can_resume=paused or tripped,
+        can_sync_now=(
+            all(_signed_in(link) for link in links.values()) and not paused and not tripped and not hands_off_by_genesys
+        ),
+        can_sign_in=tuple((s, links[s] is Link.SIGN_IN_NEEDED or expiring(snapshot, s, now)) for s in SERVICES),
+        can_sign_out=tuple((s, _signed_in(links[s])) for s in SERVICES),
+    )
