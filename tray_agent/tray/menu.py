@@ -1,0 +1,112 @@
+"""The tray menu: a fixed layout whose texts, enabled flags and checkbox are pystray callables.
+
+Every callable reads the host's current :class:`~tray_agent.tray.view.TrayView` (a pure function of
+the latest snapshot), so ``icon.update_menu()`` after a snapshot is all it takes to refresh it.
+Actions only forward to the host, which turns them into engine commands or desktop actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tray_agent import __version__
+from tray_agent.tray.view import SERVICE_NAMES, TrayView
+
+DETAIL_LIMIT = 80
+PAUSES: tuple[tuple[str, float | None], ...] = (
+    ("For 15 minutes", 15 * 60.0),
+    ("For 1 hour", 60 * 60.0),
+    ("Until I resume", None),
+)
+
+
+class MenuHost(Protocol):
+    """What the menu needs from the app (the real one, or a recording fake in the unit tests)."""
+
+    @property
+    def view(self) -> TrayView: ...
+
+    def pause(self, seconds: float | None) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def sync_now(self) -> None: ...
+
+    def sign_in(self, service: str) -> None: ...
+
+    def sign_out(self, service: str) -> None: ...
+
+    def open_settings(self) -> None: ...
+
+    def open_log_folder(self) -> None: ...
+
+    def start_at_login(self) -> bool: ...
+
+    def toggle_start_at_login(self) -> None: ...
+
+    def about(self) -> None: ...
+
+    def quit(self) -> None: ...
+
+
+def _short(text: str, limit: int = DETAIL_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def build_menu(pystray: Any, host: MenuHost) -> Any:
+    """A ``pystray.Menu`` for ``host``; ``pystray`` is the (lazily imported) module."""
+    Item, Menu = pystray.MenuItem, pystray.Menu
+
+    def info(text: Callable[[TrayView], str], visible: Callable[[TrayView], bool] | None = None) -> Any:
+        return Item(
+            lambda _item: text(host.view),
+            None,
+            enabled=False,
+            visible=(lambda _item: visible(host.view)) if visible else True,
+        )
+
+    def when(flag: Callable[[TrayView], bool]) -> Callable[[Any], bool]:
+        return lambda _item: flag(host.view)
+
+    def pause_action(seconds: float | None) -> Callable[[], None]:
+        return lambda: host.pause(seconds)
+
+    def account_items(service: str) -> list[Any]:
+        name = SERVICE_NAMES[service]
+        return [
+            Item(
+                f"Sign in to {name}", lambda: host.sign_in(service), enabled=when(lambda v: v.sign_in_possible(service))
+            ),
+            Item(
+                f"Sign out of {name}",
+                lambda: host.sign_out(service),
+                enabled=when(lambda v: v.sign_out_possible(service)),
+            ),
+        ]
+
+    return Menu(
+        info(lambda v: v.teams_line),
+        info(lambda v: v.genesys_line),
+        info(lambda v: v.headline),
+        info(lambda v: _short(v.detail), visible=lambda v: bool(v.detail)),
+        Menu.SEPARATOR,
+        Item(
+            "Pause sync",
+            Menu(*(Item(text, pause_action(seconds)) for text, seconds in PAUSES)),
+            enabled=when(lambda v: v.can_pause),
+        ),
+        Item("Resume sync", lambda: host.resume(), enabled=when(lambda v: v.can_resume)),
+        Item("Sync now", lambda: host.sync_now(), enabled=when(lambda v: v.can_sync_now)),
+        Menu.SEPARATOR,
+        *account_items("microsoft"),
+        *account_items("genesys"),
+        Menu.SEPARATOR,
+        Item("Settings…", lambda: host.open_settings()),
+        Item("Open log folder", lambda: host.open_log_folder()),
+        Item("Start at login", lambda: host.toggle_start_at_login(), checked=lambda _item: host.start_at_login()),
+        Item(f"About (version {__version__})", lambda: host.about()),
+        Menu.SEPARATOR,
+        Item("Quit", lambda: host.quit()),
+    )
