@@ -346,3 +346,11 @@ def test_the_detail_row_explains_errors_and_hands_off() -> None:
     assert show(lost).detail == "sign-in failed: denied"
     manual = replace(snapshot(status=SyncStatus.MANUAL), reason="the agent set this status by hand")
     assert show(manual).detail == "the agent set this status by hand"
+
+
+def test_an_agent_that_could_not_run_says_stopped_and_why() -> None:
+    view = show(snapshot(), failure="The agent stopped: no secure keyring")
+    assert view.icon == IconKey(Look.ERROR)
+    assert view.headline == "Stopped"
+    assert view.detail == "The agent stopped: no secure keyring"
+    assert not view.can_pause

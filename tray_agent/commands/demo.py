@@ -1,4 +1,4 @@
-"""``tray-agent demo``: the real agent against the embedded simulator."""
+"""``tray-agent demo``: the real agent against the embedded simulator, in the tray or headless."""
 
 from __future__ import annotations
 
@@ -11,19 +11,24 @@ from typing import Any
 def register(commands: Any) -> None:
     demo = commands.add_parser("demo", help="run the agent against the embedded simulator")
     demo.add_argument("--headless", action="store_true", help="no tray icon: print transitions only")
-    demo.add_argument("--scenario", choices=["day"], help="play a scripted contact-centre day, then exit")
+    demo.add_argument("--scenario", choices=["day"], help="play a scripted contact-centre day")
     demo.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
     demo.add_argument("--port", type=int, default=0, help="simulator port (default: any free port)")
     demo.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tray_agent.demo.runner import run_demo
-
     speed = args.speed if args.speed is not None else (120.0 if args.scenario else 1.0)
     if speed <= 0:
         print("--speed must be positive", file=sys.stderr)
         return 2
+    if not args.headless:
+        from tray_agent.tray.launch import run_demo_tray
+
+        return run_demo_tray(scenario=args.scenario, speed=speed, port=args.port, verbose=args.verbose)
+
+    from tray_agent.demo.runner import run_demo
+
     try:
         return asyncio.run(run_demo(scenario=args.scenario, speed=speed, port=args.port))
     except KeyboardInterrupt:

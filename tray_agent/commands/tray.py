@@ -1,11 +1,11 @@
-"""``tray-agent`` with no command: the tray app (pystray owns the main thread)."""
+"""``tray-agent`` with no command: the tray app (pystray owns the main thread, the engine runs beside it)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def run(args: argparse.Namespace) -> int:
-    print("The tray app is not part of this build yet. Try:  tray-agent demo --headless", file=sys.stderr)
-    return 2
+    from tray_agent.tray.launch import run_tray
+
+    return run_tray(verbose=args.verbose)

@@ -12,18 +12,18 @@ import contextlib
 import socket
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from tray_agent.app import build_agent
+from tray_agent.app import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.clock import Clock, RealClock, ScaledClock
 from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.scenarios import SCENARIOS, Step
-from tray_agent.engine.snapshot import Command, CommandKind, Transition
+from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -156,29 +156,71 @@ def invariant_violations(simulator: SimulatorThread, teams_changes: list[float])
     return list(simulator.call(collect, simulator.state))
 
 
+def demo_clock(scenario: str | None, speed: float) -> Clock:
+    """Simulated time from 08:00 when a scenario plays or the speed is not 1; else wall time."""
+    return ScaledClock(speed, start=DAY_START) if (scenario or speed != 1) else RealClock()
+
+
+def demo_agent_settings(redirect_port: int, scenario: str | None) -> Settings:
+    return demo_settings(redirect_port)
+
+
+def build_demo_agent(
+    simulator: SimulatorThread,
+    clock: Clock,
+    settings: Settings,
+    *,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+    on_transition: Callable[[Transition], None] | None = None,
+) -> tuple[Agent, ApprovingBrowser]:
+    """The real agent wired to the simulator (call on the loop that will run the engine)."""
+    endpoints = Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path)
+    browser = ApprovingBrowser(simulator.ca_path)
+    agent = build_agent(
+        settings,
+        endpoints,
+        clock=clock,
+        store=MemoryTokenStore(),
+        browser=browser,
+        on_snapshot=on_snapshot,
+        on_transition=on_transition,
+    )
+    return agent, browser
+
+
+async def sign_in_demo(agent: Agent, browser: ApprovingBrowser) -> None:
+    """Both real sign-in flows, approved by the simulator."""
+    await agent.microsoft.sign_in(browser, 30)
+    await agent.genesys.sign_in(browser, 30)
+
+
+def report_tally(simulator: SimulatorThread, agent: Agent, tally: Tally, out: TextIO) -> int:
+    """Print the scenario's tally; 0 when every expected state was reached and no rule was broken."""
+    violations = invariant_violations(simulator, tally.teams_changes)
+    snapshot = agent.engine.snapshot
+    writes = snapshot.writes if snapshot else 0
+    counters = simulator.call(lambda state: state.counters, simulator.state)
+    out.write(
+        f"\nTally: {tally.met}/{tally.checks} expected Genesys states reached, {writes} writes, "
+        f"{tally.faults} faults injected, {counters.graph_presence_requests} Graph reads, "
+        f"{counters.graph_throttled} throttled, {len(violations)} invariant violations\n"
+    )
+    for line in [*tally.misses, *violations]:
+        out.write(f"  ✗ {line}\n")
+    out.flush()
+    return 0 if not tally.misses and not violations else 1
+
+
 async def run_demo(*, scenario: str | None, speed: float, out: TextIO = sys.stdout, port: int = 0) -> int:
-    clock: Clock = ScaledClock(speed, start=DAY_START) if (scenario or speed != 1) else RealClock()
+    clock = demo_clock(scenario, speed)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port, port=port)
     try:
-        settings = demo_settings(redirect_port)
-        if scenario:
-            # Keep the simulated minutes short enough to be watched, long enough to be realistic.
-            settings = replace(settings, timing=replace(settings.timing, poll_interval=30.0))
-        endpoints = Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path)
-        browser = ApprovingBrowser(simulator.ca_path)
-        agent = build_agent(
-            settings,
-            endpoints,
-            clock=clock,
-            store=MemoryTokenStore(),
-            browser=browser,
-            on_transition=transition_printer(out, clock),
-        )
+        settings = demo_agent_settings(redirect_port, scenario)
+        agent, browser = build_demo_agent(simulator, clock, settings, on_transition=transition_printer(out, clock))
         out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
         out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
-        await agent.microsoft.sign_in(browser, 30)
-        await agent.genesys.sign_in(browser, 30)
+        await sign_in_demo(agent, browser)
         engine = asyncio.create_task(agent.engine.run())
         try:
             if scenario is None:
@@ -192,18 +234,6 @@ async def run_demo(*, scenario: str | None, speed: float, out: TextIO = sys.stdo
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(engine, 10)
             await agent.aclose()
-        violations = invariant_violations(simulator, tally.teams_changes)
-        snapshot = agent.engine.snapshot
-        writes = snapshot.writes if snapshot else 0
-        counters = simulator.call(lambda state: state.counters, simulator.state)
-        out.write(
-            f"\nTally: {tally.met}/{tally.checks} expected Genesys states reached, {writes} writes, "
-            f"{tally.faults} faults injected, {counters.graph_presence_requests} Graph reads, "
-            f"{counters.graph_throttled} throttled, {len(violations)} invariant violations\n"
-        )
-        for line in [*tally.misses, *violations]:
-            out.write(f"  ✗ {line}\n")
-        out.flush()
-        return 0 if not tally.misses and not violations else 1
+        return report_tally(simulator, agent, tally, out)
     finally:
         simulator.stop()

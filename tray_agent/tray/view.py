@@ -256,15 +256,18 @@ def view_of(
     *,
     now: float | None = None,
     setup_problem: str | None = None,
+    failure: str | None = None,
     clock_text: Callable[[float], str] = local_hhmm,
 ) -> TrayView:
     """The whole tray for one snapshot (``None``: the engine has not published one yet).
 
     ``now`` (engine clock) lets an expiring sign-in be renewed from the menu before it runs out.
+    ``setup_problem``: the agent cannot start until IT or the agent fixes the settings.
+    ``failure``: the agent could not run (e.g. no secure keyring); the log has the details.
     """
-    if setup_problem is not None or snapshot is None:
-        look = Look.ERROR if setup_problem is not None else Look.CONNECTING
-        headline = "Not set up yet" if setup_problem is not None else "Starting…"
+    if setup_problem is not None or failure is not None or snapshot is None:
+        look = Look.CONNECTING if setup_problem is None and failure is None else Look.ERROR
+        headline = "Not set up yet" if setup_problem is not None else "Stopped" if failure else "Starting…"
         nothing = tuple((s, False) for s in SERVICES)
         return TrayView(
             icon=IconKey(look),
@@ -272,7 +275,7 @@ def view_of(
             headline=headline,
             teams_line="Teams: –",
             genesys_line="Genesys: –",
-            detail=setup_problem or "",
+            detail=setup_problem or failure or "",
             can_pause=False,
             can_resume=False,
             can_sync_now=False,

@@ -1,0 +1,146 @@
+"""Starting the tray: for real (``tray-agent``) or on the embedded simulator (``tray-agent demo``).
+
+Both take the per-user lock first (a second start exits with a message), log to the rotating file in
+the user's log folder, make sure the commented default settings file exists, and then hand the main
+thread to :class:`~tray_agent.tray.app.TrayApp`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from tray_agent import logs
+from tray_agent.app import Agent
+from tray_agent.engine.snapshot import Snapshot, Transition
+from tray_agent.paths import AgentPaths
+from tray_agent.settings import Settings, load_user_settings
+from tray_agent.tray.app import TrayApp, block_quit_signals
+from tray_agent.tray.single_instance import (
+    ALREADY_RUNNING_EXIT,
+    DEMO_INSTANCE_NAME,
+    INSTANCE_NAME,
+    InstanceLock,
+    acquire,
+)
+
+ALREADY_RUNNING = (
+    "Teams → Genesys presence is already running for you: look for its icon in the notification area "
+    "(it may be in the overflow)."
+)
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    wanted = {
+        "tenant_id": settings.tenant_id,
+        "microsoft_client_id": settings.microsoft_client_id,
+        "genesys_client_id": settings.genesys_client_id,
+    }
+    return [name for name, value in wanted.items() if not value]
+
+
+def _start(name: str, verbose: bool, out: TextIO) -> tuple[AgentPaths, InstanceLock] | None:
+    block_quit_signals()
+    paths = AgentPaths.for_user().ensure()
+    logs.configure(paths.log_file, verbose=verbose, console=sys.stderr is not None)
+    lock = acquire(name, paths.state_dir)
+    if lock is None:
+        out.write(ALREADY_RUNNING + "\n")
+        out.flush()
+        return None
+    return paths, lock
+
+
+def run_tray(*, verbose: bool = False, out: TextIO = sys.stderr) -> int:
+    """``tray-agent``: the agent with the user's settings, the cloud services and the system browser."""
+    started = _start(INSTANCE_NAME, verbose, out)
+    if started is None:
+        return ALREADY_RUNNING_EXIT
+    paths, lock = started
+    try:
+        settings, problem = load_user_settings(paths.settings_file)
+        missing = missing_settings(settings)
+        setup_problem = problem or (
+            f"Settings needed from IT: {', '.join(missing)} (menu: Settings…)" if missing else None
+        )
+
+        async def factory(
+            on_snapshot: Callable[[Snapshot], None], on_transition: Callable[[Transition], None]
+        ) -> Agent:
+            from tray_agent.runtime import build_real_agent
+
+            return build_real_agent(settings, on_snapshot=on_snapshot, on_transition=on_transition)
+
+        app = TrayApp(paths=paths, factory=None if setup_problem else factory, setup_problem=setup_problem)
+        return app.run()
+    finally:
+        lock.release()
+
+
+def run_demo_tray(
+    *, scenario: str | None, speed: float, port: int = 0, verbose: bool = False, out: TextIO = sys.stdout
+) -> int:
+    """``tray-agent demo``: the same tray, with the real agent signed in to the embedded simulator."""
+    from tray_agent.demo.runner import (
+        build_demo_agent,
+        demo_agent_settings,
+        demo_clock,
+        free_port,
+        play,
+        report_tally,
+        sign_in_demo,
+        start_simulator,
+        transition_printer,
+    )
+    from tray_agent.demo.scenarios import SCENARIOS
+
+    started = _start(DEMO_INSTANCE_NAME, verbose, out)
+    if started is None:
+        return ALREADY_RUNNING_EXIT
+    paths, lock = started
+    try:
+        load_user_settings(paths.settings_file)  # so that "Settings…" has the commented default to show
+        clock = demo_clock(scenario, speed)
+        redirect_port = free_port()
+        simulator = start_simulator(clock, redirect_port, port=port)
+        try:
+            out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
+            out.write(f"CA: {simulator.ca_path}\n")
+            out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
+            out.flush()
+            settings = demo_agent_settings(redirect_port, scenario)
+
+            async def factory(
+                on_snapshot: Callable[[Snapshot], None], on_transition: Callable[[Transition], None]
+            ) -> Agent:
+                agent, browser = build_demo_agent(
+                    simulator, clock, settings, on_snapshot=on_snapshot, on_transition=on_transition
+                )
+                try:
+                    await sign_in_demo(agent, browser)
+                except BaseException:
+                    await agent.aclose()
+                    raise
+                out.write("Signed in. The tray icon follows the agent; quit from its menu (or Ctrl-C).\n")
+                out.flush()
+                return agent
+
+            async def play_scenario(agent: Agent) -> None:
+                assert scenario is not None  # noqa: S101 - only passed with a scenario
+                tally = await play(SCENARIOS[scenario], simulator, clock, out)
+                report_tally(simulator, agent, tally, out)
+
+            app = TrayApp(
+                paths=paths,
+                factory=factory,
+                now=clock.now,
+                companion=play_scenario if scenario else None,
+                on_transition=transition_printer(out, clock),
+                name="tray-agent-demo",
+            )
+            return app.run()
+        finally:
+            simulator.stop()
+    finally:
+        lock.release()
