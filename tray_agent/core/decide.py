@@ -212,6 +212,12 @@ def decide(
             return _hold(SyncStatus.MANUAL, "the agent set this status by hand; waiting for Teams to change", m)
         return _hold(SyncStatus.SYNCED, f"Teams {teams.describe()}: nothing to change", m)
 
+    if m.acted_signal is None and not m.force and signal in config.restore_signals:
+        # First look at Teams after start-up, and Teams is "free": nothing is happening that should
+        # override the status the agent already has in Genesys. (No write can follow: no dwell.)
+        settled = replace(m, acted_signal=signal, candidate_signal=None)
+        return _hold(SyncStatus.SYNCED, f"Teams {teams.describe()}: keeping the agent's Genesys status", settled)
+
     if m.candidate_signal != signal:
         m = replace(m, candidate_signal=signal, candidate_since=now)
     if not m.force and now - m.candidate_since < config.dwell_seconds:
@@ -219,10 +225,6 @@ def decide(
         return _hold(SyncStatus.DEBOUNCING, f"Teams {teams.describe()}: waiting for it to settle", m, until)
 
     acknowledged = replace(m, acted_signal=signal, candidate_signal=None, force=False)
-    if m.acted_signal is None and not m.force and signal in config.restore_signals:
-        # First look at Teams after start-up, and Teams is "free": nothing is happening that
-        # should override the status the agent already has in Genesys.
-        return _hold(SyncStatus.SYNCED, f"Teams {teams.describe()}: keeping the agent's Genesys status", acknowledged)
     if signal == DONT_SYNC:
         return _hold(
             SyncStatus.NOT_SYNCED_STATE, f"Teams {teams.describe()} is not synced: leaving Genesys alone", acknowledged
