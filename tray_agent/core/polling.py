@@ -8,7 +8,8 @@ the company. The scheduler therefore:
   interval (no synchronized retries), and doubles a *pressure* factor that stretches this agent's
   following intervals (up to ``max_pressure``) — so when the tenant budget runs out, the whole fleet
   slows down smoothly instead of retrying in lockstep; each success eases the pressure back by 1/4;
-- on other failures backs off exponentially (capped) with jitter.
+- on other failures backs off exponentially (capped) with jitter;
+- on leaving hands-off reads at a random point of the next interval (``poll_soon``), not at once.
 
 ``fleet_floor`` is the formula IT uses to set the policy floor from the number of agents.
 """
@@ -84,5 +85,15 @@ def after_poll(
 
 
 def poll_now(state: PollState, now: float) -> PollState:
-    """Read as soon as allowed (leaving hands-off, sync now): never before ``not_before``."""
+    """Read as soon as allowed (the agent pressed sync now or resume): never before ``not_before``."""
     return replace(state, next_at=max(now, state.not_before))
+
+
+def poll_soon(state: PollState, policy: PollPolicy, now: float, u: float) -> PollState:
+    """Read within one interval, at a random point (leaving hands-off).
+
+    Agents leave the queue together (end of an all-hands, a queue closing): an immediate read by
+    each would spend the tenant's budget in one burst. That read only acknowledges what Teams shows,
+    so it can wait; spreading it over one interval keeps the fleet inside the budget.
+    """
+    return replace(state, next_at=max(now + policy.base_interval * u, state.not_before))

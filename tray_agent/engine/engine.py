@@ -56,6 +56,9 @@ _NO_POLL = {
 }
 
 
+_HANDS_OFF = {SyncStatus.ON_QUEUE, SyncStatus.OUT_OF_OFFICE, SyncStatus.GENESYS_OFFLINE}
+
+
 class Engine:
     def __init__(
         self,
@@ -211,8 +214,10 @@ class Engine:
         self._note("genesys", f"Genesys is {self._describe_genesys(state)} (via {source})")
         was_hands_off = previous is not None and hands_off_reason(previous) is not None
         if was_hands_off and hands_off_reason(state) is None:
-            # Hands-off ended: read Teams now, so the core acknowledges what Teams shows *now*.
-            self._teams = await self._poller.read_once()
+            # Hands-off ended: the core must acknowledge what Teams shows *now*, not what it showed
+            # before; until the next read (spread over an interval, see core.polling.poll_soon) it waits.
+            self._teams = None
+            self._poller.poll_soon()
 
     def _describe_genesys(self, state: GenesysState) -> str:
         text = self._catalog.describe(state.presence_id, state.system_presence)
@@ -236,7 +241,10 @@ class Engine:
         if previous is None or (previous.status, previous.reason) != (decision.status, decision.reason):
             self._note("decision", f"{decision.status.value}: {decision.reason}")
         if previous is not None and previous.status in _NO_POLL and decision.status not in _NO_POLL:
-            self._poller.poll_now()
+            if previous.status in _HANDS_OFF:
+                self._poller.poll_soon()
+            else:
+                self._poller.poll_now()
 
     async def _write(self, decision: Decision) -> None:
         assert decision.write is not None  # noqa: S101 - checked by the caller

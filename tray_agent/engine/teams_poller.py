@@ -15,7 +15,7 @@ from tray_agent.auth.tokens import SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
 from tray_agent.clients.graph import GraphPresenceClient, is_stale
 from tray_agent.clock import Clock
-from tray_agent.core.polling import Outcome, PollPolicy, PollState, after_poll, poll_now
+from tray_agent.core.polling import Outcome, PollPolicy, PollState, after_poll, poll_now, poll_soon
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.engine.events import Event, LinkChanged, TeamsRead
 from tray_agent.engine.snapshot import Link
@@ -58,8 +58,13 @@ class TeamsPoller:
         self.requests = 0
 
     def poll_now(self) -> None:
-        """Read as soon as allowed (leaving hands-off, sync now, sign-in); a Retry-After still holds."""
+        """Read as soon as allowed (sync now, resume, sign-in); a Retry-After still holds."""
         self._schedule = poll_now(self._schedule, self._clock.now())
+        self._wake.set()
+
+    def poll_soon(self) -> None:
+        """Read within one interval, at a random point (leaving hands-off: no fleet-wide burst)."""
+        self._schedule = poll_soon(self._schedule, self._policy, self._clock.now(), self._rng.random())
         self._wake.set()
 
     async def read_once(self) -> TeamsPresence | None:
