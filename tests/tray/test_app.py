@@ -359,7 +359,7 @@ def test_an_engine_failure_turns_the_tray_to_stopped_with_the_reason(world: Worl
 def test_without_a_desktop_session_the_tray_says_so_instead_of_crashing(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "PYSTRAY_BACKEND")}
     env["TRAY_AGENT_HOME"] = str(tmp_path)
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [str(Path(sys.executable).with_name("tray-agent"))], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2

@@ -146,7 +146,7 @@ def test_a_second_instance_is_refused_until_the_first_releases(tmp_path: Path) -
 
 
 def test_the_lock_is_held_across_processes_and_freed_when_the_holder_dies(tmp_path: Path) -> None:
-    holder = subprocess.Popen(  # noqa: S603
+    holder = subprocess.Popen(
         [
             sys.executable,
             "-c",

@@ -155,7 +155,7 @@ def tray(desktop: XDesktop, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     command = [str(Path(sys.executable).with_name("tray-agent")), "demo", "--speed", SPEED, "--port", str(free_port())]
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         command,
         env=desktop.env(TRAY_AGENT_HOME=str(home), PYSTRAY_BACKEND="gtk"),
         stdout=out.open("wb"),
@@ -277,7 +277,7 @@ def test_start_at_login_from_the_menu_writes_the_autostart_entry(tray: Tray) -> 
 
 
 def test_a_second_start_in_the_same_session_is_refused(tray: Tray) -> None:
-    second = subprocess.run(  # noqa: S603
+    second = subprocess.run(
         [str(Path(sys.executable).with_name("tray-agent")), "demo"],
         env=tray.desktop.env(TRAY_AGENT_HOME=str(tray.home), PYSTRAY_BACKEND="gtk"),
         capture_output=True,
@@ -304,7 +304,7 @@ def test_tray_agent_without_arguments_starts_the_real_tray_and_says_what_setup_i
     tray: Tray, tmp_path: Path
 ) -> None:
     home = tmp_path / "agent"
-    real = subprocess.Popen(  # noqa: S603
+    real = subprocess.Popen(
         [str(Path(sys.executable).with_name("tray-agent"))],
         env=tray.desktop.env(TRAY_AGENT_HOME=str(home), PYSTRAY_BACKEND="gtk"),
         stdout=subprocess.DEVNULL,

@@ -249,7 +249,7 @@ def start_desktop(root_dir: Path) -> XDesktop:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         read_fd, write_fd = os.pipe()
-        xvfb = subprocess.Popen(  # noqa: S603
+        xvfb = subprocess.Popen(
             [_need("Xvfb"), "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", *NO_TCP],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,
@@ -260,7 +260,7 @@ def start_desktop(root_dir: Path) -> XDesktop:
         display_name = ":" + _read_line(read_fd, 15, "Xvfb's display number")
         os.close(read_fd)
 
-        bus = subprocess.Popen(  # noqa: S603
+        bus = subprocess.Popen(
             [_need("dbus-daemon"), "--session", "--nofork", "--print-address=1", f"--address=unix:path={root_dir}/bus"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -270,7 +270,7 @@ def start_desktop(root_dir: Path) -> XDesktop:
 
         desktop = XDesktop(root_dir, display_name, bus_address, gi_path, root_dir / "notifications.jsonl", processes)
         env = desktop.env()
-        trayer = subprocess.Popen(  # noqa: S603
+        trayer = subprocess.Popen(
             [_need("trayer"), *TRAYER_ARGS],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -284,7 +284,7 @@ def start_desktop(root_dir: Path) -> XDesktop:
         tray_selection = x.intern_atom("_NET_SYSTEM_TRAY_S0")
         eventually(lambda: x.get_selection_owner(tray_selection) != X.NONE, 10, "trayer owns the system tray")
 
-        notifier = subprocess.Popen(  # noqa: S603
+        notifier = subprocess.Popen(
             [sys.executable, str(HERE / "fake_notifications.py"), str(desktop.record)],
             env=env,
             stdout=subprocess.PIPE,
