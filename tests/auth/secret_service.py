@@ -120,8 +120,8 @@ def _start() -> SecretServiceDaemon:
     }
     config = home / "session.conf"
     config.write_text(_BUS_CONFIG.format(socket=runtime / "bus"))
-    bus = subprocess.Popen(  # noqa: S603 - fixed arguments
-        ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],  # noqa: S607
+    bus = subprocess.Popen(
+        ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -134,7 +134,7 @@ def _start() -> SecretServiceDaemon:
         raise RuntimeError("dbus-daemon did not start")
     env["DBUS_SESSION_BUS_ADDRESS"] = address
     keyring_daemon = subprocess.Popen(
-        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],  # noqa: S607
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -68,17 +68,21 @@ class Terminal:
         )
         self.env = {**os.environ, "TRAY_AGENT_HOME": str(home)}
 
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / "tray-agent.log"
+
     def command(self, *args: str) -> list[str]:
         sim = self.cloud.simulator
         return [sys.executable, "-m", "tray_agent", *args, "--simulator", sim.base_url, "--ca", sim.ca_path]
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own interpreter and module
+        return subprocess.run(
             self.command(*args), env=self.env, capture_output=True, text=True, timeout=120, check=False
         )
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             self.command(*args), env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
 
@@ -93,18 +97,24 @@ def wait_for_line(process: subprocess.Popen[str], pattern: str) -> re.Match[str]
     )
 
 
-def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=60)
+def finish(process: subprocess.Popen[str], log_file: Path) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        log = log_file.read_text()[-4000:] if log_file.exists() else "(no log)"
+        raise AssertionError(f"the command did not finish:\nstdout: {out}\nstderr: {err}\nlog:\n{log}") from None
     return process.returncode, out, err
 
 
 def sign_in_with_browser(terminal: Terminal, driver: webdriver.Chrome, service: str) -> tuple[int, str, str]:
-    process = terminal.start("sign-in", service, "--no-browser", "--timeout", "60")
+    process = terminal.start("-v", "sign-in", service, "--no-browser", "--timeout", "60")
     address = wait_for_line(process, r"^\s+(https://\S+)$").group(1)
     driver.get(address)
     driver.find_element(By.ID, "approve").click()
     wait_for_heading(driver, "Signed in")
-    return finish(process)
+    return finish(process, terminal.log_file)
 
 
 def problems(output: str) -> list[str]:
@@ -166,7 +176,7 @@ def test_device_code_sign_in_from_the_command_line(
     driver.get(address)
     driver.find_element(By.ID, "code").send_keys(code)
     driver.find_element(By.ID, "approve").click()
-    returncode, out, err = finish(process)
+    returncode, out, err = finish(process, terminal.log_file)
     assert returncode == 0, err
     assert "Signed in to Microsoft as" in out
 

@@ -162,7 +162,7 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
 
 def run_doctor(simulator: SimulatorThread) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "tray_agent", "-v", "doctor", "--simulator", simulator.base_url]
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [*command, "--ca", simulator.ca_path], capture_output=True, text=True, timeout=120, check=False
     )
 
