@@ -16,6 +16,7 @@ import pytest
 from tray_agent.auth.genesys_pkce import EXPIRY_MARGIN, GenesysAuth
 from tray_agent.auth.loopback import SignInFailed
 from tray_agent.auth.microsoft import MicrosoftAuth, explain_aad_error
+from tray_agent.auth.storage import TokenStorageError
 from tray_agent.auth.tokens import MemoryTokenStore, SignInRequired
 from tray_agent.clients.http import make_http_client, tls_context
 from tray_agent.demo.approving_browser import ApprovingBrowser
@@ -308,3 +309,20 @@ async def test_a_wrong_client_id_is_explained(world: World) -> None:
 )
 def test_other_entra_answers_are_explained(answer: dict[str, str], message: str) -> None:
     assert message in explain_aad_error(answer)
+
+
+class BrokenStore(MemoryTokenStore):
+    def delete(self, name: str) -> None:
+        raise TokenStorageError("the keyring is locked")
+
+
+async def test_sign_out_from_the_tray_survives_a_locked_keyring_but_the_command_line_reports_it(world: World) -> None:
+    world.store = BrokenStore()
+    genesys, microsoft = world.genesys(), world.microsoft()
+    await genesys.sign_in(world.browser, 10)
+    await microsoft.sign_in(world.browser, 10)
+    await genesys.sign_out()  # the engine's call: logged, not raised
+    await microsoft.sign_out()
+    assert not genesys.signed_in and not microsoft.signed_in
+    with pytest.raises(TokenStorageError):
+        await world.microsoft().sign_out(strict=True)

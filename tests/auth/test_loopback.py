@@ -124,3 +124,23 @@ async def test_an_error_answer_with_a_forged_state_is_a_state_mismatch_not_a_den
     await answer(listener, params={"error": "access_denied", "state": "forged"})
     with pytest.raises(SignInFailed, match="state mismatch"):
         await waiting
+
+
+async def test_the_answer_is_handed_over_at_once_even_while_another_request_is_unfinished() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s", form_post=True)
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(30))
+    # Another connection has sent a request whose body never comes (a stalled tab, a slow client).
+    _, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+    writer.write(
+        f"POST /callback HTTP/1.1\r\nHost: 127.0.0.1:{listener.port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n".encode()
+    )
+    await writer.drain()
+    await asyncio.sleep(0.1)
+    page = await answer(listener, "POST", data={"code": "c", "state": "s"})
+    assert page.status_code == 200 and page.headers["Connection"] == "close"
+    started = asyncio.get_running_loop().time()
+    assert (await waiting)["code"] == "c"
+    assert asyncio.get_running_loop().time() - started < 3  # not aiohttp's 60 s graceful shutdown
+    writer.close()

@@ -262,14 +262,21 @@ class GenesysAuth:
                 raise SignInFailed(f"signed in, but the sign-in could not be saved: {error}") from None
             log.warning("the renewed Genesys sign-in could not be saved (%s); it lasts until the agent quits", error)
 
-    async def sign_out(self) -> None:
-        await self.revoke_and_forget()
+    async def sign_out(self, *, strict: bool = False) -> None:
+        """Revoke and forget; storage trouble is logged, or raised with ``strict`` (the CLI)."""
+        try:
+            await self.revoke_and_forget()
+        except Exception as error:
+            if strict:
+                raise
+            log.warning("the saved Genesys sign-in could not be removed: %s", error)
 
     async def revoke_and_forget(self) -> bool:
         """Revoke the token server-side (``DELETE /api/v2/tokens/me``) and forget it here.
 
         True when Genesys confirmed it (or already considered the token dead); False when it could
-        not be reached — the token is forgotten locally either way.
+        not be reached — the token is forgotten locally either way. Raises TokenStorageError when the
+        saved copy cannot be removed.
         """
         token, self._token = self._token, None
         try:

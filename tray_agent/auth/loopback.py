@@ -12,6 +12,7 @@ and ``Cache-Control: no-store``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import secrets
 from collections.abc import Callable
@@ -20,6 +21,12 @@ from aiohttp import web
 
 ErrorExplainer = Callable[[dict[str, str]], str]
 _MAX_BODY = 16384
+_SHUTDOWN_GRACE = 0.5  # seconds
+
+
+def _plain(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text, headers={"Connection": "close", **headers})
+
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>{title}</h1><p>{text}</p></body></html>"""
@@ -46,6 +53,7 @@ class LoopbackRedirect:
         self._path = path if path.startswith("/") else "/" + path
         self._expected_state = expected_state
         self._result: asyncio.Future[dict[str, str]] | None = None
+        self._answered = False
         self._runner: web.AppRunner | None = None
 
     @property
@@ -60,7 +68,9 @@ class LoopbackRedirect:
         self._result = asyncio.get_running_loop().create_future()
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Once answered, nothing else on this listener matters: don't wait aiohttp's default 60 s for
+        # other connections' requests to finish (a browser's stalled or speculative request).
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_GRACE)
         await self._runner.setup()
         # reuse_address=None is asyncio's platform default: SO_REUSEADDR on POSIX, where it only lets a retry
         # bind the registered port while the last sign-in's connection is in TIME_WAIT (never a second
@@ -97,37 +107,50 @@ class LoopbackRedirect:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.host not in (f"127.0.0.1:{self._port}", f"localhost:{self._port}"):
-            return web.Response(status=421, text="Misdirected request")
+            return _plain(421, "Misdirected request")
         if request.method != self._method:
-            return web.Response(status=405, text="Method not allowed", headers={"Allow": self._method})
+            return _plain(405, "Method not allowed", Allow=self._method)
         if request.path != self._path:
-            return web.Response(status=404, text="Not found")
-        if self._result is None or self._result.done():
+            return _plain(404, "Not found")
+        if self._result is None or self._result.done() or self._answered:
             return self._page(410, "Already used", "This sign-in link was already used. You can close this tab.")
         if self._method == "POST":
             if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > _MAX_BODY:
-                return web.Response(status=400, text="Bad request")
+                return _plain(400, "Bad request")
             form = await request.post()
             query = {key: value for key, value in form.items() if isinstance(value, str)}
         else:
             query = {key: value for key, value in request.query.items()}
+        if self._answered:  # another answer arrived while this one's body was being read
+            return self._page(410, "Already used", "This sign-in link was already used. You can close this tab.")
+        self._answered = True
         state = query.get("state")
         if self._expected_state is not None and (
             state is None or not secrets.compare_digest(state.encode(), self._expected_state.encode())
         ):
-            self._result.set_exception(SignInFailed("the sign-in answer did not match our request (state mismatch)"))
-            return self._page(400, "Sign-in failed", "The answer did not match this app's request. Please try again.")
-        if "error" in query:
+            failure = SignInFailed("the sign-in answer did not match our request (state mismatch)")
+            page = self._page(400, "Sign-in failed", "The answer did not match this app's request. Please try again.")
+        elif "error" in query:
             reason = self._explain(query)
-            self._result.set_exception(SignInFailed(reason))
-            return self._page(200, "Sign-in not completed", reason)
-        if not query.get("code"):
-            self._result.set_exception(SignInFailed("the sign-in answer carried no authorization code"))
-            return self._page(400, "Sign-in failed", "No authorization code was returned.")
-        self._result.set_result(query)
-        return self._page(200, "Signed in", "You are signed in. You can close this tab and go back to work.")
+            failure, page = SignInFailed(reason), self._page(200, "Sign-in not completed", reason)
+        elif not query.get("code"):
+            failure = SignInFailed("the sign-in answer carried no authorization code")
+            page = self._page(400, "Sign-in failed", "No authorization code was returned.")
+        else:
+            failure = None
+            page = self._page(200, "Signed in", "You are signed in. You can close this tab and go back to work.")
+        # The page reaches the browser before the app is told (and closes the listener), so closing
+        # can never cut the agent's page short.
+        with contextlib.suppress(ConnectionError):
+            await page.prepare(request)
+            await page.write_eof()
+        if failure is not None:
+            self._result.set_exception(failure)
+        else:
+            self._result.set_result(query)
+        return page
 
     @staticmethod
     def _page(status: int, title: str, text: str) -> web.Response:
@@ -137,6 +160,7 @@ class LoopbackRedirect:
             "Referrer-Policy": "no-referrer",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
             "X-Frame-Options": "DENY",
+            "Connection": "close",
         }
         return web.Response(status=status, text=body, content_type="text/html", headers=headers)
 

@@ -369,8 +369,11 @@ class MicrosoftAuth:
 
     # --- sign-out ------------------------------------------------------------------------------
 
-    async def sign_out(self) -> None:
-        """Forget the account and every token, here and in the store. Needs no network."""
+    async def sign_out(self, *, strict: bool = False) -> None:
+        """Forget the account and every token, here and in the store. Needs no network.
+
+        Storage trouble is logged (the tray keeps running), or raised with ``strict`` (the CLI).
+        """
         if self._app is not None:
             for account in self._app.get_accounts():
                 self._app.remove_account(account)
@@ -378,4 +381,9 @@ class MicrosoftAuth:
         self._app = None  # rebuilt around the empty cache on next use
         self._access = None
         self._force_refresh = self._refused = False
-        self._store.delete(CACHE_KEY)
+        try:
+            self._store.delete(CACHE_KEY)
+        except Exception as error:
+            if strict:
+                raise
+            log.warning("the saved Microsoft sign-in could not be removed: %s", error)

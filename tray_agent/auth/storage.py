@@ -152,13 +152,14 @@ class SealedTokenStore:
         return key
 
     def _forget_key_if_empty(self) -> None:
+        """The files are gone already; a key left behind (keyring locked) opens nothing and is replaced later."""
         if self.names():
             return
         try:
             if self.backend.get_password(self.service, KEY_ENTRY) is not None:
                 self.backend.delete_password(self.service, KEY_ENTRY)
         except Exception as error:
-            raise TokenStorageError(_keyring_trouble("remove", error)) from None
+            log.warning("%s", _keyring_trouble("remove", error))
 
 
 def _keyring_trouble(verb: str, error: Exception) -> str:

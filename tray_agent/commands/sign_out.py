@@ -53,7 +53,7 @@ async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
                 raise SettingsError("incomplete settings")
             microsoft = build_microsoft(target, endpoints, store)
             was = microsoft.account_name if microsoft.signed_in else None
-            await microsoft.sign_out()
+            await microsoft.sign_out(strict=True)
         except SettingsError:
             was = "you" if store.load(CACHE_KEY) else None
             store.delete(CACHE_KEY)
