@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tray_agent.policy import LINUX_POLICY_FILE
 from tray_agent.tray.view import IconKey, Look, Tone
 
 from .pixels import Placement, classify, find_placement, slot
@@ -98,23 +99,27 @@ class Tray:
         return path
 
     def icon_now(self) -> list[tuple[float, IconKey]]:
+        """Every state ranked by likeness to the docked icon; empty while no icon is docked (a host
+        may re-embed the icon for a moment, e.g. right after it docked)."""
         box = self.desktop.tray_icon()
-        assert box is not None, "the icon is not docked in the tray"
         assert self.placement is not None
-        return classify(slot(self.desktop.screenshot(), box), self.placement)
+        return classify(slot(self.desktop.screenshot(), box), self.placement) if box is not None else []
 
     def shows(self, expected: IconKey, timeout: float = STATE_TIMEOUT) -> None:
         """The tray's pixels are those of ``expected``, clearly closer than any other state's."""
 
         def matches() -> bool:
-            (score, best), (runner_up, _) = self.icon_now()[:2]
+            ranking = self.icon_now()
+            if not ranking:
+                return False
+            (score, best), (runner_up, _) = ranking[:2]
             return best == expected and score < 8 and runner_up - score > 3
 
         try:
             eventually(matches, timeout, f"the tray shows {expected}")
         except AssertionError:
             path = self.screenshot(f"expected-{expected.look.value}-{expected.tone.value}")
-            ranking = ", ".join(f"{k.look.value}/{k.tone.value}={s:.1f}" for s, k in self.icon_now()[:3])
+            ranking = ", ".join(f"{k.look.value}/{k.tone.value}={s:.1f}" for s, k in self.icon_now()[:3]) or "no icon"
             raise AssertionError(
                 f"the tray does not show {expected} (closest: {ranking}); screenshot {path}{self.diagnostics()}"
             ) from None
@@ -264,7 +269,7 @@ def test_losing_the_network_shows_offline_until_it_comes_back(tray: Tray) -> Non
     tray.control("faults", {"action": "network_down", "down": True})
     tray.shows(IconKey(Look.OFFLINE))
     tray.control("faults", {"action": "clear"})
-    eventually(lambda: tray.icon_now()[0][1].look is not Look.OFFLINE, 30, "back online")
+    eventually(lambda: tray.icon_now() and tray.icon_now()[0][1].look is not Look.OFFLINE, 30, "back online")
 
 
 def test_start_at_login_from_the_menu_writes_the_autostart_entry(tray: Tray) -> None:
@@ -304,17 +309,33 @@ def test_tray_agent_without_arguments_starts_the_real_tray_and_says_what_setup_i
     tray: Tray, tmp_path: Path
 ) -> None:
     home = tmp_path / "agent"
+    output = tmp_path / "output.txt"
     real = subprocess.Popen(
         [str(Path(sys.executable).with_name("tray-agent"))],
         env=tray.desktop.env(TRAY_AGENT_HOME=str(home), PYSTRAY_BACKEND="gtk"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
         eventually(tray.desktop.tray_icon, 20, "the real tray docks")
-        tray.shows(IconKey(Look.ERROR))
+        # IT policy is machine-wide by design (a fixed path); another suite installing the .deb on
+        # the same machine may configure the agent for a while. Without policy: not set up yet.
+        unconfigured = not LINUX_POLICY_FILE.exists()
+        try:
+            if unconfigured:
+                tray.shows(IconKey(Look.ERROR))
+            else:
+                eventually(lambda: "tray tooltip:" in (home / "logs" / "tray-agent.log").read_text("utf-8"), 20, "")
+        except AssertionError as error:
+            log = home / "logs" / "tray-agent.log"
+            raise AssertionError(
+                f"{error}\n--- real tray output ---\n{output.read_text(errors='replace')[-3000:]}"
+                f"\n--- real tray log ---\n{log.read_text(errors='replace')[-3000:] if log.exists() else ''}"
+                f"\nexit code: {real.poll()}"
+            ) from None
         log = (home / "logs" / "tray-agent.log").read_text(encoding="utf-8")
-        assert "tray tooltip: Teams → Genesys presence: Not set up yet" in log
+        if unconfigured:
+            assert "tray tooltip: Teams → Genesys presence: Not set up yet" in log
         assert (home / "config" / "settings.toml").exists()  # the commented default, for IT or the agent
         real.terminate()  # SIGTERM (e.g. logging off) quits as cleanly as the menu
         assert real.wait(20) == 0
