@@ -11,6 +11,7 @@ import itertools
 import pytest
 
 from tests.e2e.harness import running_world
+from tray_agent.core.decide import SyncConfig
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -100,3 +101,16 @@ async def test_socket_closing_for_maintenance_moves_to_a_new_channel() -> None:
         )
         world.teams("Busy", "InACall")
         await world.shows("Busy")
+
+
+async def test_after_genesys_goes_quiet_the_engine_re_reads_it_and_keeps_handling_events() -> None:
+    # Regression: once the Genesys state turned stale, the decision loop spun on a due timer and
+    # never read its inbox again (wait_for(get(), 0) cancels the get before it runs).
+    async with running_world(sync=SyncConfig(max_genesys_staleness=40)) as world:
+        world.act(lambda state: state.faults.stop_heartbeats(True))
+        await world.clock.sleep(120)  # quiet for longer than the staleness limit
+        world.teams("Busy", "InAMeeting")
+        await world.shows("Meeting", within=120)
+        world.act(lambda state: state.faults.stop_heartbeats(False))
+        world.teams("Available", "Available")
+        await world.shows("Available", within=120)

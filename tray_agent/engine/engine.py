@@ -101,6 +101,7 @@ class Engine:
         self._links = {"microsoft": Link.STARTING, "genesys": Link.STARTING}
         self._last_error = ""
         self._write_not_before = 0.0
+        self._stale_reread_at = float("-inf")
         self._writes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
@@ -147,15 +148,7 @@ class Engine:
 
     async def _react(self) -> None:
         while True:
-            wake = self._next_wake()
-            try:
-                if wake is None:
-                    event: Event | None = await self._inbox.get()
-                else:
-                    timeout = self._clock.to_real(max(0.0, wake - self._clock.now()))
-                    event = await asyncio.wait_for(self._inbox.get(), timeout=timeout)
-            except TimeoutError:
-                event = None
+            event = await self._next_event()
             if isinstance(event, Command) and event.kind is CommandKind.STOP:
                 return
             if event is not None:
@@ -163,15 +156,39 @@ class Engine:
             await self._decide_and_act()
             self._publish()
 
+    async def _next_event(self) -> Event | None:
+        """The next event, or None when a timer is due. Queued events always come first, so a timer
+        that is already due can never starve the inbox (``wait_for(get(), 0)`` would cancel the
+        ``get()`` before it ran, every time)."""
+        try:
+            return self._inbox.get_nowait()
+        except asyncio.QueueEmpty:
+            pass
+        wake = self._next_wake()
+        if wake is None:
+            return await self._inbox.get()
+        timeout = self._clock.to_real(wake - self._clock.now())
+        if timeout <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self._inbox.get(), timeout=timeout)
+        except TimeoutError:
+            return None
+
     def _next_wake(self) -> float | None:
+        """The earliest future moment the decision could change without any new event."""
+        now = self._clock.now()
         candidates = []
         if self._decision is not None and self._decision.recheck_at is not None:
             candidates.append(self._decision.recheck_at)
         if self._decision is not None and self._decision.write is not None and self._write_not_before:
             candidates.append(self._write_not_before)
-        if self._genesys is not None:  # re-evaluate when the Genesys state would turn stale
-            candidates.append(self._genesys.confirmed_at + self._sync.max_genesys_staleness + 1.0)
-        return min(candidates) if candidates else None
+        if self._genesys is not None:
+            stale_at = self._genesys.confirmed_at + self._sync.max_genesys_staleness + 1.0
+            if stale_at > now:  # once stale, only a new event (a heartbeat, a re-read) can change it
+                candidates.append(stale_at)
+        due = [at for at in candidates if at > now]  # a past moment was already decided on: no busy loop
+        return min(due) if due else None
 
     async def _handle(self, event: Event) -> None:
         if isinstance(event, TeamsRead):
@@ -234,6 +251,22 @@ class Engine:
         self._record(decision)
         if decision.write is not None and now >= self._write_not_before:
             await self._write(decision)
+        elif self._genesys_is_stale(now) and now - self._stale_reread_at >= self._timing.genesys_fallback_poll:
+            await self._reread_genesys(now)
+
+    def _genesys_is_stale(self, now: float) -> bool:
+        return self._genesys is not None and now - self._genesys.confirmed_at > self._sync.max_genesys_staleness
+
+    async def _reread_genesys(self, now: float) -> None:
+        """The socket has been quiet too long (e.g. after sleep/resume): confirm the state over REST."""
+        self._stale_reread_at = now
+        try:
+            fresh = await self._follower.refresh()
+        except (ServiceError, SignInRequired) as error:
+            self._note("genesys", f"could not re-read the Genesys status: {error}")
+            return
+        self._genesys = fresh.state
+        await self._decide_and_act()
 
     def _record(self, decision: Decision) -> None:
         previous = self._decision
