@@ -382,6 +382,16 @@ def test_a_status_the_agent_sets_by_hand_wins_until_teams_changes_again() -> Non
     assert d.written == ["Meeting"]
 
 
+def test_a_manual_status_that_teams_comes_to_agree_with_is_no_longer_reported_as_set_by_hand() -> None:
+    d = Driver.synced(TEAMS_AVAILABLE, "Available")
+    d.agent_sets("Away", at=50)
+    assert d.wait(at=100).status is SyncStatus.MANUAL
+    d.teams_shows(TEAMS_AWAY, at=200)
+    d.wait(at=200 + DWELL)
+    assert d.writes == []
+    assert d.wait(at=1000).status is SyncStatus.SYNCED
+
+
 @pytest.mark.parametrize("write_fails", [False, True], ids=["while Teams' change settles", "while our write fails"])
 def test_rule5_a_status_set_by_hand_after_teams_changed_wins_over_that_change(write_fails: bool) -> None:
     # Teams changes first, the agent picks a status by hand afterwards: the agent's choice is the later one.

@@ -239,7 +239,8 @@ def decide(
         target_id, restore = m.restore_presence_id, True
 
     if target_id == genesys.presence_id:
-        settled = _end_episode(acknowledged) if restore else acknowledged
+        # Teams now asks for what Genesys shows: that status is no longer "set by hand".
+        settled = replace(_end_episode(acknowledged) if restore else acknowledged, manual=False)
         return _hold(SyncStatus.SYNCED, f"Teams {teams.describe()}: Genesys already shows it", settled)
 
     recent = tuple(t for t in m.write_times if now - t < config.loop_window_seconds)
