@@ -25,7 +25,10 @@ class TokenSource(Protocol):
     def signed_in(self) -> bool: ...
 
     @property
-    def expires_at(self) -> float | None: ...
+    def expires_at(self) -> float | None:
+        """Engine-clock time the tray may warn about. Genesys: when the agent must sign in again (None
+        while a refresh token can renew it). Microsoft: the current access token's expiry (MSAL renews it)."""
+        ...
 
     async def access_token(self) -> str:
         """A valid access token, refreshed silently when possible; raises SignInRequired."""
@@ -37,11 +40,14 @@ class TokenSource(Protocol):
 
     async def sign_in(self, browser: BrowserOpener, timeout: float) -> None: ...
 
-    async def sign_out(self) -> None: ...
+    async def sign_out(self) -> None:
+        """Forget the sign-in here (and revoke it where the service can); never raises for storage trouble."""
+        ...
 
 
 class TokenStore(Protocol):
-    """Where a service's token material lives between runs (the OS keyring in production)."""
+    """Where a service's token material lives between runs: in production a
+    :class:`~tray_agent.auth.storage.SealedTokenStore` (AES-GCM files, key in the OS keyring)."""
 
     def load(self, name: str) -> str | None: ...
 
