@@ -99,7 +99,8 @@ def harvest(
 def stand_in_payload(folder: Path, version: str) -> Path:
     """A stand-in for PyInstaller's onedir output (the real exe can only be built on Windows)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / EXE_NAME).write_bytes(f"MZ stand-in for {EXE_NAME} {version} (built on Linux for CI)\n".encode())
+    for exe in (EXE_NAME, "tray-agent.exe"):  # the windowed tray and the console CLI (see the .spec)
+        (folder / exe).write_bytes(f"MZ stand-in for {exe} {version} (built on Linux for CI)\n".encode())
     internal = folder / "_internal"
     for relative in ("python311.dll", "base_library.zip", "tray_agent/simulator/static/control.html"):
         target = internal / relative

@@ -106,6 +106,7 @@ def test_the_payload_is_carried_whole(stand_in_msi: Path, tmp_path: Path) -> Non
         "_internal/base_library.zip",
         "_internal/python311.dll",
         "_internal/tray_agent/simulator/static/control.html",
+        "tray-agent.exe",
     ]
     assert (root / "TeamsGenesysPresence.exe").read_bytes().startswith(b"MZ stand-in")
 
