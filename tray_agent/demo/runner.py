@@ -142,7 +142,7 @@ def invariant_violations(simulator: SimulatorThread, teams_changes: list[float])
         for event in state.events:
             if event.kind != "presence_changed":
                 continue
-            new = event.detail.get("new")
+            new = event.detail.get("new_definition_id")  # ids: Busy → "Teams call" (also Busy) is a change
             if event.cause == "api":
                 if new == current:
                     problems.append(f"a write at {event.at:.0f} did not change anything")

@@ -325,14 +325,8 @@ def _pkce_ok(challenge: str, method: str | None, verifier: str) -> bool:
     return hmac.compare_digest(verifier, challenge)
 
 
-async def token(request: web.Request) -> web.Response:
-    state = state_of(request)
-    state.counters.entra_token_requests += 1
-    tenant = request.match_info["tenant"]
-    if (problem := _tenant_problem(state, tenant)) is not None:
-        return entra_error(request, 400, "invalid_request", 90002, problem)
-    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-    client_id = form.get("client_id", "")
+def _unknown_client(request: web.Request, state: SimulatorState, client_id: str) -> web.Response | None:
+    """AADSTS700016 for an app that is not registered in the tenant; else records who is calling."""
     if client_id != state.ms_client_id:
         return entra_error(
             request,
@@ -342,6 +336,19 @@ async def token(request: web.Request) -> web.Response:
             f"Application with identifier '{client_id}' was not found in the directory '{state.tenant_id}'.",
         )
     identify(request, None, client_id)
+    return None
+
+
+async def token(request: web.Request) -> web.Response:
+    state = state_of(request)
+    state.counters.entra_token_requests += 1
+    tenant = request.match_info["tenant"]
+    if (problem := _tenant_problem(state, tenant)) is not None:
+        return entra_error(request, 400, "invalid_request", 90002, problem)
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    client_id = form.get("client_id", "")
+    if (refusal := _unknown_client(request, state, client_id)) is not None:
+        return refusal
     grant = form.get("grant_type", "")
     if grant == "authorization_code":
         return _redeem_code(request, state, form)
@@ -467,15 +474,8 @@ async def device_code(request: web.Request) -> web.Response:
         return entra_error(request, 400, "invalid_request", 90002, problem)
     form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     client_id = form.get("client_id", "")
-    if client_id != state.ms_client_id:
-        return entra_error(
-            request,
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory '{state.tenant_id}'.",
-        )
-    identify(request, None, client_id)
+    if (refusal := _unknown_client(request, state, client_id)) is not None:
+        return refusal
     entry = state.add_device_code(client_id, tuple(form.get("scope", "").split()))
     uri = f"{state.base_url}/devicelogin"
     return web.json_response(

@@ -572,7 +572,13 @@ class SimulatorState:
         # real behaviour unknown: a PATCH that repeats the current definition still stamps modifiedDate
         # and notifies (Genesys documents no de-duplication).
         g.modified = now
-        new = self.definitions[g.definition_id]
+        self._record_presence_change(person, old, cause, client_id)
+        self._announce(person, presence=True, routing=routing_changed)
+
+    def _record_presence_change(
+        self, person: SimUser, old: PresenceDefinition, cause: Cause, client_id: str | None
+    ) -> None:
+        new = self.definitions[person.genesys.definition_id]
         self._record(
             "presence_changed",
             person,
@@ -582,9 +588,8 @@ class SimulatorState:
             new=new.system_presence,
             old_definition_id=old.id,
             new_definition_id=new.id,
-            message=g.message,
+            message=person.genesys.message,
         )
-        self._announce(person, presence=True, routing=routing_changed)
 
     def _change_routing(self, person: SimUser, status: str, cause: Cause, client_id: str | None) -> None:
         g = person.genesys
@@ -604,18 +609,7 @@ class SimulatorState:
             g.definition_id, g.modified, g.queues_changed = defs.AVAILABLE.id, now, now
             presence_changed = True
         if presence_changed:
-            new_def = self.definitions[g.definition_id]
-            self._record(
-                "presence_changed",
-                person,
-                cause,
-                client_id,
-                old=old_def.system_presence,
-                new=new_def.system_presence,
-                old_definition_id=old_def.id,
-                new_definition_id=new_def.id,
-                message=g.message,
-            )
+            self._record_presence_change(person, old_def, cause, client_id)
         self._announce(person, presence=presence_changed, routing=True)
 
     def _change_ooo(
