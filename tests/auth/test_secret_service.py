@@ -22,9 +22,7 @@ def test_a_fresh_agent_process_finds_the_secret_service_by_itself_and_judges_it_
     real_keyring: RealKeyring,
 ) -> None:
     probe = "from tray_agent.auth.keyrings import assess; v = assess(); print(v.secure, type(v.backend).__module__)"
-    answer = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert answer.stdout.split() == ["True", "keyring.backends.SecretService"]
 
 
