@@ -16,8 +16,10 @@ import contextlib
 import html
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:  # aiohttp is imported when a sign-in starts, not at start-up (it costs ~0.25 s)
+    from aiohttp import web
 
 ErrorExplainer = Callable[[dict[str, str]], str]
 _MAX_BODY = 16384
@@ -25,6 +27,8 @@ _SHUTDOWN_GRACE = 0.5  # seconds
 
 
 def _plain(status: int, text: str, **headers: str) -> web.Response:
+    from aiohttp import web
+
     return web.Response(status=status, text=text, headers={"Connection": "close", **headers})
 
 
@@ -65,6 +69,8 @@ class LoopbackRedirect:
         self._expected_state = state
 
     async def start(self) -> int:
+        from aiohttp import web
+
         self._result = asyncio.get_running_loop().create_future()
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -154,6 +160,8 @@ class LoopbackRedirect:
 
     @staticmethod
     def _page(status: int, title: str, text: str) -> web.Response:
+        from aiohttp import web
+
         body = _PAGE.format(title=html.escape(title), text=html.escape(text))
         headers = {
             "Cache-Control": "no-store",
