@@ -70,7 +70,7 @@ def run_tray(*, verbose: bool = False, out: TextIO = sys.stderr) -> int:
         ) -> Agent:
             from tray_agent.runtime import build_real_agent
 
-            return build_real_agent(settings, on_snapshot=on_snapshot, on_transition=on_transition)
+            return build_real_agent(settings, paths=paths, on_snapshot=on_snapshot, on_transition=on_transition)
 
         app = TrayApp(paths=paths, factory=None if setup_problem else factory, setup_problem=setup_problem)
         return app.run()
