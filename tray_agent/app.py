@@ -17,6 +17,7 @@ from tray_agent.clients.http import make_http_client, tls_context
 from tray_agent.clock import Clock
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.snapshot import Snapshot, Transition
+from tray_agent.engine.workstation import Workstation
 from tray_agent.settings import Endpoints, Settings
 
 
@@ -42,6 +43,7 @@ def build_agent(
     on_snapshot: Callable[[Snapshot], None] | None = None,
     on_transition: Callable[[Transition], None] | None = None,
     rng: random.Random | None = None,
+    workstation: Workstation | None = None,
 ) -> Agent:
     """Must be called on the event loop that will run the engine (httpx clients bind to it)."""
     ca = endpoints.extra_ca_file
@@ -75,5 +77,6 @@ def build_agent(
         on_snapshot=on_snapshot,
         on_transition=on_transition,
         rng=rng,
+        workstation=workstation,
     )
     return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http))

@@ -92,6 +92,8 @@ class Timing:
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
     max_honoured_retry_after: float = 180.0  # longer Retry-After → pause that service and report
+    working_hours: str = ""  # e.g. "Mon-Fri 07:30-18:00" (local time); empty = always (core.polling.WorkingHours)
+    pause_when_away: bool = True  # no Graph reads while the session is locked or long idle
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from tray_agent.core.decide import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
 from tray_agent.engine.snapshot import Command, CommandKind, Link
+from tray_agent.engine.workstation import AlwaysPresent, Workstation
 from tray_agent.settings import Endpoints, Settings, Timing
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -92,8 +93,14 @@ def _settled(agent: Agent) -> bool:
 
 @contextlib.asynccontextmanager
 async def running_world(
-    *, speed: float = SPEED, timing: Timing = FAST_TIMING, sync: SyncConfig | None = None
+    *,
+    speed: float = SPEED,
+    timing: Timing = FAST_TIMING,
+    sync: SyncConfig | None = None,
+    settle: bool = True,
+    workstation: Workstation | None = None,
 ) -> AsyncIterator[World]:
+    """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read)."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
@@ -110,12 +117,20 @@ async def running_world(
             clock=clock,
             store=MemoryTokenStore(),
             browser=browser,
+            workstation=workstation or AlwaysPresent(),
         )
         await agent.microsoft.sign_in(browser, 30)
         await agent.genesys.sign_in(browser, 30)
         engine = asyncio.create_task(agent.engine.run())
         world = World(simulator, clock, agent)
-        await world.eventually(lambda: _settled(agent), 120, "the engine is connected to both services and settled")
+        if settle:
+            await world.eventually(lambda: _settled(agent), 120, "the engine is connected to both services and settled")
+        else:
+            await world.eventually(
+                lambda: agent.engine.snapshot is not None and agent.engine.snapshot.genesys_link is Link.CONNECTED,
+                120,
+                "the engine follows Genesys",
+            )
         yield world
     finally:
         if agent is not None:

@@ -7,10 +7,11 @@ tests: Graph polled every 10 s, a Teams change must be stable 10 s before acting
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
-from tests.e2e.harness import running_world
+from tests.e2e.harness import FAST_TIMING, running_world
 from tray_agent.core.decide import SyncConfig
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
@@ -114,3 +115,17 @@ async def test_after_genesys_goes_quiet_the_engine_re_reads_it_and_keeps_handlin
         world.act(lambda state: state.faults.stop_heartbeats(False))
         world.teams("Available", "Available")
         await world.shows("Available", within=120)
+
+
+async def test_teams_is_not_polled_outside_working_hours_or_while_the_agent_is_away() -> None:
+    class Away:
+        async def away(self) -> bool:
+            return True
+
+    closed = replace(FAST_TIMING, working_hours="Sat-Sun 00:00-23:59")  # the simulated day is a Wednesday
+    for timing, workstation in ((closed, None), (FAST_TIMING, Away())):
+        async with running_world(timing=timing, settle=False, workstation=workstation) as world:
+            reads_before = world.act(lambda state: state.counters.graph_presence_requests)
+            world.teams("Busy", "InAMeeting")
+            await world.keeps_showing("Available", during=300)
+            assert world.act(lambda state: state.counters.graph_presence_requests) == reads_before

@@ -97,3 +97,61 @@ def poll_soon(state: PollState, policy: PollPolicy, now: float, u: float) -> Pol
     so it can wait; spreading it over one interval keeps the fleet inside the budget.
     """
     return replace(state, next_at=max(now + policy.base_interval * u, state.not_before))
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """When the agent works, e.g. ``"Mon-Fri 07:30-18:00"``: outside it, Teams is not polled.
+
+    Local wall-clock time. An empty spec means always. A span that ends before it starts runs past
+    midnight (``"Mon-Sun 22:00-06:00"``) and belongs to the day it starts on.
+    """
+
+    days: frozenset[int] = frozenset(range(7))
+    start_minute: int = 0
+    end_minute: int = 24 * 60
+
+    @classmethod
+    def parse(cls, spec: str) -> WorkingHours:
+        text = spec.strip().lower()
+        if not text:
+            return cls()
+        try:
+            day_part, time_part = text.split()
+            days = _parse_days(day_part)
+            start_text, end_text = time_part.split("-")
+            start, end = _minutes(start_text), _minutes(end_text)
+        except ValueError:
+            raise ValueError(f"working hours {spec!r}: expected e.g. 'Mon-Fri 08:00-18:00'") from None
+        if start == end:
+            raise ValueError(f"working hours {spec!r}: start and end are the same time")
+        return cls(days, start, end)
+
+    def contains(self, weekday: int, minute_of_day: int) -> bool:
+        """``weekday`` 0 = Monday; ``minute_of_day`` 0–1439, local time."""
+        if self.start_minute < self.end_minute:
+            return weekday in self.days and self.start_minute <= minute_of_day < self.end_minute
+        if minute_of_day >= self.start_minute:  # the evening part of an overnight span
+            return weekday in self.days
+        return (weekday - 1) % 7 in self.days and minute_of_day < self.end_minute
+
+
+def _parse_days(text: str) -> frozenset[int]:
+    days: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        a = _DAYS.index(first[:3])
+        b = _DAYS.index(last[:3]) if last else a
+        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    return frozenset(days)
+
+
+def _minutes(text: str) -> int:
+    hours, _, minutes = text.partition(":")
+    value = int(hours) * 60 + int(minutes or 0)
+    if not 0 <= value <= 24 * 60:
+        raise ValueError(text)
+    return value

@@ -42,6 +42,7 @@ from tray_agent.engine.events import Event, GenesysIdentity, GenesysObserved, Li
 from tray_agent.engine.genesys_follower import GenesysFollower
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.engine.teams_poller import TeamsPoller
+from tray_agent.engine.workstation import AlwaysPresent, Workstation, for_this_session
 from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Engine:
         on_snapshot: Callable[[Snapshot], None] | None = None,
         on_transition: Callable[[Transition], None] | None = None,
         rng: random.Random | None = None,
+        workstation: Workstation | None = None,
     ) -> None:
         self._clock = clock
         self._timing = timing
@@ -86,7 +88,16 @@ class Engine:
         self._on_transition = on_transition
         rng = rng or random.Random()  # noqa: S311 - jitter
         self._inbox: asyncio.Queue[Event] = asyncio.Queue()
-        self._poller = TeamsPoller(graph, microsoft_auth, clock, timing, self._inbox, self._should_poll, rng)
+        self._poller = TeamsPoller(
+            graph,
+            microsoft_auth,
+            clock,
+            timing,
+            self._inbox,
+            self._should_poll,
+            rng,
+            workstation or (for_this_session() if timing.pause_when_away else AlwaysPresent()),
+        )
         self._follower = GenesysFollower(
             genesys, genesys_auth, clock, timing, self._inbox, ssl_context, lambda: self._genesys, rng
         )

@@ -10,15 +10,25 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from tray_agent.auth.tokens import SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
 from tray_agent.clients.graph import GraphPresenceClient, is_stale
 from tray_agent.clock import Clock
-from tray_agent.core.polling import Outcome, PollPolicy, PollState, after_poll, poll_now, poll_soon
+from tray_agent.core.polling import (
+    Outcome,
+    PollPolicy,
+    PollState,
+    WorkingHours,
+    after_poll,
+    poll_now,
+    poll_soon,
+)
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.engine.events import Event, LinkChanged, TeamsRead
 from tray_agent.engine.snapshot import Link
+from tray_agent.engine.workstation import AlwaysPresent, Workstation
 from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
@@ -44,6 +54,7 @@ class TeamsPoller:
         inbox: asyncio.Queue[Event],
         should_poll: Callable[[], bool],
         rng: random.Random | None = None,
+        workstation: Workstation | None = None,
     ) -> None:
         self._graph = graph
         self._auth = auth
@@ -51,6 +62,12 @@ class TeamsPoller:
         self._policy = poll_policy(timing)
         self._inbox = inbox
         self._should_poll = should_poll
+        self._workstation = workstation or AlwaysPresent()
+        try:
+            self._working_hours = WorkingHours.parse(timing.working_hours)
+        except ValueError as error:
+            log.warning("%s; polling at any hour", error)
+            self._working_hours = WorkingHours()
         self._rng = rng or random.Random()  # noqa: S311 - jitter
         self._schedule = PollState()
         self._wake = asyncio.Event()
@@ -122,11 +139,19 @@ class TeamsPoller:
             if wait > 0:
                 await self._sleep(wait)
                 continue
-            if self._should_poll():
+            if self._should_poll() and await self._agent_is_working():
                 await self.read_once()
             else:
                 # Nothing to read for (hands-off, paused): look again after an interval or when woken.
                 self._schedule = replace(self._schedule, next_at=self._clock.now() + self._policy.base_interval)
+
+    async def _agent_is_working(self) -> bool:
+        """Inside working hours and at the workstation (where the OS can tell). Explicit reads —
+        sync now, the read on leaving hands-off — do not ask this."""
+        local = datetime.fromtimestamp(self._clock.now())
+        if not self._working_hours.contains(local.weekday(), local.hour * 60 + local.minute):
+            return False
+        return not await self._workstation.away()
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
