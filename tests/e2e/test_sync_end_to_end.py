@@ -7,12 +7,15 @@ tests: Graph polled every 10 s, a Teams change must be stable 10 s before acting
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 
 import pytest
 
 from tests.e2e.harness import FAST_TIMING, running_world
 from tray_agent.core.decide import SyncConfig
+from tray_agent.engine.snapshot import Command, CommandKind, Link
+from tray_agent.simulator.state import SimulatorState
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -129,3 +132,26 @@ async def test_teams_is_not_polled_outside_working_hours_or_while_the_agent_is_a
             world.teams("Busy", "InAMeeting")
             await world.keeps_showing("Available", during=300)
             assert world.act(lambda state: state.counters.graph_presence_requests) == reads_before
+
+
+async def test_microsoft_sign_in_with_a_code_from_another_device_shows_the_code_then_syncs() -> None:
+    async with running_world() as world:
+        engine = world.agent.engine
+        engine.submit(Command(CommandKind.SIGN_OUT, service="microsoft"))
+        await world.eventually(lambda: engine.snapshot.microsoft is Link.SIGN_IN_NEEDED, 60, "signed out")
+        engine.submit(Command(CommandKind.SIGN_IN, service="microsoft", device_code=True))
+        await world.eventually(lambda: bool(engine.snapshot.sign_in_prompt), 60, "the code is shown")
+        found = re.search(r"enter the code (\S+)", engine.snapshot.sign_in_prompt)
+        assert found is not None, engine.snapshot.sign_in_prompt
+        user_code = found.group(1)
+
+        def approve_on_another_device(state: SimulatorState) -> None:
+            entry = state.device_code_by_user_code(user_code)
+            assert entry is not None
+            entry.status, entry.user_id = "approved", state.user().ms_id
+
+        world.act(approve_on_another_device)
+        await world.eventually(lambda: engine.snapshot.microsoft is Link.CONNECTED, 1200, "signed in again")
+        assert engine.snapshot.sign_in_prompt == ""
+        world.teams("Busy", "InAMeeting")
+        await world.shows("Meeting")

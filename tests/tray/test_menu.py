@@ -36,6 +36,9 @@ class RecordingHost:
     def sign_in(self, service: str) -> None:
         self.calls.append(("sign_in", service))
 
+    def sign_in_with_code(self) -> None:
+        self.calls.append(("sign_in_with_code", None))
+
     def sign_out(self, service: str) -> None:
         self.calls.append(("sign_out", service))
 
@@ -89,6 +92,7 @@ def test_the_menu_reads_top_down_status_then_sync_then_accounts_then_app(menu: A
         "---",
         "Sign in to Microsoft",
         "Sign out of Microsoft",
+        "Sign in to Microsoft with a code…",
         "Sign in to Genesys Cloud",
         "Sign out of Genesys Cloud",
         "---",
@@ -112,7 +116,7 @@ def test_texts_follow_the_current_view_without_rebuilding_the_menu(menu: Any, ho
 
 
 def test_a_detail_row_appears_only_when_there_is_something_to_explain(menu: Any, host: RecordingHost) -> None:
-    assert len(rows(menu)) == 19
+    assert len(rows(menu)) == 20
     host.view = view_of(snapshot(genesys_link=Link.SIGN_IN_NEEDED, genesys=None, last_error="sign-in failed: denied"))
     assert rows(menu)[3] == "sign-in failed: denied"
     assert not item(menu, "sign-in failed: denied").enabled
@@ -187,3 +191,13 @@ def test_start_at_login_is_a_checkbox_showing_the_current_setting(
     assert box.checked is True
     host.autostart = False  # changed elsewhere (e.g. Task Manager): the menu shows the real state
     assert box.checked is False
+
+
+def test_microsoft_can_be_signed_into_with_a_code_and_the_code_is_shown(menu: Any, host: RecordingHost) -> None:
+    host.view = view_of(snapshot(microsoft=Link.SIGN_IN_NEEDED, teams=None))
+    assert "Sign in to Microsoft with a code…" in enabled(menu)
+    item(menu, "Sign in to Microsoft with a code…")(None)
+    assert host.calls[-1] == ("sign_in_with_code", None)
+    prompt = "To sign in, open https://microsoft.com/devicelogin and enter the code ABCD-1234."
+    host.view = view_of(snapshot(microsoft=Link.STARTING, teams=None, sign_in_prompt=prompt))
+    assert prompt[:40] in " ".join(rows(menu))

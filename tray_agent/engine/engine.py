@@ -113,6 +113,7 @@ class Engine:
         self._last_error = ""
         self._write_not_before = 0.0
         self._stale_reread_at = float("-inf")
+        self._sign_in_prompt = ""
         self._writes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
@@ -355,22 +356,34 @@ class Engine:
             self._write_not_before = 0.0
             self._teams = await self._poller.read_once() or self._teams
         elif command.kind is CommandKind.SIGN_IN:
-            self._start_sign_in(command.service)
+            self._start_sign_in(command.service, device_code=command.device_code)
         elif command.kind is CommandKind.SIGN_OUT:
             await self._sign_out(command.service)
 
-    def _start_sign_in(self, service: str) -> None:
+    def _start_sign_in(self, service: str, *, device_code: bool = False) -> None:
         auth, browser = self._auth.get(service), self._browser
-        if auth is None or browser is None:
+        with_code = getattr(auth, "sign_in_with_device_code", None) if device_code else None
+        if auth is None or (browser is None and with_code is None):
             return
+
+        def show_prompt(prompt: str) -> None:
+            self._sign_in_prompt = prompt
+            self._note("link", f"{service}: {prompt}")
+            self._publish()
 
         async def sign_in() -> None:
             self._set_link(service, Link.STARTING, "signing in")
             try:
-                await auth.sign_in(browser, 120.0)
+                if with_code is not None:
+                    await with_code(show_prompt, 900.0)
+                else:
+                    assert browser is not None  # noqa: S101 - checked above
+                    await auth.sign_in(browser, 120.0)
             except Exception as error:  # the message is shown to the agent; the engine keeps running
                 await self._inbox.put(LinkChanged(service, Link.SIGN_IN_NEEDED, f"sign-in failed: {error}"))
                 return
+            finally:
+                self._sign_in_prompt = ""
             await self._inbox.put(LinkChanged(service, Link.STARTING, "signed in"))
             if service == "genesys":
                 self._follower.signed_in_again()
@@ -442,6 +455,7 @@ class Engine:
             at=self._clock.now(),
             microsoft_expires_at=self._auth["microsoft"].expires_at,
             genesys_expires_at=self._auth["genesys"].expires_at,
+            sign_in_prompt=self._sign_in_prompt,
         )
         if self._snapshot is None or replace(snapshot, at=self._snapshot.at) != self._snapshot:
             self._snapshot = snapshot

@@ -40,6 +40,7 @@ class Snapshot:
     at: float
     microsoft_expires_at: float | None = None  # access token expiry, engine clock
     genesys_expires_at: float | None = None  # Genesys has no refresh for PKCE: the agent signs in again
+    sign_in_prompt: str = ""  # device-code sign-in: where to go and which code to enter (no secret)
 
 
 class CommandKind(enum.Enum):
@@ -56,6 +57,7 @@ class Command:
     kind: CommandKind
     seconds: float | None = None  # PAUSE: how long (None = until resumed)
     service: str = ""  # SIGN_IN / SIGN_OUT: "microsoft" or "genesys"
+    device_code: bool = False  # SIGN_IN to Microsoft with a code entered on another device
 
 
 @dataclass(frozen=True, slots=True)

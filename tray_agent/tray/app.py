@@ -118,6 +118,11 @@ class TrayApp:
         self._signed_out_by_agent.discard(service)
         self._submit(Command(CommandKind.SIGN_IN, service=service))
 
+    def sign_in_with_code(self) -> None:
+        """Device-code sign-in: for a machine whose browser cannot reach the loopback redirect."""
+        self._signed_out_by_agent.discard("microsoft")
+        self._submit(Command(CommandKind.SIGN_IN, service="microsoft", device_code=True))
+
     def sign_out(self, service: str) -> None:
         self._signed_out_by_agent.add(service)
         self._submit(Command(CommandKind.SIGN_OUT, service=service))

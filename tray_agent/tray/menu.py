@@ -35,6 +35,8 @@ class MenuHost(Protocol):
 
     def sign_in(self, service: str) -> None: ...
 
+    def sign_in_with_code(self) -> None: ...
+
     def sign_out(self, service: str) -> None: ...
 
     def open_settings(self) -> None: ...
@@ -101,6 +103,11 @@ def build_menu(pystray: Any, host: MenuHost) -> Any:
         Item("Sync now", lambda: host.sync_now(), enabled=when(lambda v: v.can_sync_now)),
         Menu.SEPARATOR,
         *account_items("microsoft"),
+        Item(
+            "Sign in to Microsoft with a code…",
+            lambda: host.sign_in_with_code(),
+            enabled=when(lambda v: v.sign_in_possible("microsoft")),
+        ),
         *account_items("genesys"),
         Menu.SEPARATOR,
         Item("Settings…", lambda: host.open_settings()),

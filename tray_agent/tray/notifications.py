@@ -28,6 +28,7 @@ class NoticeKind(enum.Enum):
     LOOP_BREAKER = "loop-breaker"
     PAUSED = "paused"
     RESUMED = "resumed"
+    SIGN_IN_CODE = "sign-in-code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,12 @@ def notices_for_change(
         )
     if paused_before and after.paused_until is None:
         notices.append(Notice(NoticeKind.RESUMED, "Presence sync resumed", "Genesys follows your Teams status again."))
+    if after.sign_in_prompt and (before is None or before.sign_in_prompt != after.sign_in_prompt):
+        notices.append(
+            Notice(
+                NoticeKind.SIGN_IN_CODE, "Sign in to Microsoft with a code", after.sign_in_prompt, after.sign_in_prompt
+            )
+        )
     return notices
 
 

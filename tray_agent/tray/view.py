@@ -236,6 +236,8 @@ def clamp_tooltip(text: str, limit: int = TOOLTIP_LIMIT) -> str:
 
 
 def _detail(snapshot: Snapshot, look: Look) -> str:
+    if snapshot.sign_in_prompt:
+        return snapshot.sign_in_prompt
     if look in (Look.SIGN_IN_NEEDED, Look.OFFLINE, Look.ERROR) and snapshot.last_error:
         return snapshot.last_error
     if look in (Look.ERROR, Look.HANDS_OFF, Look.CONNECTING):
