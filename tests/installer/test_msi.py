@@ -44,7 +44,9 @@ def test_every_policy_key_has_a_public_property_written_to_the_policy_key_only_w
     for key in POLICY_KEYS:
         row = registry[key.registry]
         assert (row["Root"], row["Key"], row["Value"]) == (HKLM, POLICY_REGISTRY_KEY, f"[{key.msi_property}]")
-        assert conditions[row["Component_"]] == key.msi_property  # left out → no value written at all
+        # Left out → no value written at all; and always removed at uninstall (a component whose condition
+        # is false then would be left behind: Windows Installer remembers no properties).
+        assert conditions[row["Component_"]] == f'{key.msi_property} OR REMOVE~="ALL"'
         assert key.msi_property in secure  # passed through to the elevated install (managed deployments)
     policy_rows = [row for row in registry.values() if row["Key"] == POLICY_REGISTRY_KEY]
     assert len(policy_rows) == len(POLICY_KEYS)  # and nothing else is written there
@@ -68,7 +70,7 @@ def test_start_at_login_for_every_user_is_an_hklm_run_entry_installed_only_when_
         '"[INSTALLFOLDER]TeamsGenesysPresence.exe"',
     )
     conditions = {c["Component"]: c["Condition"] for c in table(stand_in_msi, "Component")}
-    assert conditions[row["Component_"]] == 'AUTOSTART = "1"'
+    assert conditions[row["Component_"]] == 'AUTOSTART = "1" OR REMOVE~="ALL"'
 
 
 def test_it_installs_into_program_files_with_a_start_menu_shortcut(stand_in_msi: Path) -> None:
@@ -82,6 +84,14 @@ def test_it_installs_into_program_files_with_a_start_menu_shortcut(stand_in_msi:
     )
     (shortcut,) = table(stand_in_msi, "Shortcut")
     assert (shortcut["Directory_"], shortcut["Target"]) == ("ProgramMenuFolder", "[#MainExecutable]")
+    removed_at_uninstall = {
+        row["DirProperty"] for row in table(stand_in_msi, "RemoveFile") if row["InstallMode"] == "2"
+    }
+    assert removed_at_uninstall == {"INSTALLFOLDER", "VendorFolder"}
+    location = [row for row in table(stand_in_msi, "Registry") if row["Name"] == "InstallFolder"]
+    assert [(r["Root"], r["Key"], r["Value"]) for r in location] == [
+        (HKLM, r"Software\TrayAgent\TeamsGenesysPresence", "[INSTALLFOLDER]")  # an Intune detection rule
+    ]
 
 
 def test_a_newer_version_replaces_this_one_and_an_older_one_is_refused(stand_in_msi: Path) -> None:
