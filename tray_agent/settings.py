@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tray_agent.core.decide import SyncConfig
 from tray_agent.core.mapping import DEFAULT_MAPPING, MappingError, PresenceMapping
+from tray_agent.core.polling import WorkingHours
 
 if TYPE_CHECKING:
     from tray_agent.paths import AgentPaths
@@ -115,9 +116,19 @@ class Settings:
         general = dict(data.get("agent", {})) if isinstance(data.get("agent", {}), Mapping) else None
         if general is None:
             raise SettingsError("[agent] must be a table")
+        working_hours = _text(general, "working_hours", "")
+        try:
+            WorkingHours.parse(working_hours)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        pause_when_away = general.get("pause_when_away", True)
+        if not isinstance(pause_when_away, bool):
+            raise SettingsError(f"pause_when_away must be true or false, got {pause_when_away!r}")
         timing = Timing(
             poll_interval=_number(general, "poll_interval", 60.0, minimum=5.0),
             genesys_fallback_poll=_number(general, "genesys_fallback_poll", 30.0, minimum=5.0),
+            working_hours=working_hours,
+            pause_when_away=pause_when_away,
         )
         mapping_table = data.get("mapping", {})
         if not isinstance(mapping_table, Mapping):
@@ -208,6 +219,11 @@ DEFAULT_SETTINGS_TOML = """\
 # Safety stop: more than this many changes within loop_window_minutes pauses sync.
 # loop_max_writes = 8
 # loop_window_minutes = 10
+
+# When you work (local time). Outside these hours Teams is not checked. Empty = always.
+# working_hours = "Mon-Fri 07:30-18:00"
+# Don't check Teams while your session is locked or idle (saves the company's shared Graph budget).
+# pause_when_away = true
 
 # Sign-ins are kept in your system's secure keyring. Only if you have none (and accept the risk):
 # allow_insecure_keyring = false

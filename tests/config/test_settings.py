@@ -76,3 +76,13 @@ def test_private_writes_are_atomic_and_user_only(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["file.json"]  # no temp files left behind
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_working_hours_and_pausing_when_away_are_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[agent]\nworking_hours = "Mon-Fri 07:30-18:00"\npause_when_away = false\n')
+    settings = Settings.load(path)
+    assert (settings.timing.working_hours, settings.timing.pause_when_away) == ("Mon-Fri 07:30-18:00", False)
+    path.write_text('[agent]\nworking_hours = "weekdays"\n')
+    with pytest.raises(SettingsError, match="working hours"):
+        Settings.load(path)
