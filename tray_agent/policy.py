@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import plistlib
 import re
@@ -499,14 +500,24 @@ def describe(policy: Policy) -> list[str]:
     for key in POLICY_KEYS:
         if key.kind == "mapping":
             for name, target in policy.mapping:
-                lines.append(f"  mapping.{name} = {target!r}")
+                lines.append(f"  [mapping] {name} = {json.dumps(target, ensure_ascii=False)}")
             continue
         if key.setting in policy.locked:
             value = policy.value_of(key.setting)
-            shown = "(invalid: built-in default applies)" if value is None else repr(value)
-            lines.append(f"  {key.setting} = {shown}")
+            lines.append(f"  {key.setting} = {_shown(value)}")
     lines.extend(f"PROBLEM  {problem}" for problem in policy.problems)
     return lines
+
+
+def _shown(value: object) -> str:
+    """A value as it would be written in policy.toml."""
+    if value is None:
+        return "(invalid: the built-in default applies)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
 
 
 def main(argv: list[str] | None = None) -> int:

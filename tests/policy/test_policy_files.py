@@ -114,8 +114,8 @@ def test_it_can_see_the_policy_in_effect(tmp_path: Path, monkeypatch: pytest.Mon
     lines = policy_module.describe(policy_module.read_policy())
     assert lines == [
         f"Policy read from: {path}",
-        f"  tenant_id = '{TENANT}'",
-        "  genesys_redirect_port = (invalid: built-in default applies)",
+        f'  tenant_id = "{TENANT}"',
+        "  genesys_redirect_port = (invalid: the built-in default applies)",
         f"PROBLEM  {path}: genesys_redirect_port: must be a port number from 1024 to 65535, got 80 — ignored, "
         "the built-in default applies",
     ]
