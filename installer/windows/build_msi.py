@@ -166,6 +166,7 @@ def build_with_wix(work: Path, sources: list[str], defines: dict[str, str], outp
     if not candle or not light:
         raise SystemExit("WiX 3.14 (candle.exe, light.exe) is not on PATH")
     definitions = [f"-d{name}={value}" for name, value in defines.items()]
+    (work / "obj").mkdir()
     _run([candle, "-nologo", "-arch", "x64", *definitions, "-out", "obj\\", *sources], cwd=work)
     objects = sorted(str(path.relative_to(work)) for path in (work / "obj").glob("*.wixobj"))
     _run([light, "-nologo", "-out", str(output), *objects], cwd=work)  # runs the ICE validation suites
