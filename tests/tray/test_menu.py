@@ -39,6 +39,15 @@ class RecordingHost:
     def sign_in_with_code(self) -> None:
         self.calls.append(("sign_in_with_code", None))
 
+    locked: frozenset[str] = frozenset()
+    code_allowed: bool = True
+
+    def start_at_login_locked(self) -> bool:
+        return "start_at_login" in self.locked
+
+    def device_code_allowed(self) -> bool:
+        return self.code_allowed
+
     def sign_out(self, service: str) -> None:
         self.calls.append(("sign_out", service))
 
@@ -201,3 +210,12 @@ def test_microsoft_can_be_signed_into_with_a_code_and_the_code_is_shown(menu: An
     prompt = "To sign in, open https://microsoft.com/devicelogin and enter the code ABCD-1234."
     host.view = view_of(snapshot(microsoft=Link.STARTING, teams=None, sign_in_prompt=prompt))
     assert prompt[:40] in " ".join(rows(menu))
+
+
+def test_what_it_policy_decides_cannot_be_changed_from_the_menu(menu: Any, host: RecordingHost) -> None:
+    host.locked = frozenset({"start_at_login"})
+    host.code_allowed = False
+    host.view = view_of(snapshot(microsoft=Link.SIGN_IN_NEEDED, teams=None))
+    assert "Start at login" not in enabled(menu)
+    assert "Sign in to Microsoft with a code…" not in enabled(menu)
+    assert "Sign in to Microsoft" in enabled(menu)

@@ -20,7 +20,7 @@ from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import BrowserOpener, TokenStore, system_browser
 from tray_agent.clients.http import make_http_client
 from tray_agent.paths import AgentPaths
-from tray_agent.settings import Endpoints, Settings, SettingsError, load_user_settings
+from tray_agent.settings import Endpoints, Settings, SettingsError, load_effective_settings
 
 SERVICES = ("microsoft", "genesys")
 
@@ -36,6 +36,9 @@ class Target:
     paths: AgentPaths
     settings: Settings
     settings_problem: str | None  # the settings file could not be used (defaults are in effect)
+    locked: frozenset[str] = frozenset()  # set by IT policy
+    policy_problems: tuple[str, ...] = ()  # unusable policy values (their defaults are in effect)
+    policy_origins: tuple[str, ...] = ()  # where the policy in effect came from
 
     def endpoints(self, args: argparse.Namespace) -> Endpoints:
         """Raises SettingsError naming what is missing."""
@@ -59,8 +62,15 @@ class Target:
 
 def load_target() -> Target:
     paths = AgentPaths.for_user().ensure()
-    settings, problem = load_user_settings(paths.settings_file)
-    return Target(paths, settings, problem)
+    layered = load_effective_settings(paths)
+    return Target(
+        paths,
+        layered.settings,
+        layered.file_problem,
+        locked=layered.locked,
+        policy_problems=layered.policy.problems,
+        policy_origins=layered.policy.origins,
+    )
 
 
 def build_microsoft(target: Target, endpoints: Endpoints, store: TokenStore) -> MicrosoftAuth:

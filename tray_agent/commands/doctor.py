@@ -69,6 +69,7 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
     from tray_agent.auth.storage import TokenStorageError, store_for
     from tray_agent.settings import SettingsError
 
+    _check_policy(target, report)
     settings_ok = _check_settings(target, report)
     _check_redirect_port(target.settings.genesys_redirect_port, report)
 
@@ -112,6 +113,14 @@ def _tls(ca_file: str | None) -> Any:
     from tray_agent.clients.http import tls_context
 
     return tls_context(ca_file)
+
+
+def _check_policy(target: Any, report: Report) -> None:
+    where = ", ".join(target.policy_origins) or "your IT department's policy"
+    for problem in target.policy_problems:
+        report.problem("policy", problem, f"ask IT to correct it in {where} (its default is used meanwhile)")
+    if target.locked:
+        report.ok("policy", f"set by IT ({where}): {', '.join(sorted(target.locked))}")
 
 
 def _check_settings(target: Any, report: Report) -> bool:

@@ -55,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if target.settings_problem:
         print(f"Settings problem: {target.settings_problem}", file=sys.stderr)
         return EXIT_SETTINGS
+    if args.device_code and not target.settings.allow_device_code:
+        print(
+            "Your IT department has turned off sign-in with a code on this computer. "
+            "Sign in with the browser instead (tray-agent sign-in microsoft).",
+            file=sys.stderr,
+        )
+        return EXIT_SETTINGS
     try:
         endpoints = target.endpoints(args)
         store = open_token_store(target.settings, paths=target.paths)

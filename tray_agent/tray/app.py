@@ -67,8 +67,14 @@ class TrayApp:
         name: str = "tray-agent",
         tick: float = TICK,
         on_ui: Callable[[Callable[[], object]], None] | None = None,
+        locked: frozenset[str] = frozenset(),
+        policy_problems: tuple[str, ...] = (),
+        allow_device_code: bool = True,
     ) -> None:
         self._paths = paths
+        self._locked = locked
+        self._policy_problems = policy_problems
+        self._allow_device_code = allow_device_code
         self._setup_problem = setup_problem
         self._now = now
         self._autostart = autostart or for_this_desktop()
@@ -143,7 +149,15 @@ class TrayApp:
             log.warning("could not read the start-at-login setting", exc_info=True)
             return False
 
+    def start_at_login_locked(self) -> bool:
+        return "start_at_login" in self._locked
+
+    def device_code_allowed(self) -> bool:
+        return self._allow_device_code
+
     def toggle_start_at_login(self) -> None:
+        if self.start_at_login_locked():
+            return
         wanted = not self.start_at_login()
         try:
             self._autostart.set_enabled(wanted)
@@ -215,6 +229,8 @@ class TrayApp:
     def _control(self, icon: Any) -> None:
         """pystray's setup thread: show the icon, start the engine, then keep the icon current."""
         icon.visible = True
+        for problem in self._policy_problems:  # IT's policy has a bad value: its default is in effect
+            self._show(_info("A setting from IT could not be used", problem), icon)
         if self._engine is not None and not self._quitting.is_set():
             self._engine.start()
         while not self._quitting.is_set():

@@ -15,7 +15,7 @@ from tray_agent import logs
 from tray_agent.app import Agent
 from tray_agent.engine.snapshot import Snapshot, Transition
 from tray_agent.paths import AgentPaths
-from tray_agent.settings import Settings, load_user_settings
+from tray_agent.settings import Settings, load_effective_settings, load_user_settings
 from tray_agent.tray.app import TrayApp, block_quit_signals
 from tray_agent.tray.single_instance import (
     ALREADY_RUNNING_EXIT,
@@ -59,7 +59,8 @@ def run_tray(*, verbose: bool = False, out: TextIO = sys.stderr) -> int:
         return ALREADY_RUNNING_EXIT
     paths, lock = started
     try:
-        settings, problem = load_user_settings(paths.settings_file)
+        layered = load_effective_settings(paths)  # defaults < the agent's file < IT policy
+        settings, problem = layered.settings, layered.file_problem
         missing = missing_settings(settings)
         setup_problem = problem or (
             f"Settings needed from IT: {', '.join(missing)} (menu: Settings…)" if missing else None
@@ -72,7 +73,14 @@ def run_tray(*, verbose: bool = False, out: TextIO = sys.stderr) -> int:
 
             return build_real_agent(settings, paths=paths, on_snapshot=on_snapshot, on_transition=on_transition)
 
-        app = TrayApp(paths=paths, factory=None if setup_problem else factory, setup_problem=setup_problem)
+        app = TrayApp(
+            paths=paths,
+            factory=None if setup_problem else factory,
+            setup_problem=setup_problem,
+            locked=layered.locked,
+            policy_problems=layered.policy.problems,
+            allow_device_code=settings.allow_device_code,
+        )
         return app.run()
     finally:
         lock.release()

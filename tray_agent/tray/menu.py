@@ -45,6 +45,12 @@ class MenuHost(Protocol):
 
     def start_at_login(self) -> bool: ...
 
+    def start_at_login_locked(self) -> bool:
+        """IT policy decides start at login: the checkbox shows it but cannot change it."""
+        ...
+
+    def device_code_allowed(self) -> bool: ...
+
     def toggle_start_at_login(self) -> None: ...
 
     def about(self) -> None: ...
@@ -106,13 +112,18 @@ def build_menu(pystray: Any, host: MenuHost) -> Any:
         Item(
             "Sign in to Microsoft with a code…",
             lambda: host.sign_in_with_code(),
-            enabled=when(lambda v: v.sign_in_possible("microsoft")),
+            enabled=when(lambda v: v.sign_in_possible("microsoft") and host.device_code_allowed()),
         ),
         *account_items("genesys"),
         Menu.SEPARATOR,
         Item("Settings…", lambda: host.open_settings()),
         Item("Open log folder", lambda: host.open_log_folder()),
-        Item("Start at login", lambda: host.toggle_start_at_login(), checked=lambda _item: host.start_at_login()),
+        Item(
+            "Start at login",
+            lambda: host.toggle_start_at_login(),
+            checked=lambda _item: host.start_at_login(),
+            enabled=lambda _item: not host.start_at_login_locked(),
+        ),
         Item(f"About (version {__version__})", lambda: host.about()),
         Menu.SEPARATOR,
         Item("Quit", lambda: host.quit()),
