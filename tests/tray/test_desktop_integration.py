@@ -29,7 +29,7 @@ COMMAND = ["/opt/Tray Agent/bin/python", "-m", "tray_agent"]
 
 
 def test_xdg_start_at_login_writes_and_removes_a_desktop_entry(tmp_path: Path) -> None:
-    autostart = XdgAutostart(COMMAND, config_home=tmp_path)
+    autostart = XdgAutostart(COMMAND, config_home=tmp_path, system_dirs=[])
     assert not autostart.enabled()
     autostart.set_enabled(True)
     assert autostart.path == tmp_path / "autostart" / "tray-agent.desktop"
@@ -44,10 +44,26 @@ def test_xdg_start_at_login_writes_and_removes_a_desktop_entry(tmp_path: Path) -
 
 @pytest.mark.parametrize("line", ["Hidden=true", "X-GNOME-Autostart-enabled=false"])
 def test_an_entry_disabled_by_the_desktop_counts_as_off(tmp_path: Path, line: str) -> None:
-    autostart = XdgAutostart(COMMAND, config_home=tmp_path)
+    autostart = XdgAutostart(COMMAND, config_home=tmp_path, system_dirs=[])
     autostart.set_enabled(True)
     autostart.path.write_text(autostart.path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
     assert not autostart.enabled()
+
+
+def test_with_a_machine_wide_entry_from_it_switching_off_overrides_it_and_on_removes_the_override(
+    tmp_path: Path,
+) -> None:
+    system = tmp_path / "etc-xdg"
+    (system / "autostart").mkdir(parents=True)
+    (system / "autostart" / "tray-agent.desktop").write_text("[Desktop Entry]\nType=Application\nExec=tray-agent\n")
+    autostart = XdgAutostart(COMMAND, config_home=tmp_path / "home", system_dirs=[system])
+    assert autostart.enabled()  # IT's entry starts it
+    autostart.set_enabled(False)
+    assert "Hidden=true" in autostart.path.read_text(encoding="utf-8")
+    assert not autostart.enabled()
+    assert (system / "autostart" / "tray-agent.desktop").exists()  # IT's file is never touched
+    autostart.set_enabled(True)
+    assert not autostart.path.exists() and autostart.enabled()
 
 
 def test_xdg_config_home_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

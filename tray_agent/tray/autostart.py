@@ -71,10 +71,21 @@ def _desktop_escape(value: str) -> str:
 
 
 class XdgAutostart:
-    def __init__(self, command: list[str], config_home: Path | None = None) -> None:
+    """The user's ``~/.config/autostart`` entry. When IT installed a machine-wide entry (the .deb puts
+    one in ``/etc/xdg/autostart``), the user's file of the same name overrides it (XDG Autostart
+    spec): switching off writes ``Hidden=true`` there, switching on removes that override."""
+
+    def __init__(
+        self, command: list[str], config_home: Path | None = None, system_dirs: list[Path] | None = None
+    ) -> None:
         self._command = command
         home = config_home or Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
         self.path = home / "autostart" / DESKTOP_FILE
+        dirs = system_dirs if system_dirs is not None else _xdg_config_dirs()
+        self._system_entries = [folder / "autostart" / DESKTOP_FILE for folder in dirs]
+
+    def _system_entry(self) -> bool:
+        return any(entry.is_file() for entry in self._system_entries)
 
     def entry(self) -> str:
         return (
@@ -91,7 +102,7 @@ class XdgAutostart:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except OSError:
-            return False
+            return self._system_entry()
         values = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
         return (
             values.get("Hidden", "false").strip().lower() != "true"
@@ -99,10 +110,21 @@ class XdgAutostart:
         )
 
     def set_enabled(self, enabled: bool) -> None:
-        if enabled:
+        if self._system_entry():
+            if enabled:
+                self.path.unlink(missing_ok=True)  # the machine-wide entry starts it
+            else:
+                write_private(
+                    self.path, "[Desktop Entry]\nType=Application\nName=Teams → Genesys presence\nHidden=true\n"
+                )
+        elif enabled:
             write_private(self.path, self.entry())
         else:
             self.path.unlink(missing_ok=True)
+
+
+def _xdg_config_dirs() -> list[Path]:
+    return [Path(folder) for folder in (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":") if folder]
 
 
 # --- macOS ------------------------------------------------------------------------------------
