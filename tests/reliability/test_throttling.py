@@ -1,0 +1,231 @@
+"""429 and 5xx answers from both services: waited out as the service says, backed off with a cap and
+jitter otherwise, and a Retry-After longer than 3 min pauses sync for that long and says so.
+
+Timing: the harness's fast rhythm (Graph every 10 s, 10 s dwell) at 100× real time; request times
+are taken from the simulator's request log, so the gaps are what the services saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+from aiohttp import web
+
+from tests.e2e.harness import FAST_TIMING
+from tests.reliability.world import fault_world
+from tray_agent.clients.graph import GraphPresenceClient
+from tray_agent.clients.http import make_http_client
+from tray_agent.clock import ScaledClock
+from tray_agent.core.decide import SyncStatus
+from tray_agent.engine.events import Event, TeamsRead
+from tray_agent.engine.teams_poller import TeamsPoller
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+SLACK = 2.0  # simulated seconds: one round trip at 100× is a fraction of that
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+async def test_graph_429_with_a_fractional_retry_after_is_waited_out_to_the_millisecond() -> None:
+    async with fault_world() as world:
+        world.act(lambda state: state.faults.throttle_next("graph", 2, 7.25))
+        started = world.clock.now()
+        world.teams("Busy", "InACall")
+        in_sync = await world.time_until(lambda: world.genesys_shows() == "Busy", within=300)
+        reads = [entry for entry in world.requests("graph", since=started)]
+        throttled = [entry for entry in reads if entry.status == 429]
+        await world.conclude(
+            "Graph 429, Retry-After 7.25 s (×2)",
+            f"each retry ≥ 7.25 s after its 429; in sync after {in_sync or 0:.0f} s",
+            order=2,
+        )
+        assert in_sync is not None and len(throttled) == 2
+        for throttle, following in itertools.pairwise(reads[: len(throttled) + 1]):
+            assert following.at - throttle.at >= 7.25, (throttle, following)
+        assert world.snapshot.microsoft.value == "connected"
+
+
+@contextlib.asynccontextmanager
+async def graph_answering(*statuses: int, reads: int) -> AsyncIterator[tuple[str, list[float], asyncio.Event]]:
+    """A stand-in Graph on 127.0.0.1 that answers ``statuses`` in turn (then 200), with no
+    Retry-After — the one answer the simulator cannot give (it always sends one for Graph).
+    Yields its address, when each read arrived (real time), and an event set after ``reads`` reads."""
+    answers = iter(statuses)
+    seen: list[float] = []
+    enough = asyncio.Event()
+
+    async def presence(request: web.Request) -> web.Response:
+        seen.append(asyncio.get_running_loop().time())
+        if len(seen) >= reads:
+            enough.set()
+        status = next(answers, 200)
+        if status != 200:
+            return web.json_response({"error": {"code": "TooManyRequests", "message": "slow down"}}, status=status)
+        return web.json_response({"availability": "Busy", "activity": "InACall", "sequenceNumber": "1"})
+
+    app = web.Application()
+    app.router.add_get("/v1.0/me/presence", presence)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}", seen, enough
+    finally:
+        await runner.cleanup()
+
+
+class _Token:
+    service = "Microsoft"
+    signed_in = True
+    expires_at = None
+
+    async def access_token(self) -> str:
+        return "test-token"
+
+    def invalidate(self) -> None:
+        pass
+
+
+async def test_graph_429_without_retry_after_backs_off_and_stretches_the_next_intervals() -> None:
+    speed, interval = 100.0, 20.0
+    clock = ScaledClock(speed)
+    timing = replace(FAST_TIMING, poll_interval=interval, poll_jitter=0.0, backoff_base=2.0)
+    async with graph_answering(429, reads=3) as (base, seen, enough):
+        http = make_http_client(None)
+        inbox: asyncio.Queue[Event] = asyncio.Queue()
+        graph = GraphPresenceClient(http, _Token().access_token, base)
+        poller = TeamsPoller(graph, _Token(), clock, timing, inbox, lambda: True, random.Random(3))
+        task = asyncio.create_task(poller.run())
+        try:
+            await asyncio.wait_for(enough.wait(), 30)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await http.aclose()
+    first_gap, second_gap = (gap * speed for gap in gaps(seen))
+    # After the 429: at least the backoff base, then a random share of one interval (no lockstep).
+    assert 2.0 <= first_gap <= 2.0 + interval + SLACK
+    # The pressure doubled on the 429 and eased by a quarter on the success: 1.5 intervals.
+    assert 1.5 * interval - SLACK <= second_gap <= 1.5 * interval + SLACK
+    events = [inbox.get_nowait() for _ in range(inbox.qsize())]
+    assert any(isinstance(event, TeamsRead) for event in events)
+
+
+async def test_genesys_429_with_retry_after_is_honoured_before_the_write_is_tried_again() -> None:
+    async with fault_world() as world:
+        world.act(lambda state: state.faults.throttle_next("genesys", 1, 30.0))
+        started = world.clock.now()
+        world.teams("Busy", "InAMeeting")
+        in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=300)
+        calls = world.requests("genesys", since=started)
+        throttled = next(entry for entry in calls if entry.status == 429)
+        retried = next(entry for entry in calls if entry.at > throttled.at)
+        await world.conclude(
+            "Genesys 429 too.many.requests.retry.after, 30 s",
+            f"retried {retried.at - throttled.at:.0f} s later; not paused",
+            order=3,
+        )
+        assert in_sync is not None
+        assert retried.at - throttled.at >= 30.0
+        assert world.snapshot.paused_until is None
+
+
+async def test_genesys_429_without_retry_after_waits_at_least_the_sdks_3_s() -> None:
+    async with fault_world() as world:
+        world.act(lambda state: state.faults.throttle_next("genesys", 2, None))
+        started = world.clock.now()
+        world.teams("Busy", "InAMeeting")
+        in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=300)
+        calls = world.requests("genesys", since=started)
+        waits = [later.at - earlier.at for earlier, later in itertools.pairwise(calls) if earlier.status == 429]
+        await world.conclude(
+            "Genesys 429 too.many.requests (no Retry-After, ×2)",
+            f"retried after {', '.join(f'{w:.0f} s' for w in waits)}",
+            order=3,
+        )
+        assert in_sync is not None and len(waits) == 2
+        assert all(wait >= 3.0 for wait in waits), waits
+
+
+async def test_a_genesys_retry_after_over_3_minutes_pauses_sync_for_that_long_and_reports_it() -> None:
+    async with fault_world() as world:
+        world.act(lambda state: state.faults.throttle_next("genesys", 1, 600.0))
+        world.teams("Busy", "InAMeeting")
+        await world.eventually(lambda: world.snapshot.status is SyncStatus.PAUSED, 120, "sync paused")
+        throttled = next(entry for entry in world.requests("genesys") if entry.status == 429)
+        paused = world.snapshot
+        requests_while_paused = len(world.requests(since=throttled.at + 1))
+        await world.keeps_showing("Available", during=480)
+        in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=300)
+        written = world.patches()[0].at - throttled.at if world.patches() else None
+        await world.conclude(
+            "Genesys 429, Retry-After 600 s (> 3 min)",
+            f"sync paused and reported; written {written or 0:.0f} s after the 429",
+            order=3,
+        )
+        assert paused.paused_until is not None and abs(paused.paused_until - (throttled.at + 600)) < 10
+        assert "600 s" in paused.last_error
+        assert in_sync is not None and written is not None and written >= 600
+        # Paused means quiet: no Graph reads; Genesys only keeps its socket (no REST calls to speak of).
+        assert requests_while_paused <= 3, world.requests(since=throttled.at + 1)
+
+
+def assert_capped_exponential_with_jitter(waits: list[float], base: float, cap: float) -> None:
+    """Each wait is in the upper half of min(cap, base·2ⁿ) (the product's backoff), and they differ."""
+    for n, wait in enumerate(waits):
+        ceiling = min(cap, base * 2**n)
+        assert ceiling / 2 - SLACK <= wait <= ceiling + SLACK, (n, wait, waits)
+    assert len({round(wait, 1) for wait in waits}) == len(waits), f"no jitter: {waits}"
+
+
+async def test_a_genesys_5xx_burst_is_retried_with_capped_exponential_backoff_and_jitter() -> None:
+    timing = replace(FAST_TIMING, backoff_base=2.0, backoff_cap=20.0)
+    async with fault_world(timing=timing, seed=11) as world:
+        world.act(lambda state: state.faults.fail_next("genesys", 7, 503))
+        started = world.clock.now()
+        world.teams("Busy", "InAMeeting")
+        in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=600)
+        calls = [entry for entry in world.requests("genesys", since=started) if entry.path == "/api/v2/users/me"]
+        failed = [entry.at for entry in calls if entry.status == 503]
+        waits = gaps([*failed, *(entry.at for entry in calls if entry.status == 200)][: len(failed) + 1])
+        await world.conclude(
+            "Genesys 503 ×7 on the write path",
+            "waits " + ", ".join(f"{wait:.0f}" for wait in waits) + " s (base 2 s, cap 20 s)",
+            order=4,
+        )
+        assert in_sync is not None and len(failed) == 7
+        assert_capped_exponential_with_jitter(waits, base=2.0, cap=20.0)
+        assert len(world.patches()) == 1
+
+
+async def test_a_graph_5xx_burst_is_retried_with_capped_exponential_backoff_and_jitter() -> None:
+    timing = replace(FAST_TIMING, backoff_base=2.0, backoff_cap=20.0)
+    async with fault_world(timing=timing, seed=5) as world:
+        reads_before = len(world.requests("graph"))
+        await world.eventually(lambda: len(world.requests("graph")) > reads_before, 60, "a Graph read")
+        world.act(lambda state: state.faults.fail_next("graph", 6, 502))
+        world.teams("Busy", "InAMeeting")
+        in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=600)
+        reads = world.requests("graph")
+        first = next(index for index, entry in enumerate(reads) if entry.status == 502)
+        waits = gaps([entry.at for entry in reads[first : first + 7]])
+        await world.conclude(
+            "Graph 502 ×6",
+            "waits " + ", ".join(f"{wait:.0f}" for wait in waits) + " s (base 2 s, cap 20 s)",
+            order=4,
+        )
+        assert in_sync is not None
+        assert [entry.status for entry in reads[first : first + 7]] == [502] * 6 + [200]
+        assert_capped_exponential_with_jitter(waits, base=2.0, cap=20.0)
