@@ -164,3 +164,142 @@ def test_no_response_body_crashes_a_parser(body: Any) -> None:
 def test_no_websocket_frame_crashes_the_parser(frame: str) -> None:
     parse_frame(frame, USER, STATE, now=1.0)
     parse_frame(frame, USER, None, now=1.0)
+
+
+# --- Structured fuzzing: answers shaped like the real ones, with every part wrong in every way ----------
+
+any_json = json_values | st.floats() | st.text()  # NaN and infinities too, and longer strings
+ids = st.one_of(st.just(USER), st.uuids().map(str), st.text(max_size=40), st.just(""))
+system_presences = st.sampled_from(
+    ["Available", "AVAILABLE", "Busy", "On Queue", "ON_QUEUE", "OnQueue", "Offline", "Meal", "", "Gone fishing"]
+)
+
+
+def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """The expected value, any JSON instead, or the key missing (None here, dropped by ``shaped``)."""
+    return st.one_of(strategy, any_json, st.none())
+
+
+def shaped(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+graph_presences = shaped(
+    availability=maybe(st.sampled_from(["Available", "Busy", "away", "DoNotDisturb", "", "PresenceUnknown"])),
+    activity=maybe(st.sampled_from(["InAMeeting", "InACall", "Presenting", "OffWork", "", "x" * 300])),
+    sequenceNumber=maybe(st.text(alphabet="0123456789", max_size=25)),
+    outOfOfficeSettings=maybe(shaped(isOutOfOffice=maybe(st.booleans()), message=maybe(st.text()))),
+    id=maybe(ids),
+)
+definitions = shaped(id=maybe(ids), systemPresence=maybe(system_presences))
+genesys_presences = shaped(
+    presenceDefinition=maybe(definitions),
+    modifiedDate=maybe(st.one_of(st.datetimes().map(lambda d: d.isoformat() + "Z"), st.text(max_size=30))),
+    message=maybe(st.text(max_size=20)),
+)
+users = shaped(
+    id=maybe(ids),
+    name=maybe(st.text(max_size=20)),
+    presence=maybe(genesys_presences),
+    routingStatus=maybe(shaped(status=maybe(st.sampled_from(["OFF_QUEUE", "IDLE", "interacting", "", "??"])))),
+    outOfOffice=maybe(shaped(active=maybe(st.booleans()))),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(graph_presences)
+def test_a_graph_presence_of_any_shape_parses_into_text_or_is_a_bad_response(body: dict[str, Any]) -> None:
+    try:
+        presence = parse_presence(body)
+    except BadResponse:
+        return
+    assert isinstance(presence.availability, str) and isinstance(presence.activity, str)
+    assert isinstance(presence.sequence, str) and isinstance(presence.out_of_office, bool)
+
+
+@settings(max_examples=400, deadline=None)
+@given(users, st.floats(min_value=0, max_value=4e9))
+def test_users_me_of_any_shape_gives_a_complete_state_or_a_bad_response(body: dict[str, Any], now: float) -> None:
+    try:
+        user = parse_user_me(body, now)
+    except BadResponse:
+        return
+    state = user.state
+    assert user.id and state.presence_id and isinstance(state.system_presence, str)
+    assert state.routing_status == state.routing_status.upper() and isinstance(state.out_of_office, bool)
+    assert state.confirmed_at == now and isinstance(state.modified_at, float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(shaped(entities=maybe(st.lists(maybe(definitions | shaped(languageLabels=maybe(any_json))), max_size=6))))
+def test_presence_definitions_of_any_shape_keep_only_usable_entries(body: dict[str, Any]) -> None:
+    try:
+        parsed = parse_definitions(body)
+    except BadResponse:
+        return
+    assert parsed and all(d.id and isinstance(d.id, str) and isinstance(d.label, str) for d in parsed)
+    assert all(isinstance(d.system_presence, str) and isinstance(d.deactivated, bool) for d in parsed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shaped(id=maybe(ids), connectUri=maybe(st.sampled_from(["wss://h/c", "ws://h/c", "https://h/c", ""]) | st.text())),
+    shaped(presenceDefinition=maybe(definitions), modifiedDate=maybe(st.text(max_size=30))),
+)
+def test_channels_and_presence_answers_of_any_shape_parse_or_are_bad_responses(
+    channel: dict[str, Any], presence: dict[str, Any]
+) -> None:
+    with contextlib.suppress(BadResponse):
+        parsed = parse_channel(channel)
+        assert parsed.connect_uri.startswith(("wss://", "ws://")) and parsed.id
+    with contextlib.suppress(BadResponse):
+        presence_id, system, modified = parse_user_presence(presence)
+        assert presence_id and isinstance(system, str) and isinstance(modified, float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.text(max_size=40), st.floats().map(str), st.integers().map(str)))
+def test_any_retry_after_header_is_a_sane_number_of_seconds_or_ignored(header: str | None) -> None:
+    seconds = parse_retry_after(header)
+    assert seconds is None or 0 <= seconds <= 86400
+
+
+activity_bodies = shaped(
+    id=maybe(ids),
+    presence=maybe(genesys_presences),
+    routingStatus=maybe(shaped(status=maybe(st.sampled_from(["OFF_QUEUE", "IDLE", "INTERACTING", ""])))),
+    outOfOffice=maybe(shaped(active=maybe(st.booleans()), modifiedDate=maybe(st.text(max_size=30)))),
+)
+frames = st.one_of(
+    st.builds(lambda body: json.dumps({"topicName": f"v2.users.{USER}.activity", "eventBody": body}), activity_bodies),
+    st.builds(
+        lambda topic, body: json.dumps({"topicName": topic, "eventBody": body}),
+        st.sampled_from(["channel.metadata", "v2.system.socket_closing", f"v2.users.{USER}.presence", "x"]) | st.text(),
+        any_json,
+    ),
+    st.builds(lambda result: json.dumps({"result": result}), any_json),
+    st.binary(max_size=300),
+    st.text(max_size=300).map(lambda text: text.encode("utf-8", "surrogatepass")),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(frames, st.sampled_from([STATE, None]))
+def test_any_websocket_frame_is_classified_and_an_activity_is_always_a_complete_state_of_ours(
+    frame: str | bytes, previous: GenesysState | None
+) -> None:
+    message = parse_frame(frame, USER, previous, now=9.0)
+    assert isinstance(message, Heartbeat | SocketClosing | ChannelGone | Activity | Ignored)
+    if isinstance(message, Activity):
+        state = message.state
+        assert state.presence_id and isinstance(state.presence_id, str) and state.confirmed_at == 9.0
+        assert isinstance(state.routing_status, str) and isinstance(state.out_of_office, bool)
+        if previous is not None:  # never older than what we knew
+            assert not (state.modified_at and previous.modified_at and state.modified_at < previous.modified_at)
+    if isinstance(message, Ignored):
+        assert len(message.reason) < 200  # safe to log: short, never the frame itself
+
+
+def test_an_oversized_frame_is_ignored_without_being_parsed() -> None:
+    huge = activity(presence={"presenceDefinition": {"id": "d9"}}, padding="x" * 300_000)
+    assert parse_frame(huge, USER, STATE, now=1.0) == Ignored("frame too large")
