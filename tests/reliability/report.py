@@ -43,7 +43,7 @@ def render(figures: dict[str, dict[str, dict[str, Any]]]) -> str:
     lines += ["", f"{len(faults)} faults tried, {total} invariant violations.", ""]
     for key, row in sorted(soaks.items()):
         lines += [
-            f"**Soak {key}** — a simulated {row['hours']:g} h day (seed {row['seed']}) in {row['real_seconds']:.0f} s: "
+            f"**Soak {key}** — {row['hours']:g} simulated hours (seed {row['seed']}) in {row['real_seconds']:.0f} s: "
             f"{row['events']} events ({row['teams_changes']} Teams changes, {row['genesys_changes']} Genesys "
             f"changes by the agent or routing, {row['faults']} faults of {row['fault_kinds']} kinds), "
             f"{row['writes']} writes ({row['restores']} restores), {row['hands_off']} hands-off periods, "

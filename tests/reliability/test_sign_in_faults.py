@@ -65,7 +65,7 @@ async def test_a_sign_in_that_ends_mid_day_is_reported_never_written_through_and
         assert world.engine_alive()
         assert calls == [], f"signed out of {service}, the engine still called it: {calls}"
         assert in_sync is not None, world.story()
-        assert link(world, service) is Link.CONNECTED
+        await world.eventually(lambda: link(world, service) is Link.CONNECTED, 120, f"{service} connected again")
 
 
 async def test_signing_in_again_while_connected_returns_to_connected() -> None:

@@ -14,14 +14,16 @@ then a few simulated seconds, well inside every interval:
   the state counts as stale after 900 s, so heartbeats keep it fresh without REST re-reads;
 - users/me polled every 60 s while the socket is down; backoff from 4 s, capped at 300 s.
 
-Set ``TRAY_SOAK_SEED`` to play another day; a seed that ever breaks a rule is added to
-``REGRESSION_SEEDS`` and then plays on every run.
+Set ``TRAY_SOAK_SEED`` to play another day. A seed that ever breaks a rule goes into
+``REGRESSION_SEEDS`` with the fixed, scripted test that pins down what it found.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -45,7 +47,20 @@ SOAK_TIMING = Timing(
 SOAK_SYNC = SyncConfig(dwell_seconds=30.0, max_genesys_staleness=900.0)
 HEARTBEAT = 240.0
 SEED = int(os.environ.get("TRAY_SOAK_SEED", "20261125"))
-REGRESSION_SEEDS: tuple[int, ...] = ()
+# Every seed that ever broke a rule, and the fixed (deterministic) test that now pins down what it
+# found. A stretch of a random day cannot be replayed to the second at 2,400× (a real millisecond is
+# seconds of simulated time, so which side of a Graph read an event falls on varies), so what a seed
+# found is rebuilt as a scripted test; ``soak(seed, key, hours)`` replays a stretch while looking.
+HAND_SET_RACE = "test_hand_set_race.py::test_a_status_set_by_hand_right_after_a_teams_change_is_not_overwritten_by_it"
+CLOUD_RESTART = "test_cloud_restart.py::test_after_a_cloud_restart_teams_changes_are_followed_again"
+REGRESSION_SEEDS: dict[int, tuple[str, ...]] = {
+    # 13:43, 14:05, 14:23, 16:47: statuses picked by hand moments after a Teams change, overwritten by it;
+    # after the evening's cloud restart, Teams no longer followed
+    20261125: (HAND_SET_RACE, CLOUD_RESTART),
+    1: (HAND_SET_RACE, CLOUD_RESTART),  # 20:02, 20:20 (Meal overwritten with Meeting); the restart
+    2: (CLOUD_RESTART,),
+    3: (HAND_SET_RACE, CLOUD_RESTART),  # 11:08 in one run, 20:40 in another; the restart
+}
 
 
 async def end_of_day(world: FaultWorld) -> None:
@@ -63,8 +78,9 @@ async def end_of_day(world: FaultWorld) -> None:
     await world.shows("Busy" if target[0] == "Busy" else "Away", within=1200)
 
 
-async def soak(seed: int, key: str) -> None:
-    plan = day_plan(seed)
+async def soak(seed: int, key: str, hours: tuple[float, float] = (0.0, 24.0)) -> None:
+    start, end = (hour * 3600 for hour in hours)
+    plan = [replace(h, at=h.at - start) for h in day_plan(seed) if start <= h.at < end]
     kinds = census(plan)
     started = time.monotonic()
     async with fault_world(
@@ -85,7 +101,7 @@ async def soak(seed: int, key: str) -> None:
         key,
         {
             "seed": seed,
-            "hours": 24,
+            "hours": hours[1] - hours[0],
             "real_seconds": round(time.monotonic() - started),
             "events": len(plan),
             "teams_changes": checked.teams_changes,
@@ -111,6 +127,9 @@ async def test_a_day_of_random_events_and_faults_breaks_no_rule_and_ends_with_th
     await soak(SEED, "day")
 
 
-@pytest.mark.parametrize("seed", REGRESSION_SEEDS)
-async def test_a_seed_that_once_broke_a_rule_no_longer_does(seed: int) -> None:
-    await soak(seed, f"regression {seed}")
+def test_every_seed_that_once_broke_a_rule_is_pinned_down_by_a_fixed_test() -> None:
+    here = Path(__file__).parent
+    for seed, tests in REGRESSION_SEEDS.items():
+        for test in tests:
+            module, name = test.split("::")
+            assert f"def {name}(" in (here / module).read_text(), f"seed {seed}: {test} is missing"
