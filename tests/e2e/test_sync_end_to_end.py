@@ -86,7 +86,10 @@ async def test_a_dropped_socket_is_replaced_and_changes_made_meanwhile_are_not_m
     async with running_world() as world:
         world.act(lambda state: state.faults.drop_websockets())
         world.by_hand("Break")  # while the socket is down
-        world.teams("Busy", "InAMeeting")
+        await world.eventually(
+            lambda: world.agent.engine.snapshot.genesys_label == "Break", 120, "the engine saw the change anyway"
+        )
+        world.teams("Busy", "InAMeeting")  # after the agent's change (a simultaneous one would leave Break)
         await world.shows("Meeting", within=180)
         world.teams("Available", "Available")
         await world.shows("Break", within=180)

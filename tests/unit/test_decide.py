@@ -382,6 +382,20 @@ def test_a_status_the_agent_sets_by_hand_wins_until_teams_changes_again() -> Non
     assert d.written == ["Meeting"]
 
 
+def test_a_manual_change_seen_while_teams_is_unknown_acknowledges_the_next_teams_reading() -> None:
+    # The engine drops its Teams reading when someone else changes Genesys and re-reads it at once:
+    # what that read shows was already there when the agent chose, so it must not override the choice.
+    d = Driver.synced(TEAMS_AVAILABLE, "Available")
+    d.teams_is_unknown(at=100)
+    d.agent_sets("Training", at=101)
+    d.teams_shows(TEAMS_IN_A_MEETING, at=102)
+    d.wait(at=102 + DWELL)
+    assert d.writes == []
+    d.teams_shows(TEAMS_AVAILABLE, at=500)  # a later Teams change does count
+    d.wait(at=500 + DWELL)
+    assert d.written == ["Available"]
+
+
 def test_a_manual_status_that_teams_comes_to_agree_with_is_no_longer_reported_as_set_by_hand() -> None:
     d = Driver.synced(TEAMS_AVAILABLE, "Available")
     d.agent_sets("Away", at=50)

@@ -10,7 +10,9 @@ Rules, in order (each is a table row in ``tests/unit/test_decide.py``):
 1. No Genesys state, or state older than ``max_genesys_staleness`` → hold (never write blind).
 2. If Genesys shows another status than at the last decision (and it was not our write), someone
    else changed it: the episode ends, we own nothing (so nothing of theirs is ever "restored"
-   over), and what Teams asks for at that moment counts as acted on.
+   over), and what Teams asks for at that moment counts as acted on. The engine re-reads Teams at
+   that moment (our last read may predate a Teams change); while Teams is unknown, the next
+   reading is the one acknowledged.
 3. Hands off while On Queue (routing status ≠ OFF_QUEUE or presence On Queue), Out of Office, or
    Offline in Genesys (not working in the contact centre). Teams changes seen meanwhile are
    acknowledged, so the status the agent lands on when hands-off ends is theirs.
@@ -90,6 +92,7 @@ class SyncMemory:
     paused_until: float | None = None  # float("inf") = until resumed
     tripped_until: float | None = None
     force: bool = False  # "sync now": act on the current Teams state without waiting out the dwell
+    acknowledge_next_teams: bool = False  # Genesys changed by hand while Teams was unknown: the next read is "before"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +168,14 @@ def decide(
             _end_episode(m),
             manual=True,
             acted_signal=signal if signal is not None else m.acted_signal,
+            acknowledge_next_teams=signal is None,
             candidate_signal=None,
             force=False,
         )
     m = replace(m, seen_presence_id=genesys.presence_id)
+    if m.acknowledge_next_teams and signal is not None:
+        # The engine re-read Teams right after the agent's change: what Teams shows was there before it.
+        m = replace(m, acted_signal=signal, acknowledge_next_teams=False, candidate_signal=None)
     hands_off = hands_off_reason(genesys)
     if hands_off is not None:
         m = replace(

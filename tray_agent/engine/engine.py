@@ -241,6 +241,11 @@ class Engine:
         ):
             return
         self._note("genesys", f"Genesys is {self._describe_genesys(state)} (via {source})")
+        if previous is not None and state.presence_id not in (previous.presence_id, self._memory.seen_presence_id):
+            # Someone else changed Genesys. Our last Teams read may predate a Teams change the agent
+            # is reacting to, so Teams is re-read now and that reading is what gets acknowledged.
+            self._teams = None
+            self._poller.poll_now()
         was_hands_off = previous is not None and hands_off_reason(previous) is not None
         if was_hands_off and hands_off_reason(state) is None:
             # Hands-off ended: the core must acknowledge what Teams shows *now*, not what it showed
