@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tray_agent.clients.errors import BadResponse
@@ -232,6 +232,7 @@ def test_users_me_of_any_shape_gives_a_complete_state_or_a_bad_response(body: di
 
 @settings(max_examples=300, deadline=None)
 @given(shaped(entities=maybe(st.lists(maybe(definitions | shaped(languageLabels=maybe(any_json))), max_size=6))))
+@example({"entities": [{"id": "", "systemPresence": "Busy"}, {"id": "d-busy", "systemPresence": "Busy"}]})
 def test_presence_definitions_of_any_shape_keep_only_usable_entries(body: dict[str, Any]) -> None:
     try:
         parsed = parse_definitions(body)

@@ -43,6 +43,8 @@ AGENT_KEYS = (
     "min_poll_interval",
     "start_at_login",
     "allow_device_code",
+    "working_hours",
+    "pause_when_away",
 )
 TEAMS_NAMES = tuple(DEFAULT_MAPPING)
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -52,6 +54,7 @@ scalars = st.one_of(
     st.floats(),  # NaN and ±inf included: TOML has them (nan, inf)
     text,
     st.sampled_from(["²", "¹²", "٣٠", "60", " 60 ", "8765", "1e3", "eu_west_1", "Busy|Meeting", "true"]),
+    st.sampled_from(["Mon-Fri 07:30-18:00", "sun-sat 23:00-01:00", "Mon 25:00-26:00", "Fri-Mon 9-5", "x y-z"]),
 )
 values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(text, scalars, max_size=3))
 agent_tables = st.dictionaries(st.sampled_from(AGENT_KEYS) | text, values, max_size=6)
@@ -127,6 +130,7 @@ def test_any_settings_document_gives_usable_settings_or_a_settings_error(documen
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(documents.map(toml_document), st.binary(max_size=400).map(lambda b: b.decode("latin-1"))))
+@example("[agent]\nloop_max_writes = inf\n")
 def test_no_settings_file_stops_the_agent_or_is_changed_by_it(tmp_path: Path, content: str) -> None:
     path = tmp_path / "settings.toml"
     path.write_bytes(content.encode("utf-8", "surrogateescape"))

@@ -41,6 +41,7 @@ async def test_after_a_cloud_restart_teams_changes_are_followed_again() -> None:
             "cloud restarted, fresh state",
             f"following Teams again after {in_sync:.0f} s" if in_sync is not None else "**Teams no longer followed**",
             order=8,
+            met=in_sync is not None,
         )
         assert in_sync is not None, f"Teams changes after the restart are ignored\n{world.story()}"
         assert world.snapshot.microsoft is Link.CONNECTED

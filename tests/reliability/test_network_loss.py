@@ -47,8 +47,9 @@ async def test_after_network_loss_the_agent_is_back_in_sync_within_one_poll_inte
             f"back in sync {in_sync:.0f} s after the network returned"
             if in_sync is not None
             else "not back in sync within 10 min"
-        ) + f"; {len(aborted)} requests while offline"
-        await world.conclude(f"network loss, {label}", outcome, order=1)
+        ) + f"; {len(aborted)} request{'s' if len(aborted) != 1 else ''} while offline"
+        met = in_sync is not None and in_sync <= IN_SYNC_WITHIN
+        await world.conclude(f"network loss, {label}", outcome, order=1 + outage / 1e4, met=met)
 
         assert in_sync is not None and in_sync <= IN_SYNC_WITHIN, (
             f"back in sync {in_sync} s after the network returned; expected within {IN_SYNC_WITHIN:.0f} s "

@@ -64,6 +64,7 @@ async def test_after_an_unexpected_error_reading_teams_teams_is_still_followed(
                 "unexpected error in a Graph read",
                 "Teams followed again" if in_sync is not None else "**Teams never read again (poller task died)**",
                 order=10,
+                met=in_sync is not None,
             )
     text = log_file.read_text()
     assert in_sync is not None, "the Teams poller died: Teams is never read again"
@@ -85,6 +86,7 @@ async def test_after_an_unexpected_error_on_the_socket_genesys_is_followed_again
                 "unexpected error on the notifications socket",
                 "socket followed again" if reconnected is not None else "**socket never followed again**",
                 order=10,
+                met=reconnected is not None,
             )
     text = log_file.read_text()
     assert reconnected is not None, "the Genesys follower died: no socket any more"

@@ -124,9 +124,10 @@ class FaultWorld(World):
             await asyncio.sleep(0.01)
         return self.clock.now() - started
 
-    async def conclude(self, fault: str, outcome: str, *, order: int) -> Checked:
-        """The invariants over the whole run, recorded as this fault's row of the reliability summary;
-        fails the test on any violation, or if the engine stopped."""
+    async def conclude(self, fault: str, outcome: str, *, order: float, met: bool = True) -> Checked:
+        """The invariants over the whole run, recorded as this fault's row of the reliability summary
+        (``met``: the test's own expectation held); fails the test on any violation, or if the engine
+        stopped."""
         checked = await self.verdict()
         alive = self.engine_alive()
         report.record(
@@ -137,6 +138,7 @@ class FaultWorld(World):
                 "outcome": outcome if alive else f"{outcome}; **the engine stopped**",
                 "writes": checked.writes,
                 "violations": len(checked.violations),
+                "met": met and alive and not checked.violations,
                 "order": order,
             },
         )
