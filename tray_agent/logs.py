@@ -42,6 +42,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens — the first and each one after a rotation — is user-only (0600)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        if os.name == "posix":
+            descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.fchmod(descriptor, 0o600)
+            return open(descriptor, self.mode, encoding=self.encoding, errors=self.errors)
+        return super()._open()
+
+
 def configure(log_file: Path | None, *, verbose: bool = False, console: bool = True) -> None:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -51,11 +62,7 @@ def configure(log_file: Path | None, *, verbose: bool = False, console: bool = T
     handlers: list[logging.Handler] = []
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
-        )
-        if os.name == "posix":
-            log_file.chmod(0o600)
+        file_handler = _PrivateRotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
         handlers.append(file_handler)
     if console:
         stream = logging.StreamHandler()

@@ -226,8 +226,11 @@ def _integer(raw: object) -> int:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
+    if isinstance(raw, str) and raw.strip().isdecimal():  # isdigit() also accepts "²", which int() refuses
+        try:
+            return int(raw.strip())
+        except ValueError:
+            pass
     raise PolicyValueError(f"must be a whole number, got {raw!r}")
 
 

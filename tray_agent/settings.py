@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -178,6 +179,8 @@ def _number(table: Mapping[str, Any], key: str, default: float, *, minimum: floa
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SettingsError(f"{key} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise SettingsError(f"{key} must be a finite number, got {value!r}")
     if value < minimum:
         raise SettingsError(f"{key} must be at least {minimum:g}, got {value!r}")
     return float(value)
@@ -342,12 +345,16 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
         except OSError as error:
             file_problem = f"{path.name}: could not be created ({error.strerror}) — using defaults"
     else:
+        last_good = path.with_name(path.name + ".last-good")
         try:
             document = _read_toml(path)
             Settings.from_mapping(document)  # validate the file on its own: its problems are the user's
         except (SettingsError, OSError) as error:
-            document = {}
-            file_problem = f"{path.name}: {error} — using defaults until it is fixed"
+            document = _last_good(last_good)
+            fallback = "the last good settings" if document else "defaults"
+            file_problem = f"{path.name}: {error} — using {fallback} until it is fixed"
+        else:
+            _remember_good(path, last_good)
     user = Settings.from_mapping(document) if document else Settings()
     settings = apply_policy(user, policy)
     user_keys = _user_keys(document)
@@ -356,6 +363,27 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
         ignored.add("poll_interval")
     problems = (*policy.problems, *((file_problem,) if file_problem else ()))
     return LayeredSettings(settings, policy.locked, problems, policy, file_problem, frozenset(ignored))
+
+
+def _remember_good(path: Path, last_good: Path) -> None:
+    """Keep a copy of a settings file that loaded, for when a later save is half-written."""
+    from tray_agent.paths import write_private
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        if not last_good.exists() or last_good.read_text(encoding="utf-8") != text:
+            write_private(last_good, text)
+    except OSError as error:
+        log.warning("could not keep a copy of the good settings: %s", error.strerror)
+
+
+def _last_good(last_good: Path) -> dict[str, Any]:
+    try:
+        document = _read_toml(last_good)
+        Settings.from_mapping(document)
+    except (SettingsError, OSError):
+        return {}
+    return document
 
 
 def load_effective_settings(paths: AgentPaths, *, policy_source: PolicySource | None = None) -> LayeredSettings:

@@ -31,6 +31,7 @@ from tests.reliability import report
 from tests.reliability.soak import census, day_plan, play
 from tests.reliability.world import FaultWorld, fault_world
 from tray_agent.core.decide import SyncConfig, SyncStatus
+from tray_agent.core.presence import TeamsPresence
 from tray_agent.engine.snapshot import CommandKind, Link
 from tray_agent.settings import Timing
 
@@ -73,7 +74,11 @@ async def end_of_day(world: FaultWorld) -> None:
         if link is Link.SIGN_IN_NEEDED:
             world.command(CommandKind.SIGN_IN, service=service)
     await world.connected(within=1800)
-    target = ("Busy", "InACall") if world.genesys_shows() != "Busy" else ("Away", "Away")
+    # A Teams change that maps to a different target than what Teams shows now (InAConferenceCall →
+    # InACall is no change: both mean Busy, and a status the agent picked by hand rightly stays).
+    now_showing = world.act(lambda state: state.teams_presence())
+    signal = SOAK_SYNC.mapping.signal_for(TeamsPresence(now_showing.availability, now_showing.activity))
+    target = ("Away", "Away") if signal == "Busy" else ("Busy", "InACall")
     world.teams(*target)
     await world.shows("Busy" if target[0] == "Busy" else "Away", within=1200)
 

@@ -75,10 +75,14 @@ class SealedTokenStore:
                 return None
             key = self._existing_key()
             try:
-                text = path.read_text(encoding="ascii")
-            except (OSError, UnicodeDecodeError) as error:
+                raw = path.read_bytes()
+            except OSError as error:
                 raise TokenStorageError(f"could not read the saved sign-in ({error.__class__.__name__})") from None
-            value = _open(key, name, text) if key is not None else None
+            try:
+                text: str | None = raw.decode("ascii")
+            except UnicodeDecodeError:
+                text = None  # damaged: not even the sealed text format
+            value = _open(key, name, text) if key is not None and text is not None else None
             if value is None:
                 log.warning("a saved sign-in could not be opened (keyring reset or file damaged); sign in again")
                 path.unlink(missing_ok=True)

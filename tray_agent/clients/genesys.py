@@ -103,7 +103,7 @@ def parse_definitions(body: Any) -> list[PresenceDefinition]:
         raise BadResponse(SERVICE, "presence definitions answer has no entities")
     definitions = []
     for entity in entities:
-        if not isinstance(entity, dict) or not isinstance(entity.get("id"), str):
+        if not isinstance(entity, dict) or not isinstance(entity.get("id"), str) or not entity["id"].strip():
             continue
         system = normalise_system_presence(entity.get("systemPresence"))
         labels = entity.get("languageLabels")
@@ -129,8 +129,8 @@ def parse_definitions(body: Any) -> list[PresenceDefinition]:
 def parse_channel(body: Any) -> Channel:
     channel = _dict(body, "channel answer")
     uri = _str(channel.get("connectUri"), "channel connectUri")
-    if not uri.startswith(("wss://", "ws://")):
-        raise BadResponse(SERVICE, "channel connectUri is not a websocket address")
+    if not uri.startswith("wss://"):  # never a notifications socket without TLS
+        raise BadResponse(SERVICE, "channel connectUri is not a secure websocket (wss://) address")
     return Channel(
         id=_str(channel.get("id"), "channel id"), connect_uri=uri, expires=timestamp_or_zero(channel.get("expires"))
     )

@@ -8,7 +8,8 @@ the company. The scheduler therefore:
   interval (no synchronized retries), and doubles a *pressure* factor that stretches this agent's
   following intervals (up to ``max_pressure``) — so when the tenant budget runs out, the whole fleet
   slows down smoothly instead of retrying in lockstep; each success eases the pressure back by 1/4;
-- on other failures backs off exponentially (capped) with jitter;
+- on errors backs off exponentially with jitter up to ``backoff_cap``; when the service cannot be
+  reached at all, up to one interval only (so recovery after an outage takes at most one interval);
 - on leaving hands-off reads at a random point of the next interval (``poll_soon``), not at once.
 
 ``fleet_floor`` is the formula IT uses to set the policy floor from the number of agents.
@@ -39,7 +40,8 @@ def fleet_floor(agents: int, *, share_polling: float = 1.0, headroom: float = 0.
 class Outcome(enum.Enum):
     OK = "ok"
     THROTTLED = "throttled"
-    FAILED = "failed"
+    FAILED = "failed"  # the service answered with an error (5xx, a bad answer)
+    UNREACHABLE = "unreachable"  # no answer at all (network down, timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,11 @@ def after_poll(
         wait = (retry_after or 0.0) + policy.base_interval * u
         wait = max(wait, policy.backoff_base)
         return PollState(next_at=now + wait, not_before=now + wait, pressure=pressure, failures=failures)
-    ceiling = min(policy.backoff_cap, policy.backoff_base * 2 ** min(failures - 1, 30))
+    cap = policy.backoff_cap
+    if outcome is Outcome.UNREACHABLE:
+        # Capped at one interval: after a network outage the agent is back within one interval.
+        cap = min(cap, max(policy.base_interval, policy.backoff_base))
+    ceiling = min(cap, policy.backoff_base * 2 ** min(failures - 1, 30))
     wait = ceiling * (0.5 + 0.5 * u)
     return PollState(next_at=now + wait, not_before=now + wait, pressure=state.pressure, failures=failures)
 

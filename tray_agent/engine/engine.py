@@ -114,6 +114,9 @@ class Engine:
         self._write_not_before = 0.0
         self._stale_reread_at = float("-inf")
         self._sign_in_prompt = ""
+        self._teams_read_at = 0.0
+        # A Teams reading older than two intervals plus the dwell is not acted on.
+        self._max_teams_age = 2 * max(timing.poll_interval, timing.poll_floor) + sync.dwell_seconds
         self._writes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
@@ -221,6 +224,7 @@ class Engine:
     def _observe_teams(self, presence: TeamsPresence) -> None:
         previous = self._teams
         self._teams = presence
+        self._teams_read_at = self._clock.now()
         if previous is None or (previous.availability, previous.activity) != (presence.availability, presence.activity):
             self._note("teams", f"Teams is {presence.describe()}")
 
@@ -263,6 +267,10 @@ class Engine:
 
     async def _decide_and_act(self) -> None:
         now = self._clock.now()
+        if self._teams is not None and now - self._teams_read_at > self._max_teams_age:
+            # Too old to act on (the machine slept, or reads were held back): read again first.
+            self._teams = None
+            self._poller.poll_now()
         decision = decide(self._teams, self._genesys, self._catalog, self._memory, self._sync, now)
         self._memory = decision.memory
         self._record(decision)
@@ -359,7 +367,9 @@ class Engine:
         elif command.kind is CommandKind.SYNC_NOW:
             self._memory = sync_now(self._memory)
             self._write_not_before = 0.0
-            self._teams = await self._poller.read_once() or self._teams
+            fresh = await self._poller.read_once()
+            if fresh is not None:
+                self._observe_teams(fresh)
         elif command.kind is CommandKind.SIGN_IN:
             self._start_sign_in(command.service, device_code=command.device_code)
         elif command.kind is CommandKind.SIGN_OUT:
@@ -389,7 +399,10 @@ class Engine:
                 return
             finally:
                 self._sign_in_prompt = ""
-            await self._inbox.put(LinkChanged(service, Link.STARTING, "signed in"))
+            still_connected = service == "genesys" and self._follower.connected
+            await self._inbox.put(
+                LinkChanged(service, Link.CONNECTED if still_connected else Link.STARTING, "signed in")
+            )
             if service == "genesys":
                 self._follower.signed_in_again()
             else:

@@ -78,6 +78,7 @@ class GenesysFollower:
         self._signed_in = asyncio.Event()
         self._signed_in.set()
         self.connections = 0
+        self.connected = False
 
     @property
     def user_id(self) -> str | None:
@@ -116,9 +117,24 @@ class GenesysFollower:
                 detail = str(error) if isinstance(error, ServiceError | _Reconnect) else error.__class__.__name__
                 log.info("Genesys notifications: %s; reconnecting in %.0f s", detail, delay)
                 await self._inbox.put(LinkChanged("genesys", Link.DEGRADED, detail))
+            except Exception as error:  # a bug must not end following Genesys: report it, back off, go on
+                log.exception("unexpected error while following Genesys")
+                delay = self._backoff.next_delay()
+                await self._inbox.put(
+                    LinkChanged("genesys", Link.DEGRADED, f"unexpected error ({error.__class__.__name__})")
+                )
             else:
                 delay = 0.0
-            await self._wait_polling(delay)
+            finally:
+                self.connected = False
+            try:
+                await self._wait_polling(delay)
+            except Exception as error:
+                log.exception("unexpected error while polling Genesys")
+                await self._inbox.put(
+                    LinkChanged("genesys", Link.DEGRADED, f"unexpected error ({error.__class__.__name__})")
+                )
+                await self._clock.sleep(self._timing.genesys_fallback_poll)
 
     async def _wait_polling(self, delay: float) -> None:
         """Wait before reconnecting, keeping the state fresh by polling ``users/me`` meanwhile."""
@@ -149,6 +165,7 @@ class GenesysFollower:
             close_timeout=2,
         ) as socket:
             self.connections += 1
+            self.connected = True
             await self.refresh()
             self._backoff.reset()
             await self._inbox.put(LinkChanged("genesys", Link.CONNECTED))

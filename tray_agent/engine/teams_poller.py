@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tray_agent.auth.tokens import SignInRequired, TokenSource
-from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
+from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled, Unreachable
 from tray_agent.clients.graph import GraphPresenceClient, is_stale
 from tray_agent.clock import Clock
 from tray_agent.core.polling import (
@@ -72,6 +72,7 @@ class TeamsPoller:
         self._schedule = PollState()
         self._wake = asyncio.Event()
         self._last: TeamsPresence | None = None
+        self._dropped_stale = False
         self.requests = 0
 
     def poll_now(self) -> None:
@@ -105,14 +106,22 @@ class TeamsPoller:
             self._reschedule(Outcome.THROTTLED, error.retry_after)
             await self._inbox.put(LinkChanged("microsoft", Link.THROTTLED, str(error)))
             return None
+        except Unreachable as error:
+            self._reschedule(Outcome.UNREACHABLE)
+            await self._inbox.put(LinkChanged("microsoft", Link.OFFLINE, str(error)))
+            return None
         except ServiceError as error:
             self._reschedule(Outcome.FAILED)
             await self._inbox.put(LinkChanged("microsoft", Link.OFFLINE, str(error)))
             return None
         self._reschedule(Outcome.OK)
-        if is_stale(presence, self._last):
+        if is_stale(presence, self._last) and not self._dropped_stale:
+            # One out-of-order read is dropped; a second in a row means the stamps restarted (e.g. the
+            # service's state was rebuilt), and the new series is followed.
+            self._dropped_stale = True
             log.debug("dropped a stale Graph read (older sequenceNumber)")
             return self._last
+        self._dropped_stale = False
         self._last = presence
         await self._inbox.put(LinkChanged("microsoft", Link.CONNECTED))
         await self._inbox.put(TeamsRead(presence))
@@ -139,9 +148,18 @@ class TeamsPoller:
             if wait > 0:
                 await self._sleep(wait)
                 continue
-            if self._should_poll() and await self._agent_is_working():
-                await self.read_once()
-            else:
+            try:
+                working = self._should_poll() and await self._agent_is_working()
+                if working:
+                    await self.read_once()
+            except Exception as error:  # a bug must not end the polling: report it, back off, go on
+                log.exception("unexpected error while reading Teams")
+                self._reschedule(Outcome.FAILED)
+                await self._inbox.put(
+                    LinkChanged("microsoft", Link.OFFLINE, f"unexpected error ({error.__class__.__name__})")
+                )
+                continue
+            if not working:
                 # Nothing to read for (hands-off, paused): look again after an interval or when woken.
                 self._schedule = replace(self._schedule, next_at=self._clock.now() + self._policy.base_interval)
 
