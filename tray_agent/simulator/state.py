@@ -727,11 +727,12 @@ class SimulatorState:
 
     def entra_token_status(self, token: str) -> tuple[Literal["ok", "expired", "invalid"], EntraToken | None]:
         found = self.entra_access_tokens.get(token)
+        return self._token_status(found), found
+
+    def _token_status(self, found: EntraToken | GenesysToken | None) -> Literal["ok", "expired", "invalid"]:
         if found is None or found.revoked:
-            return "invalid", found
-        if self.clock.now() >= found.expires_at:
-            return "expired", found
-        return "ok", found
+            return "invalid"
+        return "expired" if self.clock.now() >= found.expires_at else "ok"
 
     def add_device_code(self, client_id: str, scopes: tuple[str, ...]) -> DeviceCode:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -770,11 +771,7 @@ class SimulatorState:
 
     def genesys_token_status(self, token: str) -> tuple[Literal["ok", "expired", "invalid"], GenesysToken | None]:
         found = self.genesys_tokens.get(token)
-        if found is None or found.revoked:
-            return "invalid", found
-        if self.clock.now() >= found.expires_at:
-            return "expired", found
-        return "ok", found
+        return self._token_status(found), found
 
     def revoke_genesys_token(self, token: str) -> None:
         """``DELETE /api/v2/tokens/me``: the token and the channels it created die (O(channels of that user))."""
