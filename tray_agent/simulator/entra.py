@@ -206,29 +206,18 @@ async def authorize(request: web.Request) -> web.Response:
             return _issue_code(request, state, chosen, params, redirect_uri, mode, base_fields)
         if params.get("prompt") == "none":
             return fail("login_required", 50058, "A silent sign-in request was sent but no user is signed in.")
-        return pages.sign_in(
-            title="Sign in to your account",
-            heading="Simulated Microsoft sign-in",
-            action=request.path,
-            fields=params,
-            username=hint,
-            approve_label="Accept",
-            deny_label="Cancel",
-            detail=f"An app ({client_id}) wants to read your Teams presence (Presence.Read).",
+        return _sign_in_page(
+            request, params, hint, detail=f"An app ({client_id}) wants to read your Teams presence (Presence.Read)."
         )
     if params.get("action") == "deny":
         return fail("access_denied", 65004, "User declined to consent to access the app.")
     username = params.get("username", "").strip()
     person = state.find_user(username) if username else None
     if person is None:
-        return pages.sign_in(
-            title="Sign in to your account",
-            heading="Simulated Microsoft sign-in",
-            action=request.path,
-            fields=params,
-            username=username,
-            approve_label="Accept",
-            deny_label="Cancel",
+        return _sign_in_page(
+            request,
+            params,
+            username,
             error=f"AADSTS50034: The user account {username} does not exist in the {state.tenant_id} directory.",
         )
     return _issue_code(request, state, person, params, redirect_uri, mode, base_fields)
@@ -337,6 +326,20 @@ def _unknown_client(request: web.Request, state: SimulatorState, client_id: str)
         )
     identify(request, None, client_id)
     return None
+
+
+def _sign_in_page(request: web.Request, params: dict[str, str], username: str, **message: str) -> web.Response:
+    """The simulated Microsoft sign-in page, with a ``detail`` or an ``error`` line."""
+    return pages.sign_in(
+        title="Sign in to your account",
+        heading="Simulated Microsoft sign-in",
+        action=request.path,
+        fields=params,
+        username=username,
+        approve_label="Accept",
+        deny_label="Cancel",
+        **message,
+    )
 
 
 async def token(request: web.Request) -> web.Response:
