@@ -276,7 +276,11 @@ class Engine:
         self._record(decision)
         if decision.write is not None and now >= self._write_not_before:
             await self._write(decision)
-        elif self._genesys_is_stale(now) and now - self._stale_reread_at >= self._timing.genesys_fallback_poll:
+        elif (
+            self._follower.connected  # a quiet socket; while it is down the follower polls users/me itself
+            and self._genesys_is_stale(now)
+            and now - self._stale_reread_at >= self._timing.genesys_fallback_poll
+        ):
             await self._reread_genesys(now)
 
     def _genesys_is_stale(self, now: float) -> bool:
