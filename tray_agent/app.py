@@ -54,6 +54,7 @@ def build_agent(
         store=store,
         ca_file=ca,
         now=clock.now,
+        windows_broker=settings.windows_broker,
     )
     genesys_auth = GenesysAuth(
         login_base_url=endpoints.genesys_login_base,

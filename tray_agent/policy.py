@@ -86,6 +86,7 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
         "flag",
         "allow sign-ins to be kept without a secure OS keyring",
     ),
+    PolicyKey("windows_broker", "WindowsBroker", "WINDOWSBROKER", "flag", "Windows: Microsoft sign-in through WAM"),
     PolicyKey("mapping", "Mapping", "MAPPING", "mapping", "Teams → Genesys mapping overrides"),
 )
 
@@ -140,6 +141,7 @@ class Policy:
     start_at_login: bool | None = None
     allow_device_code: bool | None = None
     allow_insecure_keyring: bool | None = None
+    windows_broker: bool | None = None
     mapping: tuple[tuple[str, str], ...] = ()  # (Teams value as IT wrote it, normalised target)
     locked: frozenset[str] = frozenset()  # setting names, and "mapping.<TeamsValue>" per mapping entry
     problems: tuple[str, ...] = ()

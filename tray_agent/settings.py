@@ -108,6 +108,7 @@ class Settings:
     allow_insecure_keyring: bool = False  # store sign-ins without a secure OS keyring (not recommended)
     allow_device_code: bool = True  # Microsoft device-code sign-in (IT may forbid it by policy)
     start_at_login: bool | None = None  # None: each user decides (tray menu); True/False: set by IT policy
+    windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
     timing: Timing = field(default_factory=Timing)
     sync: SyncConfig = field(default_factory=SyncConfig)
 
@@ -157,6 +158,7 @@ class Settings:
             genesys_client_id=_text(general, "genesys_client_id", ""),
             genesys_redirect_port=port,
             allow_insecure_keyring=_flag(general, "allow_insecure_keyring"),
+            windows_broker=_flag(general, "windows_broker"),
             timing=timing,
             sync=sync,
         )
@@ -228,6 +230,9 @@ DEFAULT_SETTINGS_TOML = """\
 # Don't check Teams while your session is locked or idle (saves the company's shared Graph budget).
 # pause_when_away = true
 
+# Windows only: sign in to Microsoft with your Windows account (Web Account Manager) instead of the browser.
+# windows_broker = false
+
 # Sign-ins are kept in your system's secure keyring. Only if you have none (and accept the risk):
 # allow_insecure_keyring = false
 
@@ -272,6 +277,7 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
         "allow_insecure_keyring",
         "allow_device_code",
         "start_at_login",
+        "windows_broker",
     ):
         if name in policy.locked:
             value = policy.value_of(name)

@@ -222,6 +222,33 @@ def test_a_multi_tenant_authority_is_refused() -> None:
         MicrosoftAuth(authority="https://login.microsoftonline.com/common", client_id="x", store=MemoryTokenStore())
 
 
+@pytest.mark.parametrize(("platform", "uses_broker"), [("win32", True), ("linux", False), ("darwin", False)])
+def test_the_windows_broker_is_used_only_on_windows_and_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch, platform: str, uses_broker: bool
+) -> None:
+    # WAM cannot run here; this checks what MSAL is asked for (msal's enable_broker_on_windows).
+    built: list[dict[str, object]] = []
+
+    class RecordingApplication:
+        CONSOLE_WINDOW_HANDLE = object()
+
+        def __init__(self, client_id: str, **options: object) -> None:
+            built.append(options)
+
+    monkeypatch.setattr("tray_agent.auth.microsoft.sys.platform", platform)
+    monkeypatch.setattr("tray_agent.auth.microsoft.msal.PublicClientApplication", RecordingApplication)
+    for asked in (True, False):
+        auth = MicrosoftAuth(
+            authority="https://login.microsoftonline.com/contoso.example",
+            client_id="x",
+            store=MemoryTokenStore(),
+            windows_broker=asked,
+        )
+        auth._application()
+        assert auth.uses_broker is (asked and uses_broker)
+        assert built[-1].get("enable_broker_on_windows", False) is (asked and uses_broker)
+
+
 # --- Microsoft: device code ----------------------------------------------------------------------
 
 

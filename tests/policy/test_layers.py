@@ -79,6 +79,18 @@ def test_policy_only_switches_reach_the_settings(tmp_path: Path) -> None:
     assert Settings().start_at_login is None and Settings().allow_device_code is True  # without policy
 
 
+@pytest.mark.parametrize(
+    ("user_choice", "policy", "in_effect"), [(True, None, True), (True, False, False), (False, True, True)]
+)
+def test_the_windows_broker_is_the_users_choice_unless_it_sets_it(
+    tmp_path: Path, user_choice: bool, policy: bool | None, in_effect: bool
+) -> None:
+    given = {} if policy is None else {"windows_broker": policy}
+    layered = effective(tmp_path, f"[agent]\nwindows_broker = {str(user_choice).lower()}\n", **given)
+    assert layered.settings.windows_broker is in_effect
+    assert ("windows_broker" in layered.locked) is (policy is not None)
+
+
 @pytest.mark.parametrize("user_interval", [20, 120, None])
 def test_the_poll_interval_floor_sits_under_the_users_interval(tmp_path: Path, user_interval: int | None) -> None:
     user_file = f"[agent]\npoll_interval = {user_interval}\n" if user_interval else ""

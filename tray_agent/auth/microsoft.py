@@ -13,7 +13,8 @@ Following MSAL's guidance for desktop apps:
   → ``acquire_token_by_device_flow``, abortable);
 - optionally the Windows broker (WAM): ``enable_broker_on_windows=True`` plus a parent window handle,
   Windows only, needs ``msal[broker]`` and the ``ms-appx-web://Microsoft.AAD.BrokerPlugin/{client_id}``
-  redirect URI registered; switched on with ``TRAY_AGENT_WINDOWS_BROKER=1`` (not testable on Linux).
+  redirect URI registered; switched on by the ``windows_broker`` setting (or IT policy ``WindowsBroker``),
+  ignored elsewhere (not testable on Linux).
 
 MSAL is synchronous (it uses ``requests``), so its calls run in worker threads.
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 SERVICE = "Microsoft"
 SCOPES = ["Presence.Read"]
 CACHE_KEY = "msal-cache"
-BROKER_ENV = "TRAY_AGENT_WINDOWS_BROKER"
 _MULTI_TENANT = {"", "common", "organizations", "consumers"}
 
 # Plain-language help for the AADSTS codes agents actually meet (reference §2.6–2.7, PresenceLight issues).
@@ -83,10 +82,6 @@ def explain_aad_error(result: Mapping[str, Any]) -> str:
     return f"Microsoft sign-in failed: {error}"
 
 
-def broker_requested() -> bool:
-    return os.environ.get(BROKER_ENV, "").strip().lower() in ("1", "true", "yes")
-
-
 class _PinnedCASession(requests.Session):
     """A requests session whose explicit CA bundle is not replaced by ``REQUESTS_CA_BUNDLE``.
 
@@ -113,7 +108,7 @@ class MicrosoftAuth:
         store: TokenStore,
         ca_file: str | None = None,
         now: Callable[[], float] = time.time,
-        windows_broker: bool | None = None,
+        windows_broker: bool = False,
         parent_window_handle: int | None = None,
     ) -> None:
         tenant = urlparse(authority).path.strip("/").split("/")[-1] if authority else ""
@@ -135,8 +130,7 @@ class MicrosoftAuth:
                 self._cache.deserialize(stored)
             except ValueError:
                 log.warning("the saved Microsoft sign-in could not be read; signing in again will replace it")
-        wanted = broker_requested() if windows_broker is None else windows_broker
-        self._broker = wanted and sys.platform == "win32"
+        self._broker = windows_broker and sys.platform == "win32"
         self._parent_window = parent_window_handle
         self._app: msal.PublicClientApplication | None = None
         self._access: tuple[str, float] | None = None

@@ -81,6 +81,7 @@ def build_microsoft(target: Target, endpoints: Endpoints, store: TokenStore) -> 
         client_id=target.settings.microsoft_client_id,
         store=store,
         ca_file=endpoints.extra_ca_file,
+        windows_broker=target.settings.windows_broker,
     )
 
 
