@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 
 _PATTERNS = (
@@ -46,7 +47,7 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every log file it opens — the first and each one after a rotation — is user-only (0600)."""
 
     def _open(self):  # type: ignore[no-untyped-def]
-        if os.name == "posix":
+        if sys.platform != "win32":
             descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.fchmod(descriptor, 0o600)
             return open(descriptor, self.mode, encoding=self.encoding, errors=self.errors)

@@ -73,14 +73,14 @@ class WindowsSession:  # pragma: no cover - Windows only
 
         info = LastInputInfo()
         info.cbSize = ctypes.sizeof(info)
-        windll = ctypes.windll  # type: ignore[attr-defined]
+        windll = ctypes.windll  # type: ignore[attr-defined,unused-ignore]
         if not windll.user32.GetLastInputInfo(ctypes.byref(info)):
             return 0.0
         return float((windll.kernel32.GetTickCount() - info.dwTime) & 0xFFFFFFFF) / 1000.0
 
     @staticmethod
     def _locked() -> bool:
-        user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+        user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]
         desktop = user32.OpenInputDesktop(0, False, 0x0100)  # DESKTOP_SWITCHDESKTOP
         if not desktop:
             return True
