@@ -16,6 +16,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tray-agent {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
+    parser.add_argument(
+        "--at-login",
+        action="store_true",
+        help="how the start-at-login entry starts the tray: go on only if IT policy and your choice allow it",
+    )
     parser.set_defaults(handler=tray.run)
     subparsers = parser.add_subparsers(dest="command", metavar="command")
     for command in COMMANDS:

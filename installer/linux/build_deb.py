@@ -97,7 +97,7 @@ START_AT_LOGIN = f"""\
 # IT stops this for everyone with start_at_login = false in {POLICY_FILE};
 # a user stops it with the agent's menu (or Hidden=true in ~/.config/autostart/tray-agent.desktop).
 {PREFIX}/venv/bin/python -m tray_agent.policy --start-at-login || exit 0
-exec {PREFIX}/venv/bin/tray-agent "$@"
+exec {PREFIX}/venv/bin/tray-agent --at-login "$@"
 """
 
 DESKTOP_ENTRY = """\

@@ -67,7 +67,7 @@ def test_start_at_login_for_every_user_is_an_hklm_run_entry_installed_only_when_
     assert (row["Root"], row["Name"], row["Value"]) == (
         HKLM,
         "TeamsGenesysPresence",  # the same name as the per-user entry the tray's menu writes under HKCU
-        '"[INSTALLFOLDER]TeamsGenesysPresence.exe"',
+        '"[INSTALLFOLDER]TeamsGenesysPresence.exe" --at-login',  # it checks policy and the user's choice
     )
     conditions = {c["Component"]: c["Condition"] for c in table(stand_in_msi, "Component")}
     assert conditions[row["Component_"]] == 'AUTOSTART = "1" OR REMOVE~="ALL"'

@@ -115,7 +115,7 @@ def test_install_upgrade_and_uninstall_leave_exactly_what_they_should(wine: Wine
     run_values = wine.values(RUN_KEY) or {}
     assert (
         run_values["TeamsGenesysPresence"]
-        == r'"C:\Program Files\TrayAgent\TeamsGenesysPresence\TeamsGenesysPresence.exe"'
+        == r'"C:\Program Files\TrayAgent\TeamsGenesysPresence\TeamsGenesysPresence.exe" --at-login'
     )
     installed = wine.program_files / "TrayAgent" / "TeamsGenesysPresence"
     assert (installed / "TeamsGenesysPresence.exe").is_file() and (installed / "tray-agent.exe").is_file()

@@ -29,7 +29,10 @@ def test_the_windows_exe_is_the_one_the_msi_installs_and_starts_at_sign_in() -> 
 def test_the_macos_launch_agent_starts_the_bundle_the_spec_builds() -> None:
     plist = plistlib.loads((INSTALLER / "macos" / f"{MACOS_BUNDLE_ID}.plist").read_bytes())
     assert plist["Label"] == MACOS_BUNDLE_ID == autostart.LAUNCH_AGENT_LABEL
-    assert plist["ProgramArguments"] == ["/Applications/Teams Genesys Presence.app/Contents/MacOS/TeamsGenesysPresence"]
+    assert plist["ProgramArguments"] == [
+        "/Applications/Teams Genesys Presence.app/Contents/MacOS/TeamsGenesysPresence",
+        "--at-login",
+    ]
     assert plist["RunAtLoad"] is True and plist["LimitLoadToSessionType"] == "Aqua"
     assert 'name="Teams Genesys Presence.app"' in MAC_SPEC and 'name="TeamsGenesysPresence"' in MAC_SPEC
     assert f'BUNDLE_ID = "{MACOS_BUNDLE_ID}"' in MAC_SPEC and '"LSUIElement": True' in MAC_SPEC

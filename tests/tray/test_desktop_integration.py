@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import plistlib
 import subprocess
 import sys
@@ -11,13 +12,16 @@ import pytest
 
 from tray_agent.tray.autostart import (
     APPROVED_KEY,
+    AT_LOGIN_FLAG,
     ENTRY_NAME,
+    LAUNCH_AGENT_LABEL,
     RUN_KEY,
     LaunchAgent,
     WindowsRunKey,
     XdgAutostart,
     desktop_exec,
     launch_command,
+    may_start_at_login,
 )
 from tray_agent.tray.desktop import open_command
 from tray_agent.tray.single_instance import acquire
@@ -84,17 +88,69 @@ def test_exec_lines_follow_the_desktop_entry_quoting_rules(args: list[str], exec
     assert desktop_exec(args) == exec_line
 
 
-def test_the_login_command_starts_this_agent_without_a_console() -> None:
+def test_the_login_command_starts_this_agent_without_a_console_and_says_it_is_at_login() -> None:
     command = launch_command()
-    assert command[-2:] == ["-m", "tray_agent"]
+    assert command[-3:] == ["-m", "tray_agent", AT_LOGIN_FLAG]
     assert Path(command[0]).name.startswith("python")
+
+
+class SwitchedAutostart:
+    def __init__(self, on: bool | None) -> None:
+        self.on = on
+
+    def enabled(self) -> bool:
+        if self.on is None:
+            raise OSError("cannot read it")
+        return self.on
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.on = enabled
+
+
+@pytest.mark.parametrize(
+    ("policy", "users_choice", "starts"),
+    [
+        (None, True, True),
+        (None, False, False),  # switched off by this user, over IT's machine-wide entry
+        (True, False, True),  # IT's policy decides where it is set
+        (False, True, False),  # IT switched it off after the install wrote a Run entry
+        (None, None, True),  # cannot tell: start (the agent is visible and can be quit)
+    ],
+)
+def test_a_start_at_sign_in_goes_on_only_if_policy_or_the_users_choice_allows(
+    policy: bool | None, users_choice: bool | None, starts: bool
+) -> None:
+    assert may_start_at_login(policy, SwitchedAutostart(users_choice)) is starts
+
+
+def test_started_at_sign_in_against_the_users_choice_the_tray_exits_quietly_before_starting(tmp_path: Path) -> None:
+    # A real process, as the desktop starts it: this user has no autostart entry of their own (they
+    # switched it off), so a start at sign-in — say from IT's machine-wide entry — ends at once.
+    environment = {
+        **os.environ,
+        "TRAY_AGENT_HOME": str(tmp_path / "agent"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CONFIG_DIRS": str(tmp_path / "no-system-entries"),
+        "DISPLAY": "",  # it must not get as far as needing a display
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tray_agent", AT_LOGIN_FLAG],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    log = (tmp_path / "agent" / "logs" / "tray-agent.log").read_text(encoding="utf-8")
+    assert "start at login is off" in log
 
 
 # --- start at login: macOS (LaunchAgent) -------------------------------------------------------
 
 
 def test_macos_start_at_login_is_a_launch_agent_that_runs_at_load(tmp_path: Path) -> None:
-    agent = LaunchAgent(COMMAND, home=tmp_path)
+    agent = LaunchAgent(COMMAND, home=tmp_path, system_plist=tmp_path / "none.plist")
     assert not agent.enabled()
     agent.set_enabled(True)
     assert agent.path.parent == tmp_path / "Library" / "LaunchAgents"
@@ -104,6 +160,54 @@ def test_macos_start_at_login_is_a_launch_agent_that_runs_at_load(tmp_path: Path
     assert agent.enabled()
     agent.set_enabled(False)
     assert not agent.enabled()
+
+
+class FakeLaunchd:
+    """``launchctl`` as far as the agent uses it: print-disabled, enable, disable (macOS 11+ wording)."""
+
+    def __init__(self, old_wording: bool = False) -> None:
+        self.disabled: set[str] = set()
+        self.calls: list[list[str]] = []
+        self.words = ("true", "false") if old_wording else ("disabled", "enabled")
+
+    def __call__(self, args: list[str]) -> str:
+        self.calls.append(args)
+        verb, target = args[1], args[2]
+        if verb == "print-disabled":
+            lines = [f'\t"{label}" => {self.words[0]}' for label in sorted(self.disabled)]
+            return "disabled services = {\n" + "\n".join([*lines, '\t"com.apple.x" => ' + self.words[1]]) + "\n}\n"
+        label = target.split("/")[-1]
+        (self.disabled.add if verb == "disable" else self.disabled.discard)(label)
+        return ""
+
+
+@pytest.mark.parametrize("old_wording", [False, True])
+def test_over_its_machine_wide_launch_agent_a_user_switches_off_with_launchctl(
+    tmp_path: Path, old_wording: bool
+) -> None:
+    system = tmp_path / "Library-LaunchAgents.plist"
+    system.write_bytes(plistlib.dumps({"Label": LAUNCH_AGENT_LABEL, "RunAtLoad": True}))
+    launchd = FakeLaunchd(old_wording)
+    agent = LaunchAgent(COMMAND, home=tmp_path / "home", system_plist=system, run=launchd, uid=501)
+    assert agent.enabled()  # IT's plist starts it
+    agent.set_enabled(False)
+    assert launchd.calls[-1] == ["/bin/launchctl", "disable", f"gui/501/{LAUNCH_AGENT_LABEL}"]
+    assert not agent.enabled() and not agent.path.exists()  # never a second job with the same label
+    agent.set_enabled(True)
+    assert launchd.calls[-1] == ["/bin/launchctl", "enable", f"gui/501/{LAUNCH_AGENT_LABEL}"]
+    assert agent.enabled() and system.exists()
+
+
+def test_a_launchctl_failure_is_an_os_error_the_menu_reports(tmp_path: Path) -> None:
+    system = tmp_path / "system.plist"
+    system.write_bytes(b"")
+
+    def broken(args: list[str]) -> str:
+        raise subprocess.CalledProcessError(5, args)
+
+    agent = LaunchAgent(COMMAND, home=tmp_path, system_plist=system, run=broken)
+    with pytest.raises(OSError, match="launchctl print-disabled failed"):
+        agent.enabled()
 
 
 # --- start at login: Windows (HKCU Run) --------------------------------------------------------
@@ -117,6 +221,9 @@ class FakeRegistry:
         return self.values.get((key, name))
 
     def write_string(self, key: str, name: str, value: str) -> None:
+        self.values[(key, name)] = value
+
+    def write_bytes(self, key: str, name: str, value: bytes) -> None:
         self.values[(key, name)] = value
 
     def delete(self, key: str, name: str) -> None:
@@ -145,6 +252,29 @@ def test_disabled_in_task_manager_shows_as_off_and_switching_on_clears_that() ->
     assert (APPROVED_KEY, ENTRY_NAME) not in registry.values
     registry.values[(APPROVED_KEY, ENTRY_NAME)] = bytes([2]) + bytes(11)  # enabled there
     assert run.enabled()
+
+
+def test_over_its_machine_wide_run_entry_a_user_switches_off_as_task_manager_does() -> None:
+    user, machine = FakeRegistry(), FakeRegistry()
+    machine.values[(RUN_KEY, ENTRY_NAME)] = '"C:\\Program Files\\TrayAgent\\TeamsGenesysPresence.exe" --at-login'
+    run = WindowsRunKey(["tray-agent.exe"], user, machine=machine, now=lambda: 1_700_000_000.0)
+    assert run.enabled()  # IT's entry starts it for every user
+    run.set_enabled(False)
+    mark = user.values[(APPROVED_KEY, ENTRY_NAME)]
+    assert isinstance(mark, bytes) and mark[:4] == b"\x03\x00\x00\x00" and len(mark) == 12
+    assert int.from_bytes(mark[4:], "little") == (1_700_000_000 + 11_644_473_600) * 10_000_000  # FILETIME
+    assert not run.enabled()
+    assert (RUN_KEY, ENTRY_NAME) not in user.values  # never a second, per-user entry
+    run.set_enabled(True)
+    assert run.enabled() and user.values == {}
+    assert machine.values == {(RUN_KEY, ENTRY_NAME): machine.values[(RUN_KEY, ENTRY_NAME)]}  # HKLM untouched
+
+
+def test_a_machine_wide_entry_disabled_for_the_machine_shows_as_off() -> None:
+    user, machine = FakeRegistry(), FakeRegistry()
+    machine.values[(RUN_KEY, ENTRY_NAME)] = "x.exe --at-login"
+    machine.values[(APPROVED_KEY, ENTRY_NAME)] = bytes([3]) + bytes(11)
+    assert not WindowsRunKey(["tray-agent.exe"], user, machine=machine).enabled()
 
 
 # --- one instance per session ------------------------------------------------------------------

@@ -8,4 +8,4 @@ import argparse
 def run(args: argparse.Namespace) -> int:
     from tray_agent.tray.launch import run_tray
 
-    return run_tray(verbose=args.verbose)
+    return run_tray(verbose=args.verbose, at_login=args.at_login)

@@ -47,7 +47,7 @@ QUIT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 def block_quit_signals() -> None:
     """Call first thing, before any thread starts: every thread inherits the mask, and the
     ``tray-signals`` thread then receives SIGINT/SIGTERM with ``sigwait`` whatever the GUI loop does."""
-    if hasattr(signal, "pthread_sigmask"):
+    if sys.platform != "win32":  # Windows has no signal masks; Ctrl-C reaches the console app directly
         signal.pthread_sigmask(signal.SIG_BLOCK, QUIT_SIGNALS)
 
 
@@ -195,7 +195,7 @@ class TrayApp:
                 f"{error}).\nTo try the agent without one:  tray-agent demo --headless\n"
             )
             return 2
-        if hasattr(signal, "pthread_sigmask"):
+        if sys.platform != "win32":
             threading.Thread(target=self._wait_for_quit_signal, name="tray-signals", daemon=True).start()
         icon = pystray.Icon(self._name, tray_image(self._view.icon), self._view.tooltip)
         icon.menu = build_menu(pystray, self)
@@ -222,6 +222,8 @@ class TrayApp:
         return 0 if clean else 1
 
     def _wait_for_quit_signal(self) -> None:
+        if sys.platform == "win32":
+            return
         received = signal.sigwait(QUIT_SIGNALS)
         log.info("%s received", signal.Signals(received).name)
         self.quit()
