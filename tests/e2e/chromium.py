@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -72,8 +73,13 @@ def chromium(ca_path: str) -> Iterator[webdriver.Chrome]:
 
 
 def heading(driver: webdriver.Chrome) -> str:
-    elements = driver.find_elements(By.TAG_NAME, "h1")
-    return elements[0].text if elements else ""
+    """The page's first ``h1``; "" while there is none, or when the page went on (a redirect after a
+    click) between finding the element and reading it — the caller's wait simply looks again."""
+    try:
+        elements = driver.find_elements(By.TAG_NAME, "h1")
+        return elements[0].text if elements else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def wait_for_heading(driver: webdriver.Chrome, text: str, timeout: float = 10) -> None:

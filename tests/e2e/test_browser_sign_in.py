@@ -20,49 +20,17 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 from tests.auth.secret_service import RealKeyring, real_keyring
-from tests.e2e.chromium import AgentAtTheBrowser, chromium, heading, wait_for_heading
+from tests.e2e.chromium import AgentAtTheBrowser, heading, wait_for_heading
+from tests.e2e.sign_in_cloud import Cloud, cloud, driver
 from tray_agent.auth import genesys_pkce
 from tray_agent.auth.genesys_pkce import GenesysAuth
 from tray_agent.auth.loopback import SignInFailed
 from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.storage import SealedTokenStore
 from tray_agent.clients.http import make_http_client, tls_context
-from tray_agent.demo.runner import free_port
-from tray_agent.simulator import SimulatorThread
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
-__all__ = ["real_keyring"]  # the fixture
-
-
-@dataclass
-class Cloud:
-    simulator: SimulatorThread
-    redirect_port: int  # the port registered for the Genesys OAuth client
-
-    @property
-    def base_url(self) -> str:
-        return self.simulator.base_url
-
-    @property
-    def ca(self) -> str:
-        return self.simulator.ca_path
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    port = free_port()
-    simulator = SimulatorThread(genesys_redirect_uris=(f"http://localhost:{port}/callback",), device_code_interval=1)
-    simulator.start()
-    try:
-        yield Cloud(simulator, port)
-    finally:
-        simulator.stop()
-
-
-@pytest.fixture(scope="module")
-def driver(cloud: Cloud) -> Iterator[webdriver.Chrome]:
-    with chromium(cloud.ca) as browser:
-        yield browser
+__all__ = ["Cloud", "cloud", "driver", "real_keyring"]  # the fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,37 +16,13 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from tests.auth.secret_service import RealKeyring, real_keyring
-from tests.e2e.chromium import chromium, wait_for_heading
+from tests.e2e.chromium import wait_for_heading
+from tests.e2e.sign_in_cloud import Cloud, cloud, driver
 from tray_agent.clients.http import tls_context
-from tray_agent.demo.runner import free_port
 from tray_agent.paths import write_private
-from tray_agent.simulator import SimulatorThread
 
 pytestmark = pytest.mark.e2e
-__all__ = ["real_keyring"]  # the fixture
-
-
-@dataclass
-class Cloud:
-    simulator: SimulatorThread
-    redirect_port: int
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    port = free_port()
-    simulator = SimulatorThread(genesys_redirect_uris=(f"http://localhost:{port}/callback",), device_code_interval=1)
-    simulator.start()
-    try:
-        yield Cloud(simulator, port)
-    finally:
-        simulator.stop()
-
-
-@pytest.fixture(scope="module")
-def driver(cloud: Cloud) -> Iterator[webdriver.Chrome]:
-    with chromium(cloud.simulator.ca_path) as browser:
-        yield browser
+__all__ = ["Cloud", "cloud", "driver", "real_keyring"]  # the fixtures
 
 
 class Terminal:
@@ -157,7 +131,7 @@ def test_sign_in_doctor_and_sign_out_from_the_command_line(
     assert signed_out.returncode == 0, signed_out.stderr
     assert "Genesys Cloud: signed out; the token was revoked and removed from this computer." in signed_out.stdout
     assert "Microsoft: signed out" in signed_out.stdout
-    with httpx.Client(verify=tls_context(cloud.simulator.ca_path)) as client:
+    with httpx.Client(verify=tls_context(cloud.ca)) as client:
         for token in live:
             answer = client.get(
                 f"{cloud.simulator.base_url}/api/v2/users/me", headers={"Authorization": f"Bearer {token}"}
