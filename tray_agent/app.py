@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client, tls_context
 from tray_agent.clock import Clock
 from tray_agent.engine.engine import Engine
-from tray_agent.engine.snapshot import Snapshot, Transition
+from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.engine.workstation import Workstation
 from tray_agent.settings import Endpoints, Settings
 
@@ -31,6 +33,14 @@ class Agent:
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
+
+    async def shut_down(self, engine_task: asyncio.Task[None] | None, timeout: float = 10.0) -> None:
+        """Ask the engine to stop, wait up to ``timeout`` for the task running it, close the connections."""
+        self.engine.submit(Command(CommandKind.STOP))
+        if engine_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(engine_task, timeout)
+        await self.aclose()
 
 
 def build_agent(

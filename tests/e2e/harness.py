@@ -15,7 +15,7 @@ from tray_agent.clock import ScaledClock
 from tray_agent.core.decide import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
-from tray_agent.engine.snapshot import Command, CommandKind, Link
+from tray_agent.engine.snapshot import Link
 from tray_agent.engine.workstation import AlwaysPresent, Workstation
 from tray_agent.settings import Endpoints, Settings, Timing
 from tray_agent.simulator import SimulatorThread
@@ -134,9 +134,5 @@ async def running_world(
         yield world
     finally:
         if agent is not None:
-            agent.engine.submit(Command(CommandKind.STOP))
-            if engine is not None:
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(engine, 10)
-            await agent.aclose()
+            await agent.shut_down(engine)
         simulator.stop()

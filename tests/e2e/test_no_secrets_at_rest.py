@@ -28,7 +28,7 @@ from tray_agent.auth import genesys_pkce
 from tray_agent.auth.storage import KEY_ENTRY, SealedTokenStore, open_token_store
 from tray_agent.clock import ScaledClock
 from tray_agent.demo.runner import DAY_START, free_port
-from tray_agent.engine.snapshot import Command, CommandKind, Link
+from tray_agent.engine.snapshot import Link
 from tray_agent.paths import APP_NAME, AgentPaths, write_private
 from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
@@ -138,11 +138,7 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
                 await world.eventually(lambda: link("genesys") is Link.SIGN_IN_NEEDED, 300, "Genesys sign-in needed")
                 world.teams("Available", "Available")
             finally:
-                agent.engine.submit(Command(CommandKind.STOP))
-                if engine is not None:
-                    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                        await asyncio.wait_for(engine, 10)
-                await agent.aclose()
+                await agent.shut_down(engine)
 
             doctor = await asyncio.to_thread(run_doctor, simulator)  # the agent's diagnostics log too
             assert "PROBLEM  Genesys sign-in" in doctor.stdout, doctor.stdout + doctor.stderr

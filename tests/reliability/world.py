@@ -32,10 +32,9 @@ from tray_agent.core.decide import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import (
     DAY_START,
-    DEMO_GENESYS_CLIENT,
-    DEMO_MICROSOFT_CLIENT,
     DEMO_TENANT,
     demo_settings,
+    demo_simulator,
     free_port,
 )
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
@@ -237,17 +236,7 @@ def _start_simulator(
             shutil.copy(tls_dir / name, directory / name)
         return files
 
-    simulator = SimulatorThread(
-        clock=clock,
-        port=port,
-        auto_approve=True,
-        tenant_id=DEMO_TENANT,
-        ms_client_id=DEMO_MICROSOFT_CLIENT,
-        genesys_client_id=DEMO_GENESYS_CLIENT,
-        genesys_redirect_uris=(f"http://localhost:{settings.genesys_redirect_port}/callback",),
-        request_log_size=1_000_000,
-        **options,
-    )
+    simulator = demo_simulator(clock, settings.genesys_redirect_port, port=port, request_log_size=1_000_000, **options)
     if (tls_dir / "ca.pem").exists():
         with mock.patch.object(tls, "generate", same_certificate):
             simulator.start()
@@ -314,11 +303,7 @@ async def fault_world(
         yield world
     finally:
         if agent is not None:
-            agent.engine.submit(Command(CommandKind.STOP))
-            if engine is not None:
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(engine, 10)
-            await agent.aclose()
+            await agent.shut_down(engine)
         simulator.stop()
         if world is not None:
             world.simulator.stop()

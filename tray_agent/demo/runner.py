@@ -8,13 +8,12 @@ and :class:`ApprovingBrowser` standing in for the agent's browser.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from tray_agent.app import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
@@ -23,7 +22,7 @@ from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.scenarios import SCENARIOS, Step
-from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
+from tray_agent.engine.snapshot import Snapshot, Transition
 from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -50,8 +49,9 @@ def demo_settings(redirect_port: int) -> Settings:
     )
 
 
-def start_simulator(clock: Clock, redirect_port: int, *, port: int = 0) -> SimulatorThread:
-    simulator = SimulatorThread(
+def demo_simulator(clock: Clock, redirect_port: int, *, port: int = 0, **options: Any) -> SimulatorThread:
+    """The simulator with the demo's tenant, clients and redirect, sign-ins auto-approved (not started)."""
+    return SimulatorThread(
         clock=clock,
         port=port,
         auto_approve=True,
@@ -59,7 +59,12 @@ def start_simulator(clock: Clock, redirect_port: int, *, port: int = 0) -> Simul
         ms_client_id=DEMO_MICROSOFT_CLIENT,
         genesys_client_id=DEMO_GENESYS_CLIENT,
         genesys_redirect_uris=(f"http://localhost:{redirect_port}/callback",),
+        **options,
     )
+
+
+def start_simulator(clock: Clock, redirect_port: int, *, port: int = 0) -> SimulatorThread:
+    simulator = demo_simulator(clock, redirect_port, port=port)
     simulator.start()
     return simulator
 
@@ -230,10 +235,7 @@ async def run_demo(*, scenario: str | None, speed: float, out: TextIO = sys.stdo
                 return 0
             tally = await play(SCENARIOS[scenario], simulator, clock, out)
         finally:
-            agent.engine.submit(Command(CommandKind.STOP))
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(engine, 10)
-            await agent.aclose()
+            await agent.shut_down(engine)
         return report_tally(simulator, agent, tally, out)
     finally:
         simulator.stop()
