@@ -7,22 +7,19 @@ state value that changed hands. None may be there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.agent_logging import agent_logging
 from tests.auth.secret_service import RealKeyring, real_keyring
 from tests.e2e.chromium import AgentAtTheBrowser, chromium
 from tests.e2e.harness import FAST_TIMING, World
-from tray_agent import logs
 from tray_agent.app import build_agent
 from tray_agent.auth import genesys_pkce
 from tray_agent.auth.storage import KEY_ENTRY, SealedTokenStore, open_token_store
@@ -32,42 +29,10 @@ from tray_agent.engine.snapshot import Link
 from tray_agent.paths import APP_NAME, AgentPaths, write_private
 from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
-from tray_agent.simulator.state import SimulatorState
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 __all__ = ["real_keyring"]  # the fixture
 SPEED = 50.0
-
-
-@contextlib.contextmanager
-def agent_logging(log_file: Path) -> Iterator[None]:
-    """The agent's own logging set-up (DEBUG, to the rotating file), undone afterwards."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    logs.configure(log_file, verbose=True, console=False)
-    try:
-        yield
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
-
-
-def secrets_that_changed_hands(state: SimulatorState) -> set[str]:
-    return {
-        *state.entra_codes,
-        *state.entra_redeemed_codes,
-        *state.entra_access_tokens,
-        *state.entra_refresh_tokens,
-        *state.device_codes,
-        *state.genesys_codes,
-        *state.genesys_redeemed_codes,
-        *state.genesys_tokens,
-        *state.genesys_refresh_tokens,
-    }
 
 
 async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
@@ -143,7 +108,7 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
             doctor = await asyncio.to_thread(run_doctor, simulator)  # the agent's diagnostics log too
             assert "PROBLEM  Genesys sign-in" in doctor.stdout, doctor.stdout + doctor.stderr
 
-        secrets = secrets_that_changed_hands(simulator.call(lambda: simulator.state))
+        secrets = simulator.call(lambda: simulator.state.secrets_handed_out())
         for address in browser.opened:
             secrets.update(parse_qs(urlsplit(address).query)["state"])
         secrets.update(verifiers)

@@ -4,39 +4,19 @@ agent never silently stops following Teams or Genesys while the tray still shows
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.agent_logging import agent_logging
 from tests.reliability.world import fault_world
-from tray_agent import logs
 from tray_agent.clients import graph
 from tray_agent.engine import genesys_follower
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 SECRET = "access_token=eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.c2VjcmV0LXBheWxvYWQtZm9yLXRlc3Rz.sig"
-
-
-@contextlib.contextmanager
-def agent_log(path: Path) -> Iterator[Path]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    logs.configure(path, verbose=True, console=False)
-    try:
-        yield path
-    finally:
-        for handler in list(root.handlers):
-            handler.flush()
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def failing_once(real: Any) -> Any:
@@ -54,7 +34,7 @@ def failing_once(real: Any) -> Any:
 async def test_after_an_unexpected_error_reading_teams_teams_is_still_followed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with agent_log(tmp_path / "tray-agent.log") as log_file:
+    with agent_logging(tmp_path / "tray-agent.log") as log_file:
         async with fault_world() as world:
             monkeypatch.setattr(graph, "parse_presence", failing_once(graph.parse_presence))
             await world.clock.sleep(30)  # the next Graph read fails in an unplanned way
@@ -74,7 +54,7 @@ async def test_after_an_unexpected_error_reading_teams_teams_is_still_followed(
 async def test_after_an_unexpected_error_on_the_socket_genesys_is_followed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with agent_log(tmp_path / "tray-agent.log") as log_file:
+    with agent_logging(tmp_path / "tray-agent.log") as log_file:
         async with fault_world() as world:
             connections = world.act(lambda state: state.counters.websocket_connections)
             monkeypatch.setattr(genesys_follower, "parse_frame", failing_once(genesys_follower.parse_frame))

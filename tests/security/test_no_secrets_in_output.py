@@ -9,18 +9,15 @@ there. (Files at rest are covered by tests/e2e/test_no_secrets_at_rest.py.)
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import sys
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.agent_logging import agent_logging
 from tests.reliability.world import FaultWorld, fault_world
-from tray_agent import logs
 from tray_agent.auth import genesys_pkce
 from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import GraphPresenceClient
@@ -31,40 +28,6 @@ from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
-
-SECRET_STORES = (
-    "entra_codes",
-    "entra_redeemed_codes",
-    "entra_access_tokens",
-    "entra_refresh_tokens",
-    "device_codes",
-    "genesys_codes",
-    "genesys_redeemed_codes",
-    "genesys_tokens",
-    "genesys_refresh_tokens",
-)
-
-
-def issued_secrets(state: SimulatorState) -> set[str]:
-    return {value for name in SECRET_STORES for value in getattr(state, name)}
-
-
-@contextlib.contextmanager
-def agent_logging(log_file: Path) -> Iterator[None]:
-    """The agent's logging set-up at its most verbose (DEBUG file, INFO console), undone afterwards."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    logs.configure(log_file, verbose=True, console=True)
-    try:
-        yield
-    finally:
-        for handler in list(root.handlers):
-            handler.flush()
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def link(world: FaultWorld, service: str) -> Link:
@@ -136,7 +99,7 @@ async def test_no_token_code_or_state_reaches_a_log_the_console_or_an_error(
     log_file = tmp_path / "logs" / "tray-agent.log"
     secrets: set[str] = set()
     texts: list[str] = []
-    with agent_logging(log_file):
+    with agent_logging(log_file, console=True):
         async with fault_world() as world:
             print_story = runner.transition_printer(sys.stdout, world.clock)
             world.teams("Busy", "InAMeeting")
@@ -162,10 +125,10 @@ async def test_no_token_code_or_state_reaches_a_log_the_console_or_an_error(
             texts += [
                 text for error in errors for text in (str(error), repr(error), *traceback.format_exception(error))
             ]
-            secrets |= world.act(issued_secrets)
+            secrets |= world.act(SimulatorState.secrets_handed_out)
         assert await runner.run_demo(scenario="day", speed=1500, out=sys.stdout) in (0, 1)  # its output is the point
     for simulator in simulators:
-        secrets |= issued_secrets(simulator.state)
+        secrets |= simulator.state.secrets_handed_out()
     for page in pages:
         query = parse_qs(urlsplit(page).query)
         secrets.update(query.get("state", []) + query.get("nonce", []))

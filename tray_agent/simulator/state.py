@@ -725,6 +725,21 @@ class SimulatorState:
         self.entra_refresh_tokens[token.token] = token
         return token
 
+    def secrets_handed_out(self) -> set[str]:
+        """Every code and token this simulator issued (redeemed or not): none may appear in the
+        agent's files, logs or output — the security tests scan for exactly these."""
+        return {
+            *self.entra_codes,
+            *self.entra_redeemed_codes,
+            *self.entra_access_tokens,
+            *self.entra_refresh_tokens,
+            *self.device_codes,
+            *self.genesys_codes,
+            *self.genesys_redeemed_codes,
+            *self.genesys_tokens,
+            *self.genesys_refresh_tokens,
+        }
+
     def entra_token_status(self, token: str) -> tuple[Literal["ok", "expired", "invalid"], EntraToken | None]:
         found = self.entra_access_tokens.get(token)
         return self._token_status(found), found
