@@ -18,7 +18,7 @@ from tray_agent.engine.snapshot import Snapshot, Transition
 from tray_agent.paths import AgentPaths
 from tray_agent.settings import Settings, load_effective_settings, load_user_settings
 from tray_agent.tray.app import TrayApp, block_quit_signals
-from tray_agent.tray.autostart import Autostart, for_this_desktop, may_start_at_login
+from tray_agent.tray.autostart import for_this_desktop, may_start_at_login
 from tray_agent.tray.single_instance import (
     ALREADY_RUNNING_EXIT,
     DEMO_INSTANCE_NAME,
@@ -56,9 +56,7 @@ def _start(name: str, verbose: bool, out: TextIO) -> tuple[AgentPaths, InstanceL
     return paths, lock
 
 
-def run_tray(
-    *, verbose: bool = False, at_login: bool = False, out: TextIO = sys.stderr, autostart: Autostart | None = None
-) -> int:
+def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys.stderr) -> int:
     """``tray-agent``: the agent with the user's settings, the cloud services and the system browser.
     ``at_login``: started by a start-at-login entry (maybe IT's, for every user): exit quietly unless
     policy or this user's own choice says to start."""
@@ -69,7 +67,7 @@ def run_tray(
     try:
         layered = load_effective_settings(paths)  # defaults < the agent's file < IT policy
         settings, problem = layered.settings, layered.file_problem
-        if at_login and not may_start_at_login(settings.start_at_login, autostart or for_this_desktop()):
+        if at_login and not may_start_at_login(settings.start_at_login, for_this_desktop()):
             log.info("started at sign-in, but start at login is off (by IT policy or your choice): not starting")
             return 0
         missing = missing_settings(settings)
