@@ -5,13 +5,13 @@ the company. The scheduler therefore:
 
 - polls every ``max(interval, floor)`` seconds with ±``jitter`` so a fleet never lines up;
 - on a 429 waits at least ``Retry-After``, then spreads the retry over a random share of one more
-  (stretched) interval (no synchronized retries), and doubles a *pressure* factor that stretches this
-  agent's following intervals (up to ``max_pressure``) — so when the tenant budget runs out, the whole
-  fleet slows down smoothly instead of retrying in lockstep. Each success eases the pressure by
-  ``ease`` (×0.9: about seven reads back from one 429). Easing by ×0.75, with retries spread over
-  one unstretched interval, let agents return to full speed while the budget was still short: the
-  5,000-agent fleet without an IT floor took 34,420 429s on the bench day; now 15,352, at a p95
-  latency of 127 s instead of 115 s (the IT floor is still what gets it to none);
+  interval (no synchronized retries), and doubles a *pressure* factor that stretches this agent's
+  following intervals (up to ``max_pressure``) — so when the tenant budget runs out, the whole fleet
+  slows down smoothly instead of retrying in lockstep. Each success eases the pressure by ``ease``
+  (×0.9: about seven reads back from one 429). Easing by ×0.75 let agents return to full speed while
+  the budget was still short. The retry itself is not stretched: the first good read, the one that
+  catches up with Teams, comes within Retry-After + one interval even after several 429s (stretching
+  it by the pressure delayed the demo's catch-up by 12 minutes);
 - on errors backs off exponentially with jitter up to ``backoff_cap``; when the service cannot be
   reached at all, up to one interval only (so recovery after an outage takes at most one interval);
 - on leaving hands-off reads at a random point of the next interval (``poll_soon``), not at once.
@@ -82,8 +82,8 @@ def after_poll(
     failures = state.failures + 1
     if outcome is Outcome.THROTTLED:
         pressure = min(policy.max_pressure, state.pressure * 2)
-        # Wait out Retry-After, then land somewhere in the next (stretched) interval.
-        wait = (retry_after or 0.0) + policy.base_interval * pressure * u
+        # Wait out Retry-After, then land somewhere in the next interval.
+        wait = (retry_after or 0.0) + policy.base_interval * u
         wait = max(wait, policy.backoff_base)
         return PollState(next_at=now + wait, not_before=now + wait, pressure=pressure, failures=failures)
     cap = policy.backoff_cap
