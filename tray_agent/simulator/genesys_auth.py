@@ -65,32 +65,30 @@ async def authorize(request: web.Request) -> web.Response:
     if request.method == "GET":
         if state.auto_approve:
             return _issue(request, state, state.find_user(hint) or state.default_user, params, base_fields)
-        return pages.sign_in(
-            title="Genesys Cloud",
-            heading="Simulated Genesys Cloud login",
-            action=request.path,
-            fields=params,
-            username=hint,
-            approve_label="Log in",
-            deny_label="Cancel",
-            detail="The Teams presence tray agent wants to manage your Genesys Cloud presence.",
+        return _sign_in_page(
+            request, params, hint, detail="The Teams presence tray agent wants to manage your Genesys Cloud presence."
         )
     if params.get("action") == "deny":
         return fail("access_denied", "The user denied the authorization request")
     username = params.get("username", "").strip()
     person = state.find_user(username) if username else None
     if person is None:
-        return pages.sign_in(
-            title="Genesys Cloud",
-            heading="Simulated Genesys Cloud login",
-            action=request.path,
-            fields=params,
-            username=username,
-            approve_label="Log in",
-            deny_label="Cancel",
-            error="Invalid username or password.",
-        )
+        return _sign_in_page(request, params, username, error="Invalid username or password.")
     return _issue(request, state, person, params, base_fields)
+
+
+def _sign_in_page(request: web.Request, params: dict[str, str], username: str, **message: str) -> web.Response:
+    """The simulated Genesys Cloud login page, with a ``detail`` or an ``error`` line."""
+    return pages.sign_in(
+        title="Genesys Cloud",
+        heading="Simulated Genesys Cloud login",
+        action=request.path,
+        fields=params,
+        username=username,
+        approve_label="Log in",
+        deny_label="Cancel",
+        **message,
+    )
 
 
 def _issue(
