@@ -18,7 +18,9 @@ from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client, tls_context
 from tray_agent.clock import Clock
 from tray_agent.engine.engine import Engine
+from tray_agent.engine.memory_store import MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
+from tray_agent.engine.teams_source import GraphTeamsSource
 from tray_agent.engine.workstation import Workstation
 from tray_agent.settings import Endpoints, Settings
 
@@ -54,8 +56,10 @@ def build_agent(
     on_transition: Callable[[Transition], None] | None = None,
     rng: random.Random | None = None,
     workstation: Workstation | None = None,
+    memory: MemoryStore | None = None,
 ) -> Agent:
-    """Must be called on the event loop that will run the engine (httpx clients bind to it)."""
+    """``memory``: where the sync memory survives a restart (none: every start is a clean one)."""
+    # Must be called on the event loop that will run the engine (httpx clients bind to it).
     ca = endpoints.extra_ca_file
     graph_http, genesys_http, login_http = make_http_client(ca), make_http_client(ca), make_http_client(ca)
     microsoft = MicrosoftAuth(
@@ -76,7 +80,9 @@ def build_agent(
         now=clock.now,
     )
     engine = Engine(
-        graph=GraphPresenceClient(graph_http, microsoft.access_token, endpoints.graph_base),
+        teams=GraphTeamsSource(
+            GraphPresenceClient(graph_http, microsoft.access_token, endpoints.graph_base), microsoft
+        ),
         genesys=GenesysClient(genesys_http, genesys_auth.access_token, endpoints.genesys_api_base),
         microsoft_auth=microsoft,
         genesys_auth=genesys_auth,
@@ -89,5 +95,6 @@ def build_agent(
         on_transition=on_transition,
         rng=rng,
         workstation=workstation,
+        memory=memory,
     )
     return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http))

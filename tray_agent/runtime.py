@@ -9,6 +9,7 @@ from tray_agent.app import Agent, build_agent
 from tray_agent.auth.storage import open_token_store
 from tray_agent.auth.tokens import system_browser
 from tray_agent.clock import RealClock
+from tray_agent.engine.memory_store import FileMemory
 from tray_agent.engine.snapshot import Snapshot, Transition
 from tray_agent.paths import AgentPaths
 from tray_agent.settings import Endpoints, Settings
@@ -23,6 +24,7 @@ def build_real_agent(
 ) -> Agent:
     """Raises SettingsError when the settings do not name a tenant, region or clients yet, and
     KeyringRefused when the OS keyring is not a secure one (unless the settings allow it)."""
+    paths = paths or AgentPaths.for_user()
     return build_agent(
         settings,
         Endpoints.cloud(settings.tenant_id, settings.genesys_region),
@@ -31,4 +33,5 @@ def build_real_agent(
         browser=system_browser,
         on_snapshot=on_snapshot,
         on_transition=on_transition,
+        memory=FileMemory(paths.state_dir / "sync-memory.json"),
     )

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tray_agent.core.decide import SyncConfig
 from tray_agent.core.mapping import DEFAULT_MAPPING, MappingError, PresenceMapping
 from tray_agent.core.polling import WorkingHours
+from tray_agent.core.rules import SyncConfig
 
 if TYPE_CHECKING:
     from tray_agent.paths import AgentPaths

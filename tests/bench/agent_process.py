@@ -18,7 +18,7 @@ async def main(base_url: str, ca_file: str) -> None:
     from tray_agent.app import build_agent
     from tray_agent.auth.tokens import MemoryTokenStore
     from tray_agent.clock import RealClock
-    from tray_agent.core.decide import SyncStatus
+    from tray_agent.core.rules import SyncStatus
     from tray_agent.demo.approving_browser import ApprovingBrowser
     from tray_agent.engine.snapshot import Snapshot
     from tray_agent.settings import Endpoints, Settings

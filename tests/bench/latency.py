@@ -9,8 +9,9 @@ import timeit
 from dataclasses import dataclass, replace
 
 from tests.e2e.harness import running_world
-from tray_agent.core.decide import SyncConfig, SyncMemory, decide
 from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition, TeamsPresence
+from tray_agent.core.memory import Candidate, Phase, SyncMemory
+from tray_agent.core.rules import Situation, SyncConfig, decide
 from tray_agent.settings import Timing
 
 
@@ -55,7 +56,7 @@ async def teams_to_genesys_latency(samples: int = 20, *, speed: float = 60.0, dw
 
 
 def decision_cost_microseconds() -> float:
-    """One ``decide()`` on a realistic input (the engine runs it once per event)."""
+    """One ``decide()`` on a realistic input, down to a write (the protocol runs it once per event)."""
     definitions = [
         PresenceDefinition("available", "AVAILABLE", "Available"),
         PresenceDefinition("busy", "BUSY", "Busy"),
@@ -66,7 +67,14 @@ def decision_cost_microseconds() -> float:
     config = SyncConfig()
     teams = TeamsPresence("Busy", "InAMeeting", "0001")
     genesys = GenesysState("available", "AVAILABLE", "OFF_QUEUE", False, confirmed_at=1000.0)
-    memory = replace(SyncMemory(), acted_signal="Available", seen_presence_id="available")
+    memory = replace(
+        SyncMemory(),
+        phase=Phase.FOLLOWING,
+        acted_signal="Available",
+        seen_presence_id="available",
+        candidate=Candidate("Meeting|Busy", 990.0),
+    )
+    situation = Situation(teams, 1004.0, genesys, catalog, config, 1005.0, 130.0)
     runs = 20000
-    seconds = timeit.timeit(lambda: decide(teams, genesys, catalog, memory, config, 1005.0), number=runs)
+    seconds = timeit.timeit(lambda: decide(situation, memory), number=runs)
     return seconds / runs * 1e6

@@ -12,7 +12,7 @@ from typing import Any
 from tray_agent.app import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.clock import ScaledClock
-from tray_agent.core.decide import SyncConfig, SyncStatus
+from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
 from tray_agent.engine.snapshot import Link

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from tests.e2e.harness import FAST_TIMING, running_world
-from tray_agent.core.decide import SyncConfig
+from tray_agent.core.rules import SyncConfig
 from tray_agent.engine.snapshot import Command, CommandKind, Link
 from tray_agent.simulator.state import SimulatorState
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tray_agent.core.decide import SyncConfig
 from tray_agent.core.presence import TeamsPresence
+from tray_agent.core.rules import SyncConfig
 from tray_agent.engine.snapshot import Transition
 from tray_agent.simulator.state import Counters, GenesysEvent, RequestLogEntry
 

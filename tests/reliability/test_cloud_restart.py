@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.reliability.world import fault_world
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.reliability.invariants import Initial, Record, check
-from tray_agent.core.decide import SyncConfig
+from tray_agent.core.rules import SyncConfig
 from tray_agent.engine.snapshot import Transition
 from tray_agent.simulator.state import GenesysEvent, RequestLogEntry
 

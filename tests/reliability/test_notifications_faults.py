@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.reliability.world import fault_world
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 from tray_agent.simulator.state import SimulatorState
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.harness import FAST_TIMING
 from tests.reliability.world import FaultWorld, fault_world
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -7,24 +7,14 @@ are taken from the simulator's request log, so the gaps are what the services sa
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
-import random
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from aiohttp import web
 
 from tests.e2e.harness import FAST_TIMING
 from tests.reliability.world import fault_world
-from tray_agent.clients.graph import GraphPresenceClient
-from tray_agent.clients.http import make_http_client
-from tray_agent.clock import ScaledClock
-from tray_agent.core.decide import SyncStatus
-from tray_agent.engine.events import Event, TeamsRead
-from tray_agent.engine.teams_poller import TeamsPoller
+from tray_agent.core.rules import SyncStatus
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -52,75 +42,6 @@ async def test_graph_429_with_a_fractional_retry_after_is_waited_out_to_the_mill
         for throttle, following in itertools.pairwise(reads[: len(throttled) + 1]):
             assert following.at - throttle.at >= 7.25, (throttle, following)
         assert world.snapshot.microsoft.value == "connected"
-
-
-@contextlib.asynccontextmanager
-async def graph_answering(*statuses: int, reads: int) -> AsyncIterator[tuple[str, list[float], asyncio.Event]]:
-    """A stand-in Graph on 127.0.0.1 that answers ``statuses`` in turn (then 200), with no
-    Retry-After — the one answer the simulator cannot give (it always sends one for Graph).
-    Yields its address, when each read arrived (real time), and an event set after ``reads`` reads."""
-    answers = iter(statuses)
-    seen: list[float] = []
-    enough = asyncio.Event()
-
-    async def presence(request: web.Request) -> web.Response:
-        seen.append(asyncio.get_running_loop().time())
-        if len(seen) >= reads:
-            enough.set()
-        status = next(answers, 200)
-        if status != 200:
-            return web.json_response({"error": {"code": "TooManyRequests", "message": "slow down"}}, status=status)
-        return web.json_response({"availability": "Busy", "activity": "InACall", "sequenceNumber": "1"})
-
-    app = web.Application()
-    app.router.add_get("/v1.0/me/presence", presence)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}", seen, enough
-    finally:
-        await runner.cleanup()
-
-
-class _Token:
-    service = "Microsoft"
-    signed_in = True
-    expires_at = None
-
-    async def access_token(self) -> str:
-        return "test-token"
-
-    def invalidate(self) -> None:
-        pass
-
-
-async def test_graph_429_without_retry_after_backs_off_and_stretches_the_next_intervals() -> None:
-    speed, interval = 100.0, 20.0
-    clock = ScaledClock(speed)
-    timing = replace(FAST_TIMING, poll_interval=interval, poll_jitter=0.0, backoff_base=2.0)
-    async with graph_answering(429, reads=3) as (base, seen, enough):
-        http = make_http_client(None)
-        inbox: asyncio.Queue[Event] = asyncio.Queue()
-        graph = GraphPresenceClient(http, _Token().access_token, base)
-        poller = TeamsPoller(graph, _Token(), clock, timing, inbox, lambda: True, random.Random(3))
-        task = asyncio.create_task(poller.run())
-        try:
-            await asyncio.wait_for(enough.wait(), 30)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await http.aclose()
-    first_gap, second_gap = (gap * speed for gap in gaps(seen))
-    # After the 429: at least the backoff base, then a random share of one interval (no lockstep).
-    assert 2.0 <= first_gap <= 2.0 + interval + SLACK
-    # The pressure doubled on the 429 and eased by a tenth on the success: 1.8 intervals.
-    assert 1.8 * interval - SLACK <= second_gap <= 1.8 * interval + SLACK
-    events = [inbox.get_nowait() for _ in range(inbox.qsize())]
-    assert any(isinstance(event, TeamsRead) for event in events)
 
 
 async def test_genesys_429_with_retry_after_is_honoured_before_the_write_is_tried_again() -> None:

@@ -28,7 +28,7 @@ from tests.reliability.invariants import Checked, Initial, Record, check, record
 from tray_agent.app import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.clock import ScaledClock
-from tray_agent.core.decide import SyncConfig, SyncStatus
+from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import (
     DAY_START,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tray_agent.core.decide import SyncStatus
 from tray_agent.core.presence import GenesysState, TeamsPresence
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link, Snapshot
 
 NOW = 1_800_000_000.0

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.paths import AgentPaths
 from tray_agent.settings import DEFAULT_SETTINGS_TOML

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tray_agent import __version__
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link
 from tray_agent.tray.menu import build_menu
 from tray_agent.tray.view import TrayView, view_of

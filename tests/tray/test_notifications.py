@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link
 from tray_agent.tray.notifications import (
     MIN_INTERVAL,

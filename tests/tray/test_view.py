@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from tray_agent.core.decide import SyncStatus
 from tray_agent.core.presence import TeamsPresence
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link, Snapshot
 from tray_agent.tray.view import TOOLTIP_LIMIT, IconKey, Look, Tone, TrayView, clamp_tooltip, teams_words, view_of
 

@@ -85,9 +85,6 @@ def _activity(event: dict[str, Any], previous: GenesysState | None, now: float) 
     else:
         return Ignored("activity event without a presence, and no earlier state to complete it")
 
-    if previous is not None and modified and previous.modified_at and modified < previous.modified_at:
-        return Ignored("activity event older than the state we already have")
-
     routing_status = previous.routing_status if previous is not None else "OFF_QUEUE"
     if isinstance(routing, dict) and isinstance(routing.get("status"), str):
         routing_status = routing["status"].upper()

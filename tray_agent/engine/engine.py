@@ -1,11 +1,10 @@
-"""The engine: one asyncio loop that owns all sync state.
+"""The engine: one asyncio loop that performs what the sync protocol asks for.
 
-I/O tasks (the Teams poller and the Genesys follower) only post events to an inbox; the decision
-loop handles one event at a time, asks the pure core what to do, performs at most one write, and
-publishes an immutable :class:`Snapshot`. Nothing else mutates state, so there are no locks.
-
-Before every write the engine re-reads Genesys and asks the core again (verify-then-write): the
-window in which a write could race the agent going On Queue is one round trip, not a poll interval.
+Every rule lives in :class:`tray_agent.core.protocol.SyncProtocol`. The engine feeds it events
+(readings, answers, the tray's commands, ``Tick`` when it wakes), performs the effects it returns
+(each read and write runs as its own task and reports back through the inbox), keeps the memory
+file, and publishes an immutable :class:`Snapshot` after every event. Link states and sign-in
+flows are the shell's: they say how each service can be reached, not what to do about the sync.
 """
 
 from __future__ import annotations
@@ -16,111 +15,126 @@ import logging
 import random
 import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
+
+import websockets
 
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenSource
-from tray_agent.clients.errors import AuthenticationRequired, Rejected, ServiceError, Throttled
-from tray_agent.clients.genesys import GenesysClient
-from tray_agent.clients.graph import GraphPresenceClient
+from tray_agent.clients.errors import AuthenticationRequired, Rejected, ServiceError, Throttled, Unreachable
 from tray_agent.clock import Clock
-from tray_agent.core.decide import (
-    Decision,
-    SyncConfig,
-    SyncMemory,
-    SyncStatus,
-    confirm_write,
-    decide,
-    hands_off_reason,
-    pause,
-    resume,
-    sync_now,
+from tray_agent.core.events import (
+    AgentCommand,
+    AgentCommandKind,
+    Effect,
+    Event,
+    GenesysIdentity,
+    GenesysRefreshFailed,
+    Persist,
+    ReadTeams,
+    RefreshGenesys,
+    Report,
+    SignedOut,
+    TeamsRead,
+    TeamsReadFailed,
+    TeamsReadSkipped,
+    TeamsSourceReady,
+    Tick,
+    WriteAccepted,
+    WriteFailed,
+    WriteFailure,
+    WriteGenesys,
 )
-from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
-from tray_agent.engine.backoff import Backoff
-from tray_agent.engine.events import Event, GenesysIdentity, GenesysObserved, LinkChanged, TeamsRead
-from tray_agent.engine.genesys_follower import GenesysFollower
+from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
+from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
+from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
+from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
+from tray_agent.engine.memory_store import MemoryStore, NoMemory
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
-from tray_agent.engine.teams_poller import TeamsPoller
+from tray_agent.engine.teams_source import TeamsSource
 from tray_agent.engine.workstation import AlwaysPresent, Workstation, for_this_session
 from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
 
-# While the core would not write anyway, Graph is not polled (the tenant budget is shared).
-_NO_POLL = {
-    SyncStatus.ON_QUEUE,
-    SyncStatus.OUT_OF_OFFICE,
-    SyncStatus.GENESYS_OFFLINE,
-    SyncStatus.PAUSED,
-    SyncStatus.LOOP_BREAKER,
+_AGENT_COMMANDS = {
+    CommandKind.PAUSE: AgentCommandKind.PAUSE,
+    CommandKind.RESUME: AgentCommandKind.RESUME,
+    CommandKind.SYNC_NOW: AgentCommandKind.SYNC_NOW,
 }
 
 
-_HANDS_OFF = {SyncStatus.ON_QUEUE, SyncStatus.OUT_OF_OFFICE, SyncStatus.GENESYS_OFFLINE}
+def protocol_timing(timing: Timing) -> ProtocolTiming:
+    try:
+        working_hours = WorkingHours.parse(timing.working_hours)
+    except ValueError as error:
+        log.warning("%s; reading Teams at any hour", error)
+        working_hours = WorkingHours()
+    return ProtocolTiming(
+        poll=PollPolicy(
+            interval=timing.poll_interval,
+            floor=timing.poll_floor,
+            jitter=timing.poll_jitter,
+            backoff_base=timing.backoff_base,
+            backoff_cap=timing.backoff_cap,
+        ),
+        backoff_base=timing.backoff_base,
+        backoff_cap=timing.backoff_cap,
+        max_honoured_retry_after=timing.max_honoured_retry_after,
+        genesys_refresh_every=timing.genesys_fallback_poll,
+        working_hours=working_hours,
+    )
 
 
 class Engine:
     def __init__(
         self,
         *,
-        graph: GraphPresenceClient,
-        genesys: GenesysClient,
+        teams: TeamsSource,
+        genesys: GenesysApi,
         microsoft_auth: TokenSource,
         genesys_auth: TokenSource,
         clock: Clock,
         timing: Timing,
         sync: SyncConfig,
-        ssl_context: ssl.SSLContext,
+        ssl_context: ssl.SSLContext | None,
         browser: BrowserOpener | None = None,
         on_snapshot: Callable[[Snapshot], None] | None = None,
         on_transition: Callable[[Transition], None] | None = None,
         rng: random.Random | None = None,
         workstation: Workstation | None = None,
+        memory: MemoryStore | None = None,
+        connect: Connect = websockets.connect,
     ) -> None:
         self._clock = clock
-        self._timing = timing
-        self._sync = sync
-        self._genesys_client = genesys
+        self._teams_source = teams
+        self._genesys_api = genesys
         self._auth = {"microsoft": microsoft_auth, "genesys": genesys_auth}
         self._browser = browser
         self._on_snapshot = on_snapshot
         self._on_transition = on_transition
+        self._workstation = workstation or (for_this_session() if timing.pause_when_away else AlwaysPresent())
+        self._memory_store = memory or NoMemory()
         rng = rng or random.Random()  # noqa: S311 - jitter
-        self._inbox: asyncio.Queue[Event] = asyncio.Queue()
-        self._poller = TeamsPoller(
-            graph,
-            microsoft_auth,
-            clock,
-            timing,
-            self._inbox,
-            self._should_poll,
-            rng,
-            workstation or (for_this_session() if timing.pause_when_away else AlwaysPresent()),
+        self._inbox: Inbox = asyncio.Queue()
+        self._protocol = SyncProtocol(
+            sync,
+            protocol_timing(timing),
+            random=rng.random,
+            memory=self._memory_store.load(clock.now()),
+            now=clock.now(),
         )
         self._follower = GenesysFollower(
-            genesys, genesys_auth, clock, timing, self._inbox, ssl_context, lambda: self._genesys, rng
+            genesys, genesys_auth, clock, timing, self._inbox, ssl_context, lambda: self._protocol.genesys, rng, connect
         )
-        self._write_backoff = Backoff(timing.backoff_base, timing.backoff_cap, rng)
-
-        self._teams: TeamsPresence | None = None
-        self._genesys: GenesysState | None = None
-        self._catalog = PresenceCatalog([])
-        self._user_id: str | None = None
-        self._memory = SyncMemory()
-        self._decision: Decision | None = None
         self._links = {"microsoft": Link.STARTING, "genesys": Link.STARTING}
         self._last_error = ""
-        self._write_not_before = 0.0
-        self._stale_reread_at = float("-inf")
         self._sign_in_prompt = ""
-        self._teams_read_at = 0.0
-        # A Teams reading older than two intervals plus the dwell is not acted on.
-        self._max_teams_age = 2 * max(timing.poll_interval, timing.poll_floor) + sync.dwell_seconds
-        self._writes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
-        self._sign_in_tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.history: deque[Transition] = deque(maxlen=500)
 
     # --- public surface ------------------------------------------------------------------------
@@ -130,8 +144,9 @@ class Engine:
         return self._snapshot
 
     @property
-    def graph_requests(self) -> int:
-        return self._poller.requests
+    def protocol(self) -> SyncProtocol:
+        """Read-only use (tests, diagnostics): only the engine's loop feeds it."""
+        return self._protocol
 
     def submit(self, command: Command) -> None:
         """Thread-safe: the tray calls this from its own thread."""
@@ -145,41 +160,41 @@ class Engine:
         for service, auth in self._auth.items():
             if not auth.signed_in:
                 self._links[service] = Link.SIGN_IN_NEEDED
+        if not self._auth["microsoft"].signed_in:
+            self._feed(TeamsSourceReady(False, self._clock.now()))
+        self._feed(Tick(self._clock.now()))
         self._publish()
-        tasks = [
-            asyncio.create_task(self._poller.run(), name="teams-poller"),
-            asyncio.create_task(self._follower.run(), name="genesys-follower"),
-        ]
+        self._spawn(self._follower.run(), "genesys-follower")
         try:
             await self._react()
         finally:
-            for task in [*tasks, *self._sign_in_tasks]:
+            for task in list(self._tasks):
                 task.cancel()
-            for task in [*tasks, *self._sign_in_tasks]:
+            for task in list(self._tasks):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
-    # --- the decision loop ---------------------------------------------------------------------
+    # --- the loop ------------------------------------------------------------------------------
 
     async def _react(self) -> None:
         while True:
-            event = await self._next_event()
-            if isinstance(event, Command) and event.kind is CommandKind.STOP:
+            message = await self._next_message()
+            if isinstance(message, Command) and message.kind is CommandKind.STOP:
                 return
-            if event is not None:
-                await self._handle(event)
-            await self._decide_and_act()
+            if message is None:
+                self._feed(Tick(self._clock.now()))
+            else:
+                await self._dispatch(message)
             self._publish()
 
-    async def _next_event(self) -> Event | None:
-        """The next event, or None when a timer is due. Queued events always come first, so a timer
-        that is already due can never starve the inbox (``wait_for(get(), 0)`` would cancel the
-        ``get()`` before it ran, every time)."""
+    async def _next_message(self) -> Message | None:
+        """The next message, or None when the protocol's wake time has come. Queued messages always
+        come first, so a due timer can never starve the inbox."""
         try:
             return self._inbox.get_nowait()
         except asyncio.QueueEmpty:
             pass
-        wake = self._next_wake()
+        wake = self._protocol.next_wake()
         if wake is None:
             return await self._inbox.get()
         timeout = self._clock.to_real(wake - self._clock.now())
@@ -190,190 +205,109 @@ class Engine:
         except TimeoutError:
             return None
 
-    def _next_wake(self) -> float | None:
-        """The earliest future moment the decision could change without any new event."""
+    async def _dispatch(self, message: Message) -> None:
         now = self._clock.now()
-        candidates = []
-        if self._decision is not None and self._decision.recheck_at is not None:
-            candidates.append(self._decision.recheck_at)
-        if self._decision is not None and self._decision.write is not None and self._write_not_before:
-            candidates.append(self._write_not_before)
-        if self._genesys is not None:
-            stale_at = self._genesys.confirmed_at + self._sync.max_genesys_staleness + 1.0
-            if stale_at > now:  # once stale, only a new event (a heartbeat, a re-read) can change it
-                candidates.append(stale_at)
-        due = [at for at in candidates if at > now]  # a past moment was already decided on: no busy loop
-        return min(due) if due else None
-
-    async def _handle(self, event: Event) -> None:
-        if isinstance(event, TeamsRead):
-            self._observe_teams(event.presence)
-        elif isinstance(event, GenesysObserved):
-            await self._observe_genesys(event.state, event.source)
-        elif isinstance(event, GenesysIdentity):
-            self._user_id = event.user_id
-            self._catalog = event.catalog
-            self._note(
-                "genesys", f"signed in as {event.name or event.user_id}; {len(event.catalog)} presences in the org"
-            )
-        elif isinstance(event, LinkChanged):
-            self._set_link(event.service, event.link, event.detail)
+        if isinstance(message, LinkChanged):
+            self._set_link(message.service, message.link, message.detail)
+            if message.service == "microsoft" and message.link in (Link.CONNECTED, Link.SIGN_IN_NEEDED):
+                self._feed(TeamsSourceReady(message.link is Link.CONNECTED, now))
+        elif isinstance(message, GenesysSignedIn):
+            self._note("genesys", f"signed in as {message.name or message.user_id}; {len(message.catalog)} presences")
+            self._feed(GenesysIdentity(message.user_id, message.catalog, now))
+        elif isinstance(message, Command):
+            await self._command(message)
         else:
-            await self._command(event)
+            self._feed(message)
 
-    def _observe_teams(self, presence: TeamsPresence) -> None:
-        previous = self._teams
-        self._teams = presence
-        self._teams_read_at = self._clock.now()
-        if previous is None or (previous.availability, previous.activity) != (presence.availability, presence.activity):
-            self._note("teams", f"Teams is {presence.describe()}")
+    def _feed(self, event: Event) -> None:
+        for effect in self._protocol.handle(event):
+            self._perform(effect)
 
-    async def _observe_genesys(self, state: GenesysState, source: str) -> None:
-        previous = self._genesys
-        if (
-            previous is not None
-            and state.modified_at
-            and previous.modified_at
-            and state.modified_at < previous.modified_at
-        ):
-            return  # an event that was overtaken (e.g. by the answer to our own write)
-        self._genesys = state
-        if previous is not None and (previous.presence_id, previous.routing_status, previous.out_of_office) == (
-            state.presence_id,
-            state.routing_status,
-            state.out_of_office,
-        ):
-            return
-        self._note("genesys", f"Genesys is {self._describe_genesys(state)} (via {source})")
-        if previous is not None and state.presence_id not in (previous.presence_id, self._memory.seen_presence_id):
-            # Someone else changed Genesys. Our last Teams read may predate a Teams change the agent
-            # is reacting to, so Teams is re-read now and that reading is what gets acknowledged.
-            self._teams = None
-            self._poller.poll_now()
-        was_hands_off = previous is not None and hands_off_reason(previous) is not None
-        if was_hands_off and hands_off_reason(state) is None:
-            # Hands-off ended: the core must acknowledge what Teams shows *now*, not what it showed
-            # before; until the next read (spread over an interval, see core.polling.poll_soon) it waits.
-            self._teams = None
-            self._poller.poll_soon()
+    def _perform(self, effect: Effect) -> None:
+        if isinstance(effect, ReadTeams):
+            self._spawn(self._read_teams(effect), "read-teams")
+        elif isinstance(effect, RefreshGenesys):
+            self._spawn(self._refresh_genesys(effect), "refresh-genesys")
+        elif isinstance(effect, WriteGenesys):
+            self._spawn(self._write_genesys(effect), "write-genesys")
+        elif isinstance(effect, Persist):
+            self._memory_store.save(effect.memory, self._clock.now())
+        elif isinstance(effect, Report):
+            if effect.kind == "error":
+                self._last_error = effect.text
+            self._note(effect.kind, effect.text)
 
-    def _describe_genesys(self, state: GenesysState) -> str:
-        text = self._catalog.describe(state.presence_id, state.system_presence)
-        if state.routing_status not in ("OFF_QUEUE", ""):
-            text += f", routing {state.routing_status}"
-        if state.out_of_office:
-            text += ", Out of Office"
-        return text
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    async def _decide_and_act(self) -> None:
-        now = self._clock.now()
-        if self._teams is not None and now - self._teams_read_at > self._max_teams_age:
-            # Too old to act on (the machine slept, or reads were held back): read again first.
-            self._teams = None
-            self._poller.poll_now()
-        decision = decide(self._teams, self._genesys, self._catalog, self._memory, self._sync, now)
-        self._memory = decision.memory
-        self._record(decision)
-        if decision.write is not None and now >= self._write_not_before:
-            await self._write(decision)
-        elif (
-            self._follower.connected  # a quiet socket; while it is down the follower polls users/me itself
-            and self._genesys_is_stale(now)
-            and now - self._stale_reread_at >= self._timing.genesys_fallback_poll
-        ):
-            await self._reread_genesys(now)
+    # --- effects -------------------------------------------------------------------------------
 
-    def _genesys_is_stale(self, now: float) -> bool:
-        return self._genesys is not None and now - self._genesys.confirmed_at > self._sync.max_genesys_staleness
-
-    async def _reread_genesys(self, now: float) -> None:
-        """The socket has been quiet too long (e.g. after sleep/resume): confirm the state over REST."""
-        self._stale_reread_at = now
+    async def _read_teams(self, effect: ReadTeams) -> None:
+        put = self._inbox.put
         try:
-            fresh = await self._follower.refresh()
-        except (ServiceError, SignInRequired) as error:
-            self._note("genesys", f"could not re-read the Genesys status: {error}")
-            return
-        self._genesys = fresh.state
-        await self._decide_and_act()
-
-    def _record(self, decision: Decision) -> None:
-        previous = self._decision
-        self._decision = decision
-        if previous is None or (previous.status, previous.reason) != (decision.status, decision.reason):
-            self._note("decision", f"{decision.status.value}: {decision.reason}")
-        if previous is not None and previous.status in _NO_POLL and decision.status not in _NO_POLL:
-            if previous.status in _HANDS_OFF:
-                self._poller.poll_soon()
-            else:
-                self._poller.poll_now()
-
-    async def _write(self, decision: Decision) -> None:
-        assert decision.write is not None  # noqa: S101 - checked by the caller
-        try:
-            fresh = (await self._follower.refresh()).state
-            self._genesys = fresh
-            memory_before = self._memory
-            checked = decide(self._teams, fresh, self._catalog, memory_before, self._sync, self._clock.now())
-            self._memory = checked.memory
-            if checked.write is None or checked.write.presence_id != decision.write.presence_id:
-                self._record(checked)
+            if effect.unless_away and await self._workstation.away():
+                await put(TeamsReadSkipped(self._clock.now()))
                 return
-            write = checked.write
-            user_id = self._user_id
-            if user_id is None:
-                return
-            presence_id, system, modified = await self._genesys_client.set_my_presence(user_id, write.presence_id)
-            now = self._clock.now()
-            self._memory = confirm_write(self._memory, write, fresh, now)
-            self._genesys = replace(
-                fresh,
-                presence_id=presence_id,
-                system_presence=system,
-                modified_at=modified or fresh.modified_at,
-                confirmed_at=now,
-            )
-            self._writes += 1
-            self._write_backoff.reset()
-            self._write_not_before = 0.0
-            what = "restored" if write.restore else "set"
-            label = self._catalog.describe(presence_id, system)
-            self._note("write", f"Genesys {what} to {label} ({checked.reason})")
+            presence = await self._teams_source.read()
+        except (SignInRequired, AuthenticationRequired) as error:
+            detail = str(error) if isinstance(error, SignInRequired) else "Graph refused the sign-in"
+            await put(LinkChanged("microsoft", Link.SIGN_IN_NEEDED, detail))
+            await put(TeamsReadFailed(Outcome.SIGNED_OUT, self._clock.now()))
         except Throttled as error:
-            retry_after = error.retry_after
-            if retry_after is not None and retry_after > self._timing.max_honoured_retry_after:
-                self._memory = pause(self._memory, self._clock.now() + retry_after)
-                self._error(f"Genesys asked us to wait {retry_after:.0f} s: sync paused until then")
-            self._write_not_before = self._clock.now() + self._write_backoff.next_delay(at_least=retry_after or 3.0)
+            await put(LinkChanged("microsoft", Link.THROTTLED, str(error)))
+            await put(TeamsReadFailed(Outcome.THROTTLED, self._clock.now(), error.retry_after))
+        except (Unreachable, ServiceError) as error:
+            await put(LinkChanged("microsoft", Link.OFFLINE, str(error)))
+            outcome = Outcome.UNREACHABLE if isinstance(error, Unreachable) else Outcome.FAILED
+            await put(TeamsReadFailed(outcome, self._clock.now()))
+        except Exception as error:  # a bug must not end the reading of Teams: report it, back off, go on
+            log.exception("unexpected error while reading Teams")
+            await put(LinkChanged("microsoft", Link.OFFLINE, f"unexpected error ({error.__class__.__name__})"))
+            await put(TeamsReadFailed(Outcome.FAILED, self._clock.now()))
+        else:
+            await put(LinkChanged("microsoft", Link.CONNECTED))
+            await put(TeamsRead(presence, self._clock.now()))
+
+    async def _refresh_genesys(self, effect: RefreshGenesys) -> None:
+        try:
+            await self._follower.refresh(effect.source)
+        except (ServiceError, SignInRequired) as error:
+            await self._inbox.put(GenesysRefreshFailed(effect.source, str(error), self._clock.now()))
+        except Exception as error:
+            log.exception("unexpected error while reading Genesys")
+            detail = f"unexpected error ({error.__class__.__name__})"
+            await self._inbox.put(GenesysRefreshFailed(effect.source, detail, self._clock.now()))
+
+    async def _write_genesys(self, effect: WriteGenesys) -> None:
+        write, put = effect.write, self._inbox.put
+        try:
+            presence_id, system, modified = await self._genesys_api.set_my_presence(effect.user_id, write.presence_id)
+        except Throttled as error:
+            await put(WriteFailed(write, WriteFailure.THROTTLED, str(error), self._clock.now(), error.retry_after))
         except (SignInRequired, AuthenticationRequired) as error:
             if isinstance(error, AuthenticationRequired):
                 self._auth["genesys"].invalidate()
-            self._set_link("genesys", Link.SIGN_IN_NEEDED, "Genesys sign-in needed")
+            await put(LinkChanged("genesys", Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
+            await put(WriteFailed(write, WriteFailure.SIGNED_OUT, "Genesys sign-in needed", self._clock.now()))
         except Rejected as error:
-            self._error(f"Genesys refused the change: {error}")
-            self._write_not_before = self._clock.now() + self._write_backoff.next_delay(at_least=60.0)
+            await put(WriteFailed(write, WriteFailure.REJECTED, str(error), self._clock.now()))
         except ServiceError as error:
-            self._error(f"could not change the Genesys status: {error}")
-            self._write_not_before = self._clock.now() + self._write_backoff.next_delay()
+            await put(WriteFailed(write, WriteFailure.FAILED, str(error), self._clock.now()))
+        except Exception as error:
+            log.exception("unexpected error while writing Genesys")
+            detail = f"unexpected error ({error.__class__.__name__})"
+            await put(WriteFailed(write, WriteFailure.FAILED, detail, self._clock.now()))
+        else:
+            await put(WriteAccepted(write, presence_id, system, modified, self._clock.now()))
 
     # --- commands ------------------------------------------------------------------------------
 
     async def _command(self, command: Command) -> None:
-        now = self._clock.now()
-        if command.kind is CommandKind.PAUSE:
-            until = now + command.seconds if command.seconds else float("inf")
-            self._memory = pause(self._memory, until)
-            self._note("decision", "sync paused by the agent")
-        elif command.kind is CommandKind.RESUME:
-            self._memory = resume(self._memory)
-            self._note("decision", "sync resumed by the agent")
-            self._poller.poll_now()
-        elif command.kind is CommandKind.SYNC_NOW:
-            self._memory = sync_now(self._memory)
-            self._write_not_before = 0.0
-            fresh = await self._poller.read_once()
-            if fresh is not None:
-                self._observe_teams(fresh)
+        agent_command = _AGENT_COMMANDS.get(command.kind)
+        if agent_command is not None:
+            self._feed(AgentCommand(agent_command, self._clock.now(), command.seconds))
         elif command.kind is CommandKind.SIGN_IN:
             self._start_sign_in(command.service, device_code=command.device_code)
         elif command.kind is CommandKind.SIGN_OUT:
@@ -387,7 +321,6 @@ class Engine:
 
         def show_prompt(prompt: str) -> None:
             self._sign_in_prompt = prompt
-            self._note("link", f"{service}: {prompt}")
             self._publish()
 
         async def sign_in() -> None:
@@ -410,11 +343,9 @@ class Engine:
             if service == "genesys":
                 self._follower.signed_in_again()
             else:
-                self._poller.poll_now()
+                await self._inbox.put(TeamsSourceReady(True, self._clock.now()))
 
-        task = asyncio.create_task(sign_in(), name=f"sign-in-{service}")
-        self._sign_in_tasks.add(task)
-        task.add_done_callback(self._sign_in_tasks.discard)
+        self._spawn(sign_in(), f"sign-in-{service}")
 
     async def _sign_out(self, service: str) -> None:
         auth = self._auth.get(service)
@@ -422,17 +353,11 @@ class Engine:
             return
         await auth.sign_out()
         self._set_link(service, Link.SIGN_IN_NEEDED, "signed out")
+        self._feed(SignedOut(service, self._clock.now()))
         if service == "microsoft":
-            self._teams = None
-        else:
-            self._genesys = None
+            self._feed(TeamsSourceReady(False, self._clock.now()))
 
     # --- reporting -----------------------------------------------------------------------------
-
-    def _should_poll(self) -> bool:
-        if self._links["microsoft"] is Link.SIGN_IN_NEEDED:
-            return False
-        return self._decision is None or self._decision.status not in _NO_POLL
 
     def _set_link(self, service: str, link: Link, detail: str = "") -> None:
         if self._links.get(service) is not link:
@@ -440,10 +365,6 @@ class Engine:
             self._note("link", f"{service}: {link.value}{' — ' + detail if detail else ''}")
         if link in (Link.SIGN_IN_NEEDED, Link.OFFLINE, Link.THROTTLED) and detail:
             self._last_error = detail
-
-    def _error(self, text: str) -> None:
-        self._last_error = text
-        self._note("error", text)
 
     def _note(self, kind: str, text: str) -> None:
         transition = Transition(self._clock.now(), kind, text)
@@ -453,26 +374,27 @@ class Engine:
             self._on_transition(transition)
 
     def _publish(self) -> None:
-        decision, genesys = self._decision, self._genesys
+        protocol = self._protocol
+        decision, genesys, memory = protocol.decision, protocol.genesys, protocol.memory
         set_by = ""
         if genesys is not None:
             if genesys.on_queue:
                 set_by = "routing"
-            elif self._memory.owned_presence_id == genesys.presence_id:
+            elif memory.owned_presence_id == genesys.presence_id:
                 set_by = "sync"
             else:
                 set_by = "you"
         snapshot = Snapshot(
             status=decision.status if decision else SyncStatus.WAITING,
             reason=decision.reason if decision else "starting",
-            teams=self._teams,
+            teams=protocol.teams,
             genesys=genesys,
-            genesys_label=self._catalog.describe(genesys.presence_id, genesys.system_presence) if genesys else "",
+            genesys_label=protocol.catalog.describe(genesys.presence_id, genesys.system_presence) if genesys else "",
             set_by=set_by,
             microsoft=self._links["microsoft"],
             genesys_link=self._links["genesys"],
-            paused_until=self._memory.paused_until,
-            writes=self._writes,
+            paused_until=memory.paused_until,
+            writes=protocol.writes,
             last_error=self._last_error,
             at=self._clock.now(),
             microsoft_expires_at=self._auth["microsoft"].expires_at,

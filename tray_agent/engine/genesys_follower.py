@@ -16,13 +16,13 @@ import logging
 import random
 import ssl
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import websockets
-from websockets.asyncio.client import ClientConnection
 
 from tray_agent.auth.tokens import SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
-from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysClient, GenesysUser
+from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysUser
 from tray_agent.clients.notifications import (
     MAX_FRAME_BYTES,
     Activity,
@@ -30,19 +30,45 @@ from tray_agent.clients.notifications import (
     Heartbeat,
     Ignored,
     SocketClosing,
-    confirm,
     parse_frame,
 )
 from tray_agent.clock import Clock
-from tray_agent.core.presence import GenesysState, PresenceCatalog
-from tray_agent.engine.backoff import Backoff
-from tray_agent.engine.events import Event, GenesysIdentity, GenesysObserved, LinkChanged
+from tray_agent.core.backoff import Backoff
+from tray_agent.core.events import GenesysHeartbeat, GenesysObserved, Source
+from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition
+from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged
 from tray_agent.engine.snapshot import Link
 from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
 
 RENEW_BEFORE_EXPIRY = 3600.0
+
+
+class GenesysApi(Protocol):
+    """The Genesys REST calls the engine makes (:class:`~tray_agent.clients.genesys.GenesysClient`)."""
+
+    async def me(self, now: float) -> GenesysUser: ...
+
+    async def presence_definitions(self) -> list[PresenceDefinition]: ...
+
+    async def set_my_presence(self, user_id: str, definition_id: str) -> tuple[str, str, float]: ...
+
+    async def create_channel(self) -> Channel: ...
+
+    async def subscribe(self, channel_id: str, topics: list[str]) -> None: ...
+
+
+class Socket(Protocol):
+    async def recv(self) -> str | bytes: ...
+
+    async def send(self, message: str) -> None: ...
+
+
+class Connect(Protocol):
+    """Opens the notifications websocket (``websockets.connect``; a fake in the engine tests)."""
+
+    def __call__(self, uri: str, **options: Any) -> Any: ...
 
 
 class _Reconnect(Exception):
@@ -56,14 +82,15 @@ class _Reconnect(Exception):
 class GenesysFollower:
     def __init__(
         self,
-        genesys: GenesysClient,
+        genesys: GenesysApi,
         auth: TokenSource,
         clock: Clock,
         timing: Timing,
-        inbox: asyncio.Queue[Event],
-        ssl_context: ssl.SSLContext,
+        inbox: Inbox,
+        ssl_context: ssl.SSLContext | None,
         current_state: Callable[[], GenesysState | None],
         rng: random.Random | None = None,
+        connect: Connect = websockets.connect,
     ) -> None:
         self._genesys = genesys
         self._auth = auth
@@ -71,6 +98,7 @@ class GenesysFollower:
         self._timing = timing
         self._inbox = inbox
         self._ssl = ssl_context
+        self._connect = connect
         self._current = current_state
         self._rng = rng or random.Random()  # noqa: S311 - jitter
         self._backoff = Backoff(timing.backoff_base, min(timing.backoff_cap, 60.0), self._rng)
@@ -87,14 +115,14 @@ class GenesysFollower:
     def signed_in_again(self) -> None:
         self._signed_in.set()
 
-    async def refresh(self) -> GenesysUser:
+    async def refresh(self, source: Source = Source.REST) -> GenesysUser:
         """Read ``users/me`` and report it; raises ServiceError / SignInRequired."""
         user = await self._genesys.me(self._clock.now())
         if self._user is None or self._user.id != user.id:
             catalog = PresenceCatalog(await self._genesys.presence_definitions())
-            await self._inbox.put(GenesysIdentity(user.id, user.name, catalog))
+            await self._inbox.put(GenesysSignedIn(user.id, user.name, catalog))
         self._user = user
-        await self._inbox.put(GenesysObserved(user.state, "rest"))
+        await self._inbox.put(GenesysObserved(user.state, source, self._clock.now()))
         return user
 
     async def run(self) -> None:
@@ -156,7 +184,7 @@ class GenesysFollower:
         channel = await self._genesys.create_channel()
         topic = ACTIVITY_TOPIC.format(user_id=user.id)
         await self._genesys.subscribe(channel.id, [topic])
-        async with websockets.connect(
+        async with self._connect(
             channel.connect_uri,
             ssl=self._ssl if channel.connect_uri.startswith("wss://") else None,
             open_timeout=15,
@@ -171,7 +199,7 @@ class GenesysFollower:
             await self._inbox.put(LinkChanged("genesys", Link.CONNECTED))
             await self._relay(socket, channel, topic)
 
-    async def _relay(self, socket: ClientConnection, channel: Channel, topic: str) -> None:
+    async def _relay(self, socket: Socket, channel: Channel, topic: str) -> None:
         assert self._user is not None  # noqa: S101 - set by refresh() in _follow_once
         user_id = self._user.id
         pinged = False
@@ -192,11 +220,9 @@ class GenesysFollower:
             pinged = False
             message = parse_frame(frame, user_id, self._current(), self._clock.now())
             if isinstance(message, Heartbeat):
-                state = self._current()
-                if state is not None:
-                    await self._inbox.put(GenesysObserved(confirm(state, self._clock.now()), "heartbeat"))
+                await self._inbox.put(GenesysHeartbeat(self._clock.now()))
             elif isinstance(message, Activity):
-                await self._inbox.put(GenesysObserved(message.state, "socket"))
+                await self._inbox.put(GenesysObserved(message.state, Source.SOCKET, self._clock.now()))
             elif isinstance(message, SocketClosing):
                 raise _Reconnect("Genesys is closing the socket (maintenance)", at_once=True)
             elif isinstance(message, ChannelGone):

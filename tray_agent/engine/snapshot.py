@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from tray_agent.core.decide import SyncStatus
 from tray_agent.core.presence import GenesysState, TeamsPresence
+from tray_agent.core.rules import SyncStatus
 
 
 class Link(enum.Enum):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from tray_agent.core.decide import SyncStatus
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link, Snapshot
 from tray_agent.tray.view import EXPIRY_LEAD, SERVICE_NAMES, SERVICES, expiring, local_hhmm
 

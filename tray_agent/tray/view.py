@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tray_agent.core.decide import SyncStatus
 from tray_agent.core.presence import UNKNOWN, GenesysState, TeamsPresence, display_system_presence
+from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link, Snapshot
 
 TOOLTIP_LIMIT = 127  # Windows: NOTIFYICONDATAW.szTip is WCHAR[128]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sync_world import (
+
+from tests.core.org import (
     AVAILABLE,
     AWAY,
     BUSY,
@@ -16,7 +17,6 @@ from sync_world import (
     catalog_without,
     teams,
 )
-
 from tray_agent.core.mapping import DEFAULT_MAPPING, DONT_SYNC, MappingError, PresenceMapping
 from tray_agent.core.presence import GRAPH_ACTIVITY, GRAPH_AVAILABILITY, PresenceCatalog, PresenceDefinition
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sync_world import (
+
+from tests.core.org import (
     AVAILABLE,
     BUSY,
     CATALOG,
@@ -17,7 +18,6 @@ from sync_world import (
     catalog_with_deactivated,
     genesys,
 )
-
 from tray_agent.core.presence import (
     GRAPH_ACTIVITY,
     GRAPH_AVAILABILITY,

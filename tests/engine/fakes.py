@@ -1,0 +1,163 @@
+"""Fakes for the engine's seams: Teams, Genesys REST, the notifications websocket, sign-ins.
+
+They answer at once (or after a virtual ``latency``) and keep a record of what was asked, so the
+engine's loop can be tested on virtual time (:mod:`tests.engine.virtual_time`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tests.core.org import DEFINITIONS, definition
+from tray_agent.auth.tokens import BrowserOpener
+from tray_agent.clients.errors import ServiceError
+from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysUser
+from tray_agent.clock import Clock, iso
+from tray_agent.core.presence import OFF_QUEUE, GenesysState, PresenceDefinition, TeamsPresence
+
+USER = "user-1"
+
+
+class FakeAuth:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.signed_in = True
+        self.expires_at: float | None = None
+
+    async def access_token(self) -> str:
+        return "token"
+
+    def invalidate(self) -> None:
+        pass
+
+    async def sign_in(self, browser: BrowserOpener, timeout: float) -> None:
+        self.signed_in = True
+
+    async def sign_out(self) -> None:
+        self.signed_in = False
+
+
+@dataclass
+class FakeTeams:
+    clock: Clock
+    shows: TeamsPresence = field(default_factory=lambda: TeamsPresence("Available", "Available"))
+    latency: float = 0.3
+    reads: list[float] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+
+    async def read(self) -> TeamsPresence:
+        self.reads.append(self.clock.now())
+        await asyncio.sleep(self.latency)
+        if self.failures:
+            raise self.failures.pop(0)
+        return self.shows
+
+
+class FakeGenesys:
+    """Genesys REST and its notifications websocket, for one user."""
+
+    def __init__(self, clock: Clock, shows: str = "Available", latency: float = 0.2) -> None:
+        self.clock = clock
+        self.latency = latency
+        self.state = self._state(shows, OFF_QUEUE)
+        self.writes: list[tuple[float, str]] = []
+        self.write_failures: list[Exception] = []
+        self.sockets: list[asyncio.Queue[str]] = []
+
+    def _state(self, name: str, routing: str) -> GenesysState:
+        shown = definition(name)
+        now = self.clock.now()
+        return GenesysState(shown.id, shown.system_presence, routing, False, confirmed_at=now, modified_at=now)
+
+    # --- what the engine calls ---
+
+    async def me(self, now: float) -> GenesysUser:
+        await asyncio.sleep(self.latency)
+        return GenesysUser(USER, "Agent One", replace(self.state, confirmed_at=self.clock.now()))
+
+    async def presence_definitions(self) -> list[PresenceDefinition]:
+        return list(DEFINITIONS)
+
+    async def set_my_presence(self, user_id: str, definition_id: str) -> tuple[str, str, float]:
+        await asyncio.sleep(self.latency)
+        if self.write_failures:
+            raise self.write_failures.pop(0)
+        assert user_id == USER
+        shown = next(d for d in DEFINITIONS if d.id == definition_id)
+        self._change(replace(self.state, presence_id=shown.id, system_presence=shown.system_presence))
+        self.writes.append((self.clock.now(), shown.label))
+        return shown.id, shown.system_presence, self.state.modified_at
+
+    async def create_channel(self) -> Channel:
+        return Channel("channel-1", "wss://fake/channel-1", self.clock.now() + 24 * 3600)
+
+    async def subscribe(self, channel_id: str, topics: list[str]) -> None:
+        assert topics == [ACTIVITY_TOPIC.format(user_id=USER)]
+
+    @asynccontextmanager
+    async def connect(self, uri: str, **options: Any) -> AsyncIterator[_FakeSocket]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self.sockets.append(queue)
+        try:
+            yield _FakeSocket(queue)
+        finally:
+            self.sockets.remove(queue)
+
+    # --- what the test does ---
+
+    def agent_sets(self, name: str) -> None:
+        shown = definition(name)
+        self._change(
+            replace(self.state, presence_id=shown.id, system_presence=shown.system_presence, routing_status=OFF_QUEUE)
+        )
+
+    def goes_on_queue(self) -> None:
+        shown = definition("On Queue")
+        self._change(
+            replace(self.state, presence_id=shown.id, system_presence=shown.system_presence, routing_status="IDLE")
+        )
+
+    def heartbeat(self) -> None:
+        self._send({"topicName": "channel.metadata", "eventBody": {"message": "WebSocket Heartbeat"}})
+
+    def _change(self, state: GenesysState) -> None:
+        self.state = replace(state, modified_at=self.clock.now())
+        body = {
+            "id": USER,
+            "presence": {
+                "presenceDefinition": {"id": self.state.presence_id, "systemPresence": self.state.system_presence},
+                "modifiedDate": iso(self.state.modified_at),
+            },
+            "routingStatus": {"status": self.state.routing_status},
+        }
+        self._send({"topicName": ACTIVITY_TOPIC.format(user_id=USER), "eventBody": body})
+
+    def _send(self, frame: dict[str, Any]) -> None:
+        for socket in self.sockets:
+            socket.put_nowait(json.dumps(frame))
+
+    @property
+    def shows(self) -> str:
+        return next(d.label for d in DEFINITIONS if d.id == self.state.presence_id)
+
+
+class _FakeSocket:
+    def __init__(self, queue: asyncio.Queue[str]) -> None:
+        self._queue = queue
+        self.sent: list[str] = []
+
+    async def recv(self) -> str:
+        return await self._queue.get()
+
+    async def send(self, message: str) -> None:
+        self.sent.append(message)
+
+
+class Unavailable(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("Genesys Cloud", "service error (503)")

@@ -1,0 +1,191 @@
+"""The engine's loop with fakes on virtual time: it performs the protocol's effects, feeds back the
+results, keeps the memory file and publishes snapshots. Deterministic: a simulated hour runs in
+milliseconds, the same way every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.engine.fakes import FakeAuth, FakeGenesys, FakeTeams, Unavailable
+from tests.engine.virtual_time import LoopClock, run_virtual
+from tray_agent.clients.errors import Throttled
+from tray_agent.core.presence import TeamsPresence
+from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.engine.engine import Engine
+from tray_agent.engine.memory_store import FileMemory, MemoryStore
+from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot
+from tray_agent.engine.workstation import AlwaysPresent
+from tray_agent.settings import Timing
+
+EPOCH = 1_800_000_000.0
+TIMING = Timing(poll_interval=60.0)
+MEETING = TeamsPresence("Busy", "InAMeeting")
+
+
+@dataclass
+class Rig:
+    clock: LoopClock
+    teams: FakeTeams
+    genesys: FakeGenesys
+    engine: Engine
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+    async def until(self, condition: Callable[[], bool], *, within: float) -> float:
+        """Virtual seconds until ``condition`` holds (checked after every step of the loop)."""
+        start = self.clock.now()
+        while not condition():
+            if self.clock.now() - start > within:
+                raise AssertionError(f"not within {within} s; last snapshot: {self.snapshots[-1:]}")
+            await asyncio.sleep(0.05)
+        return self.clock.now() - start
+
+    async def wait(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def with_engine(
+    test: Callable[[Rig], Awaitable[None]],
+    *,
+    memory: MemoryStore | None = None,
+    sync: SyncConfig | None = None,
+    epoch: float = EPOCH,
+    teams_shows: TeamsPresence | None = None,
+    genesys_shows: str = "Available",
+) -> None:
+    async def main() -> None:
+        clock = LoopClock(epoch)
+        teams, genesys = FakeTeams(clock), FakeGenesys(clock, genesys_shows)
+        teams.shows = teams_shows or teams.shows
+        snapshots: list[Snapshot] = []
+        engine = Engine(
+            teams=teams,
+            genesys=genesys,
+            microsoft_auth=FakeAuth("Microsoft"),
+            genesys_auth=FakeAuth("Genesys Cloud"),
+            clock=clock,
+            timing=TIMING,
+            sync=sync or SyncConfig(),
+            ssl_context=None,
+            on_snapshot=snapshots.append,
+            rng=random.Random(7),
+            workstation=AlwaysPresent(),
+            memory=memory,
+            connect=genesys.connect,
+        )
+        task = asyncio.create_task(engine.run())
+        rig = Rig(clock, teams, genesys, engine, snapshots)
+        try:
+            await rig.until(
+                lambda: engine.snapshot is not None and engine.snapshot.genesys_link is Link.CONNECTED, within=30
+            )
+            await test(rig)
+        finally:
+            engine.submit(Command(CommandKind.STOP))
+            await asyncio.wait_for(task, 10)
+
+    run_virtual(main())
+
+
+def test_a_meeting_reaches_genesys_after_a_confirming_read_and_a_verify_read() -> None:
+    async def story(rig: Rig) -> None:
+        await rig.wait(100)
+        rig.teams.shows = MEETING
+        took = await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)
+        assert took <= 60 * 1.1 + 10 + 3
+        assert [label for _, label in rig.genesys.writes] == ["Meeting"]
+        snapshot = rig.engine.snapshot
+        assert snapshot is not None and snapshot.set_by == "sync" and snapshot.status is SyncStatus.SYNCED
+
+    with_engine(story)
+
+
+def test_a_status_set_by_hand_is_seen_over_the_socket_and_kept() -> None:
+    async def story(rig: Rig) -> None:
+        await rig.wait(100)
+        rig.teams.shows = MEETING
+        await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)
+        rig.genesys.agent_sets("Break")
+        await rig.until(
+            lambda: rig.engine.snapshot is not None and rig.engine.snapshot.status is SyncStatus.MANUAL, within=30
+        )
+        rig.teams.shows = TeamsPresence("Available", "Available")
+        await rig.wait(600)
+        assert rig.genesys.shows == "Break" and len(rig.genesys.writes) == 1
+
+    with_engine(story)
+
+
+def test_teams_is_not_read_while_on_queue_except_slowly_for_a_baseline() -> None:
+    async def story(rig: Rig) -> None:
+        rig.genesys.goes_on_queue()
+        await rig.until(
+            lambda: rig.engine.snapshot is not None and rig.engine.snapshot.status is SyncStatus.ON_QUEUE, within=30
+        )
+        before = len(rig.teams.reads)
+        await rig.wait(3600)
+        assert len(rig.teams.reads) - before <= 3600 / (300 * 0.9) + 1
+        assert rig.genesys.writes == []
+
+    with_engine(story)
+
+
+def test_a_failing_write_is_retried_with_backoff_and_the_error_shown() -> None:
+    async def story(rig: Rig) -> None:
+        rig.genesys.write_failures = [Unavailable(), Throttled("Genesys Cloud", 20.0)]
+        rig.teams.shows = MEETING
+        await rig.until(lambda: rig.genesys.shows == "Meeting", within=300)
+        errors = {s.last_error for s in rig.snapshots}
+        assert any("could not change the Genesys status" in error for error in errors)
+
+    with_engine(story)
+
+
+def test_a_heartbeat_keeps_the_genesys_state_confirmed_without_rest_reads() -> None:
+    async def story(rig: Rig) -> None:
+        for _ in range(10):
+            await rig.wait(30)
+            rig.genesys.heartbeat()
+        snapshot = rig.engine.snapshot
+        assert snapshot is not None and snapshot.genesys is not None
+        assert rig.clock.now() - snapshot.genesys.confirmed_at < 31
+
+    with_engine(story)
+
+
+def test_the_memory_file_lets_a_new_engine_restore_after_the_meeting(tmp_path: Path) -> None:
+    store = FileMemory(tmp_path / "sync-memory.json")
+
+    async def first_run(rig: Rig) -> None:
+        rig.genesys.agent_sets("Training")
+        await rig.wait(100)
+        rig.teams.shows = MEETING
+        await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)
+
+    with_engine(first_run, memory=store)
+    assert (tmp_path / "sync-memory.json").stat().st_mode & 0o077 == 0
+
+    async def after_restart(rig: Rig) -> None:
+        await rig.wait(120)
+        rig.teams.shows = TeamsPresence("Available", "Available")
+        await rig.until(lambda: rig.genesys.shows == "Training", within=300)
+
+    # Ten minutes later, a new process; Genesys still shows our Meeting, Teams the meeting.
+    with_engine(after_restart, memory=store, epoch=EPOCH + 600, teams_shows=MEETING, genesys_shows="Meeting")
+
+
+def test_pause_stops_reads_and_resume_reads_at_once() -> None:
+    async def story(rig: Rig) -> None:
+        rig.engine.submit(Command(CommandKind.PAUSE))
+        await rig.wait(1)
+        before = len(rig.teams.reads)
+        await rig.wait(900)
+        assert len(rig.teams.reads) == before
+        rig.engine.submit(Command(CommandKind.RESUME))
+        await rig.until(lambda: len(rig.teams.reads) > before, within=5)
+
+    with_engine(story)

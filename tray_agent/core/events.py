@@ -1,0 +1,184 @@
+"""The sync protocol's vocabulary: events the engine feeds in, effects it gets back.
+
+Every event carries ``at``, the engine clock's time when it happened (a reading: when its answer
+arrived). Effects are requests; the engine performs each and feeds the result back as an event.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from tray_agent.core.memory import SyncMemory, Write
+from tray_agent.core.polling import Outcome
+from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed (the engine woke at :meth:`SyncProtocol.next_wake`)."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsRead:
+    presence: TeamsPresence
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsReadFailed:
+    outcome: Outcome
+    at: float
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsReadSkipped:
+    """A timer read was not sent: nobody is at the workstation (locked or long idle)."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsSourceReady:
+    """Microsoft is signed in (``ready``) or needs a sign-in: no reads are asked for meanwhile."""
+
+    ready: bool
+    at: float
+
+
+class Source(enum.Enum):
+    REST = "rest"  # users/me read by the Genesys follower (connect, socket down)
+    SOCKET = "socket"  # an activity event on the notifications socket
+    VERIFY = "verify"  # the read this protocol asked for before a write
+    STALE = "stale"  # the read this protocol asked for because the state was not confirmed recently
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysObserved:
+    state: GenesysState
+    source: Source
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysHeartbeat:
+    """The socket is alive: the state we hold is still current (Genesys would have told us)."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysRefreshFailed:
+    source: Source  # VERIFY or STALE
+    detail: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysIdentity:
+    user_id: str
+    catalog: PresenceCatalog
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WriteAccepted:
+    """Genesys took the write; its answer says what it shows now."""
+
+    write: Write
+    presence_id: str
+    system_presence: str
+    modified_at: float
+    at: float
+
+
+class WriteFailure(enum.Enum):
+    THROTTLED = "throttled"
+    REJECTED = "rejected"  # 4xx: Genesys will not take this change
+    FAILED = "failed"  # 5xx, timeouts, bad answers
+    SIGNED_OUT = "signed-out"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFailed:
+    write: Write
+    failure: WriteFailure
+    detail: str
+    at: float
+    retry_after: float | None = None
+
+
+class AgentCommandKind(enum.Enum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    SYNC_NOW = "sync-now"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCommand:
+    kind: AgentCommandKind
+    at: float
+    seconds: float | None = None  # PAUSE: how long (None = until resumed)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOut:
+    service: str  # "microsoft" or "genesys": its readings are forgotten
+    at: float
+
+
+Event = (
+    Tick
+    | TeamsRead
+    | TeamsReadFailed
+    | TeamsReadSkipped
+    | TeamsSourceReady
+    | GenesysObserved
+    | GenesysHeartbeat
+    | GenesysRefreshFailed
+    | GenesysIdentity
+    | WriteAccepted
+    | WriteFailed
+    | AgentCommand
+    | SignedOut
+)
+
+# --- effects ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadTeams:
+    why: str
+    unless_away: bool  # a timer read: skip it (TeamsReadSkipped) when nobody is at the workstation
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshGenesys:
+    source: Source  # VERIFY or STALE: answer with GenesysObserved(source) or GenesysRefreshFailed
+
+
+@dataclass(frozen=True, slots=True)
+class WriteGenesys:
+    write: Write
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Persist:
+    memory: SyncMemory
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One line of the agent's story: ``kind`` is "teams", "genesys", "decision", "write" or "error"."""
+
+    kind: str
+    text: str
+
+
+Effect = ReadTeams | RefreshGenesys | WriteGenesys | Persist | Report

@@ -1,0 +1,480 @@
+"""The whole sync protocol as one sans-I/O state machine: events in, effects out.
+
+Like h11's connection object, :class:`SyncProtocol` does no I/O and reads no clock: the engine feeds
+it :mod:`~tray_agent.core.events` (each with its time) and performs the effects it returns — read
+Teams, refresh Genesys, write, persist, report — feeding each result back as an event. Between
+events the engine sleeps until :meth:`SyncProtocol.next_wake` and then feeds a ``Tick``.
+
+What lives here, and nowhere else:
+
+- **the decision**: the rule table of :mod:`tray_agent.core.rules`, run after every event;
+- **verify, then write**: a write the rules ask for is first checked against a fresh Genesys
+  read (the window in which it could race the agent going On Queue is one round trip), and only
+  sent if the rules still ask for it on that read. One write at a time;
+- **when to read Teams** (:mod:`tray_agent.core.polling`): on the timer only while a write could
+  follow; slow baseline reads while hands-off; a confirming read ``dwell`` after a change; at
+  once after the agent changes Genesys, after "sync now", resume or a sign-in; a reading too old
+  to act on is read again; never inside a Retry-After or backoff window;
+- **freshness and order**: out-of-order Graph readings (``sequenceNumber``) and Genesys events
+  (``modifiedDate``) are dropped, and a timestamp far from our clock is not trusted to order
+  anything; a heartbeat confirms the held state; a state not confirmed recently is re-read;
+- **failures**: write backoff, a Retry-After over ``max_honoured_retry_after`` pauses sync;
+- **identity and memory**: a different Genesys user starts a fresh memory; the persistable part
+  of the memory is handed out (``Persist``) whenever it changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from tray_agent.core.backoff import backoff_delay
+from tray_agent.core.events import (
+    AgentCommand,
+    AgentCommandKind,
+    Effect,
+    Event,
+    GenesysHeartbeat,
+    GenesysIdentity,
+    GenesysObserved,
+    GenesysRefreshFailed,
+    Persist,
+    ReadTeams,
+    RefreshGenesys,
+    Report,
+    SignedOut,
+    Source,
+    TeamsRead,
+    TeamsReadFailed,
+    TeamsReadSkipped,
+    TeamsSourceReady,
+    Tick,
+    WriteAccepted,
+    WriteFailed,
+    WriteFailure,
+    WriteGenesys,
+)
+from tray_agent.core.memory import InFlight, Phase, SyncMemory, Write, persisted_part
+from tray_agent.core.polling import Outcome, PollPolicy, PollState, WorkingHours, after_poll, poll_soon
+from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
+from tray_agent.core.rules import (
+    Decision,
+    Situation,
+    SyncConfig,
+    SyncStatus,
+    confirm_write,
+    decide,
+    pause,
+    resume,
+    sync_now,
+)
+
+# A Genesys modifiedDate further than this from our clock orders nothing (a bad or hostile event
+# must not freeze our view of Genesys by looking newer than everything after it).
+MAX_CLOCK_SKEW = 300.0
+# The stored memory is refused when older than core.memory.MAX_AGE: a long unchanged stretch
+# (a whole-day meeting) is saved again now and then so that a restart still finds it.
+PERSIST_AGAIN_AFTER = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolTiming:
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    max_honoured_retry_after: float = 180.0  # a longer Retry-After on a write pauses sync and says so
+    genesys_refresh_every: float = 30.0  # re-read a stale Genesys state at most this often
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+
+
+def local_week_minute(epoch: float) -> tuple[int, int]:
+    """(weekday, minute of the day) in local time, for working hours."""
+    local = datetime.fromtimestamp(epoch)
+    return local.weekday(), local.hour * 60 + local.minute
+
+
+class SyncProtocol:
+    """Feed it events with :meth:`handle`; perform what it returns; wake it at :meth:`next_wake`."""
+
+    def __init__(
+        self,
+        config: SyncConfig,
+        timing: ProtocolTiming,
+        *,
+        random: Callable[[], float],
+        memory: SyncMemory | None = None,
+        local_time: Callable[[float], tuple[int, int]] = local_week_minute,
+        now: float = 0.0,
+    ) -> None:
+        self.config = config
+        self.timing = timing
+        self._random = random
+        self._local_time = local_time
+        self.memory = memory or SyncMemory()
+        self._persisted = persisted_part(self.memory)
+        self._persisted_at = now
+        self.now = now
+        self.teams: TeamsPresence | None = None
+        self.teams_read_at: float | None = None
+        self.genesys: GenesysState | None = None
+        self.catalog = PresenceCatalog([])
+        self.decision: Decision | None = None
+        self.writes = 0
+        self._teams_ready = True
+        self._reading = False
+        self._dropped_stale_reading = False
+        self._poll = PollState(next_at=now)
+        self._read_why = "start"
+        self._refreshing = False
+        self._refreshed_at = -math.inf
+        self._verifying: Write | None = None
+        self._verified = False
+        self._writing: tuple[Write, str] | None = None  # the write sent, and why
+        self._write_failures = 0
+        self._write_not_before = -math.inf
+
+    # --- the two entry points ------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Effect]:
+        self.now = max(self.now, event.at)
+        effects: list[Effect] = []
+        self._observe(event, effects)
+        self._step(effects)
+        return effects
+
+    def next_wake(self) -> float | None:
+        """The earliest future moment something could change without a new event."""
+        times: list[float] = []
+        if self._reads_allowed():
+            times.append(self._poll.next_at)
+        if self.decision is not None and self.decision.recheck_at is not None:
+            times.append(self.decision.recheck_at)
+        if self.decision is not None and self.decision.write is not None and not self._busy_writing():
+            times.append(self._write_not_before)
+        if self.genesys is not None:
+            stale_at = self.genesys.confirmed_at + self.config.max_genesys_staleness
+            times.append(max(stale_at, self._refreshed_at + self.timing.genesys_refresh_every) + 0.001)
+        due = [t for t in times if t > self.now]
+        return min(due) if due else None
+
+    @property
+    def next_teams_read_at(self) -> float | None:
+        """When Teams will be read next (None: not while paused, signed out or a read is under way)."""
+        return self._poll.next_at if self._reads_allowed() else None
+
+    @property
+    def user_id(self) -> str | None:
+        return self.memory.user_id
+
+    @property
+    def status(self) -> SyncStatus:
+        return self.decision.status if self.decision else SyncStatus.WAITING
+
+    # --- events --------------------------------------------------------------------------------
+
+    def _observe(self, event: Event, effects: list[Effect]) -> None:
+        if isinstance(event, TeamsRead):
+            self._teams_read(event, effects)
+        elif isinstance(event, TeamsReadFailed):
+            self._reading = False
+            if event.outcome is Outcome.SIGNED_OUT:
+                self._teams_ready = False
+                self._reschedule(Outcome.OK)  # nothing was sent: no backoff
+            else:
+                self._reschedule(event.outcome, event.retry_after)
+        elif isinstance(event, TeamsReadSkipped):
+            self._reading = False
+            self._poll = replace(self._poll, next_at=self.now + self._interval())
+        elif isinstance(event, TeamsSourceReady):
+            self._teams_source_ready(event.ready)
+        elif isinstance(event, GenesysObserved):
+            self._genesys_observed(event, effects)
+        elif isinstance(event, GenesysHeartbeat):
+            if self.genesys is not None:
+                self.genesys = replace(self.genesys, confirmed_at=self.now)
+        elif isinstance(event, GenesysRefreshFailed):
+            self._refresh_failed(event, effects)
+        elif isinstance(event, GenesysIdentity):
+            self._identity(event, effects)
+        elif isinstance(event, WriteAccepted):
+            self._write_accepted(event, effects)
+        elif isinstance(event, WriteFailed):
+            self._write_failed(event, effects)
+        elif isinstance(event, AgentCommand):
+            self._command(event, effects)
+        elif isinstance(event, SignedOut):
+            self._signed_out(event.service)
+        else:
+            assert isinstance(event, Tick)  # noqa: S101 - the last kind
+
+    def _teams_read(self, event: TeamsRead, effects: list[Effect]) -> None:
+        self._reading = False
+        self._reschedule(Outcome.OK)
+        previous = self.teams
+        if _older_sequence(event.presence, previous) and not self._dropped_stale_reading:
+            # One out-of-order reading is dropped; a second in a row means the stamps restarted
+            # (the service's state was rebuilt), and the new series is followed.
+            self._dropped_stale_reading = True
+            return
+        self._dropped_stale_reading = False
+        self.teams, self.teams_read_at = event.presence, self.now
+        if previous is None or (previous.availability, previous.activity) != (
+            event.presence.availability,
+            event.presence.activity,
+        ):
+            effects.append(Report("teams", f"Teams is {event.presence.describe()}"))
+
+    def _teams_source_ready(self, ready: bool) -> None:
+        was_ready, self._teams_ready = self._teams_ready, ready
+        if ready and not was_ready:
+            self._read_soon("signed in to Microsoft", self.now)
+
+    def _genesys_observed(self, event: GenesysObserved, effects: list[Effect]) -> None:
+        if event.source in (Source.VERIFY, Source.STALE):
+            self._refreshing = False
+            self._verified = event.source is Source.VERIFY
+        state = event.state
+        if state.modified_at > self.now + MAX_CLOCK_SKEW:
+            state = replace(state, modified_at=0.0)  # orders nothing (see MAX_CLOCK_SKEW)
+        previous = self.genesys
+        if previous is not None and _overtaken(state, previous, self.now):
+            if event.source is not Source.SOCKET:  # a REST read still confirms what we hold
+                self.genesys = replace(previous, confirmed_at=self.now)
+            return
+        self.genesys = replace(state, confirmed_at=self.now)
+        if previous is None or _shown(previous) != _shown(state):
+            effects.append(Report("genesys", f"Genesys is {self.describe_genesys(state)} (via {event.source.value})"))
+
+    def _refresh_failed(self, event: GenesysRefreshFailed, effects: list[Effect]) -> None:
+        self._refreshing = False
+        effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
+        if event.source is Source.VERIFY:
+            self._verifying = None
+            self._write_backoff()
+
+    def _identity(self, event: GenesysIdentity, effects: list[Effect]) -> None:
+        self.catalog = event.catalog
+        known = self.memory.user_id
+        if known is not None and known != event.user_id:
+            # Another person signed in: nothing we remember (restore point, our writes) is theirs.
+            self.memory = SyncMemory(user_id=event.user_id)
+            self.genesys, self._verifying, self._writing = None, None, None
+            effects.append(Report("decision", "a different Genesys user signed in: starting afresh"))
+        else:
+            self.memory = replace(self.memory, user_id=event.user_id)
+
+    def _write_accepted(self, event: WriteAccepted, effects: list[Effect]) -> None:
+        why = self._writing[1] if self._writing else ""
+        self._writing = None
+        in_flight = self.memory.in_flight
+        if in_flight is not None and in_flight.write == event.write:
+            self.memory = confirm_write(self.memory, event.write, in_flight.shown_before, self.now)
+        else:  # already recognised from a socket event (rule 2): only count it
+            self.memory = replace(self.memory, write_times=(*self.memory.write_times, self.now))
+        if self.genesys is not None:
+            modified = event.modified_at if 0 < event.modified_at <= self.now + MAX_CLOCK_SKEW else 0.0
+            self.genesys = replace(
+                self.genesys,
+                presence_id=event.presence_id,
+                system_presence=event.system_presence,
+                modified_at=modified or self.genesys.modified_at,
+                confirmed_at=self.now,
+            )
+        self.writes += 1
+        self._write_failures, self._write_not_before = 0, -math.inf
+        what = "restored" if event.write.restore else "set"
+        label = self.catalog.describe(event.presence_id, event.system_presence)
+        effects.append(Report("write", f"Genesys {what} to {label} ({why})"))
+
+    def _write_failed(self, event: WriteFailed, effects: list[Effect]) -> None:
+        self._writing = None
+        self.memory = replace(self.memory, in_flight=None)
+        retry_after = event.retry_after
+        if event.failure is WriteFailure.THROTTLED:
+            if retry_after is not None and retry_after > self.timing.max_honoured_retry_after:
+                self.memory = pause(self.memory, self.now + retry_after)
+                effects.append(Report("error", f"Genesys asked us to wait {retry_after:.0f} s: sync paused until then"))
+            self._write_backoff(at_least=retry_after or 3.0)
+        elif event.failure is WriteFailure.REJECTED:
+            effects.append(Report("error", f"Genesys refused the change: {event.detail}"))
+            self._write_backoff(at_least=60.0)
+        elif event.failure is WriteFailure.FAILED:
+            effects.append(Report("error", f"could not change the Genesys status: {event.detail}"))
+            self._write_backoff()
+        else:
+            self._write_backoff()
+
+    def _command(self, event: AgentCommand, effects: list[Effect]) -> None:
+        if event.kind is AgentCommandKind.PAUSE:
+            until = self.now + event.seconds if event.seconds else math.inf
+            self.memory = pause(self.memory, until)
+            effects.append(Report("decision", "sync paused by the agent"))
+        elif event.kind is AgentCommandKind.RESUME:
+            self.memory = resume(self.memory)
+            effects.append(Report("decision", "sync resumed by the agent"))
+            self._read_soon("resumed", self.now)
+        else:
+            self.memory = sync_now(self.memory)
+            self._write_failures, self._write_not_before = 0, -math.inf
+            self._read_soon("sync now", self.now)
+
+    def _signed_out(self, service: str) -> None:
+        if service == "microsoft":
+            self.teams, self.teams_read_at, self._teams_ready = None, None, False
+        else:
+            self.genesys, self._verifying = None, None
+
+    # --- after every event: decide, then act ---------------------------------------------------
+
+    def _step(self, effects: list[Effect]) -> None:
+        before = self.memory
+        decision = decide(self._situation(), self.memory)
+        self.memory = decision.memory
+        self._record(decision, effects)
+        self._follow_phase(before, effects)
+        self._verify_or_write(decision, effects)
+        self._refresh_if_stale(effects)
+        self._read_if_due(effects)
+        persisted = persisted_part(self.memory)
+        if persisted != self._persisted or self.now - self._persisted_at > PERSIST_AGAIN_AFTER:
+            self._persisted, self._persisted_at = persisted, self.now
+            effects.append(Persist(self.memory))
+
+    def _situation(self) -> Situation:
+        return Situation(
+            self.teams, self.teams_read_at, self.genesys, self.catalog, self.config, self.now, self._max_teams_age()
+        )
+
+    def _record(self, decision: Decision, effects: list[Effect]) -> None:
+        previous, self.decision = self.decision, decision
+        if previous is None or (previous.status, previous.reason) != (decision.status, decision.reason):
+            effects.append(Report("decision", f"{decision.status.value}: {decision.reason}"))
+
+    def _follow_phase(self, before: SyncMemory, effects: list[Effect]) -> None:
+        """Reads that follow from a change of phase or of what we must acknowledge."""
+        after = self.memory
+        if after.phase is Phase.HANDS_OFF and before.phase is not Phase.HANDS_OFF:
+            # Baseline reads only, at a random point of the slow interval (no fleet-wide burst).
+            self._poll = replace(self._poll, next_at=self.now + self.timing.poll.slow_interval * self._random())
+        elif before.phase is Phase.HANDS_OFF and after.phase is not Phase.HANDS_OFF:
+            # Spread over one interval: agents leave the queue together (all-hands, queue closing).
+            self._poll = poll_soon(self._poll, self.timing.poll, self.now, self._random())
+            self._read_why = "hands-off ended"
+        if after.acknowledge_from is not None and before.acknowledge_from != after.acknowledge_from:
+            self._read_soon("the Genesys status changed", self.now)
+        candidate = after.candidate
+        if candidate is not None and candidate != before.candidate:
+            self._read_soon("confirming a Teams change", candidate.first_read_at + self.config.dwell_seconds)
+        if self._teams_too_old() and self._poll.next_at > self.now + self.timing.poll.base_interval:
+            self._read_soon("the Teams reading is too old", self.now)
+
+    def _verify_or_write(self, decision: Decision, effects: list[Effect]) -> None:
+        write, verified = decision.write, self._verified
+        self._verified = False
+        if self._verifying is not None and verified:
+            checked, self._verifying = self._verifying, None
+            if write is not None and write.presence_id == checked.presence_id:
+                self._send(write, decision.reason, effects)
+            return
+        if write is None or self._busy_writing() or self.now < self._write_not_before:
+            return
+        self._verifying, self._refreshing, self._refreshed_at = write, True, self.now
+        effects.append(RefreshGenesys(Source.VERIFY))
+
+    def _send(self, write: Write, why: str, effects: list[Effect]) -> None:
+        assert self.genesys is not None  # noqa: S101 - the rules decided on it
+        user_id = self.memory.user_id
+        if user_id is None:
+            return
+        self.memory = replace(self.memory, in_flight=InFlight(write, self.genesys.presence_id))
+        self._writing = (write, why)
+        effects.append(WriteGenesys(write, user_id))
+
+    def _refresh_if_stale(self, effects: list[Effect]) -> None:
+        genesys = self.genesys
+        if genesys is None or self._refreshing:
+            return
+        stale = self.now - genesys.confirmed_at > self.config.max_genesys_staleness
+        if stale and self.now - self._refreshed_at >= self.timing.genesys_refresh_every:
+            self._refreshing, self._refreshed_at = True, self.now
+            effects.append(RefreshGenesys(Source.STALE))
+
+    def _read_if_due(self, effects: list[Effect]) -> None:
+        if not self._reads_allowed() or self._poll.next_at > self.now:
+            return
+        timer = self._read_why in ("timer", "hands-off ended")
+        if timer and not self.timing.working_hours.contains(*self._local_time(self.now)):
+            self._poll = replace(self._poll, next_at=self.now + self._interval())
+            return
+        self._reading = True
+        effects.append(ReadTeams(self._read_why, unless_away=self._read_why == "timer"))
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _reads_allowed(self) -> bool:
+        m = self.memory
+        return self._teams_ready and not self._reading and m.paused_until is None and m.tripped_until is None
+
+    def _read_soon(self, why: str, at: float) -> None:
+        at = max(at, self._poll.not_before)
+        if at < self._poll.next_at:
+            self._poll = replace(self._poll, next_at=at)
+            self._read_why = why
+
+    def _reschedule(self, outcome: Outcome, retry_after: float | None = None) -> None:
+        slow = self.memory.phase is Phase.HANDS_OFF
+        policy, u = self.timing.poll, self._random()
+        self._poll = after_poll(self._poll, policy, self.now, outcome, u, retry_after=retry_after, slow=slow)
+        self._read_why = "timer"
+
+    def _interval(self) -> float:
+        policy = self.timing.poll
+        return policy.slow_interval if self.memory.phase is Phase.HANDS_OFF else policy.base_interval
+
+    def _max_teams_age(self) -> float:
+        """Two of the current intervals (stretched under Graph pressure) plus the dwell: a reading
+        older than that (the machine slept, reads were held back) is read again before acting."""
+        policy = self.timing.poll
+        return 2 * self._interval() * self._poll.pressure + self.config.dwell_seconds + policy.backoff_base
+
+    def _teams_too_old(self) -> bool:
+        read_at = self.teams_read_at
+        return read_at is not None and self.now - read_at > self._max_teams_age()
+
+    def _busy_writing(self) -> bool:
+        return self._verifying is not None or self._writing is not None
+
+    def _write_backoff(self, at_least: float = 0.0) -> None:
+        self._write_failures += 1
+        delay = backoff_delay(
+            self._write_failures, self.timing.backoff_base, self.timing.backoff_cap, self._random(), at_least
+        )
+        self._write_not_before = self.now + delay
+
+    def describe_genesys(self, state: GenesysState) -> str:
+        text = self.catalog.describe(state.presence_id, state.system_presence)
+        if state.routing_status not in ("OFF_QUEUE", ""):
+            text += f", routing {state.routing_status}"
+        if state.out_of_office:
+            text += ", Out of Office"
+        return text
+
+
+def _shown(state: GenesysState) -> tuple[str, str, bool]:
+    return state.presence_id, state.routing_status, state.out_of_office
+
+
+def _overtaken(state: GenesysState, previous: GenesysState, now: float) -> bool:
+    """``state`` is older than what we hold (e.g. an event overtaken by the answer to our write)."""
+    if not state.modified_at or not previous.modified_at:
+        return False
+    return state.modified_at < previous.modified_at
+
+
+def _older_sequence(new: TeamsPresence, previous: TeamsPresence | None) -> bool:
+    """Graph's ``sequenceNumber`` sorts lexicographically; only stamps of the same length compare."""
+    if previous is None or not new.sequence or not previous.sequence:
+        return False
+    return len(new.sequence) == len(previous.sequence) and new.sequence < previous.sequence

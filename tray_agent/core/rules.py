@@ -1,0 +1,415 @@
+"""The sync rules: one small pure function each, run in this order on every decision.
+
+A rule either *decides* (returns a :class:`Decision`: hold with a reason, or write) or *updates
+the memory and passes on* (returns the new :class:`SyncMemory`). :data:`RULES` is the table;
+:func:`decide` runs it. Each row is specified by a table of cases in ``tests/core/test_rules.py``.
+
+ #  rule                                   what it says
+ 1  know_genesys                           No Genesys state, or one older than ``max_genesys_staleness``
+                                           → hold (never write blind).
+ 2  recognise_our_write                    Genesys shows the write we sent but whose answer has not come
+                                           (socket first, or a crash after the PATCH) → it is ours.
+ 3  someone_else_changed_genesys           Genesys shows another status than at the last decision →
+                                           the agent (or a supervisor) chose it: phase MANUAL, the
+                                           episode ends, and the first Teams reading from now on is
+                                           acknowledged as "what Teams showed when they chose".
+ 4  hands_off                              On Queue (routing ≠ OFF_QUEUE), Out of Office or Offline →
+                                           hold; Teams readings meanwhile are acknowledged, so they
+                                           are the baseline when hands-off ends.
+ 5  hands_off_ended                        Hands-off just ended → the status the agent landed on is
+                                           theirs (MANUAL). A Teams state that was the baseline is not
+                                           pushed; one that begins after it is acted on.
+ 6  paused                                 Paused by the agent → hold.
+ 7  loop_breaker_tripped                   The loop breaker tripped → hold until it cools down.
+ 8  know_teams                             No Teams reading, one too old, or one older than the
+                                           agent's change → hold and read Teams.
+ 9  teams_unchanged                        Sync is edge-triggered: Teams asks for what we acted on →
+                                           hold. A status set by hand therefore stands.
+10  first_look_at_a_free_teams             The first reading after start-up is "free" (Available) →
+                                           keep the agent's status (starting never writes Available).
+11  confirm_with_a_second_reading          A change is acted on only when a reading at least
+                                           ``dwell_seconds`` after the first one still shows it.
+12  dont_sync                              "Don't sync" targets leave Genesys alone.
+13  target_exists                          None of the target's names is a presence of this org → hold.
+14  already_showing                        The target (or the restore point) is already shown → no write.
+15  the_agents_choice_outlives_the_episode The agent chose a status, then Teams went free again (the
+                                           meeting ended) → no write: a restore never overwrites a
+                                           status the agent chose. Only a new busy state overrides it.
+16  loop_breaker                           More than ``loop_max_writes`` writes in
+                                           ``loop_window_seconds`` → trip.
+17  write                                  Write the target; at the end of an episode (Teams back to
+                                           its baseline or free) and while our write still shows,
+                                           restore the agent's earlier status instead. A chain of
+                                           busy states (meeting → call) keeps the first restore point.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from tray_agent.core.mapping import DONT_SYNC, PresenceMapping
+from tray_agent.core.memory import Candidate, Episode, Phase, SyncMemory, Write
+from tray_agent.core.presence import OFFLINE, GenesysState, PresenceCatalog, TeamsPresence
+
+
+class SyncStatus(enum.Enum):
+    """What the sync is doing, for the tray and the logs."""
+
+    SYNCED = "synced"
+    WRITING = "writing"
+    DEBOUNCING = "debouncing"
+    WAITING = "waiting"
+    NOT_SYNCED_STATE = "not-synced-state"
+    MANUAL = "manual"
+    ON_QUEUE = "on-queue"
+    OUT_OF_OFFICE = "out-of-office"
+    GENESYS_OFFLINE = "genesys-offline"
+    PAUSED = "paused"
+    LOOP_BREAKER = "loop-breaker"
+    MAPPING_ERROR = "mapping-error"
+
+    @property
+    def hands_off(self) -> bool:
+        return self in _HANDS_OFF
+
+
+_HANDS_OFF = {SyncStatus.MANUAL, SyncStatus.ON_QUEUE, SyncStatus.OUT_OF_OFFICE, SyncStatus.GENESYS_OFFLINE}
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    mapping: PresenceMapping = field(default_factory=PresenceMapping.build)
+    dwell_seconds: float = 10.0  # the confirming reading comes at least this long after the first
+    max_genesys_staleness: float = 120.0
+    loop_max_writes: int = 8
+    loop_window_seconds: float = 600.0
+    loop_cooldown_seconds: float = 1800.0
+    restore_signals: tuple[str, ...] = ("Available",)
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What the rules see: the latest readings of both services, the org's presences, the time."""
+
+    teams: TeamsPresence | None
+    teams_read_at: float | None
+    genesys: GenesysState | None
+    catalog: PresenceCatalog
+    config: SyncConfig
+    now: float
+    max_teams_age: float = math.inf  # a reading older than this is read again before it is acted on
+
+    @property
+    def signal(self) -> str | None:
+        return self.config.mapping.signal_for(self.teams) if self.teams is not None else None
+
+    def describe_teams(self) -> str:
+        return self.teams.describe() if self.teams is not None else "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: SyncStatus
+    reason: str
+    memory: SyncMemory
+    write: Write | None = None
+    recheck_at: float | None = None  # decide again then, even if nothing else happens
+
+
+Step = Decision | SyncMemory
+Rule = Callable[[Situation, SyncMemory], Step]
+
+
+def _hold(status: SyncStatus, reason: str, memory: SyncMemory, recheck_at: float | None = None) -> Decision:
+    return Decision(status, reason, memory, None, recheck_at)
+
+
+def _acknowledge(memory: SyncMemory, signal: str) -> SyncMemory:
+    return replace(memory, acted_signal=signal, candidate=None, force=False)
+
+
+def hands_off_reason(genesys: GenesysState) -> SyncStatus | None:
+    if genesys.on_queue:
+        return SyncStatus.ON_QUEUE
+    if genesys.out_of_office:
+        return SyncStatus.OUT_OF_OFFICE
+    if genesys.system_presence == OFFLINE:
+        return SyncStatus.GENESYS_OFFLINE
+    return None
+
+
+_HANDS_OFF_REASON = {
+    SyncStatus.ON_QUEUE: "On Queue in Genesys: hands off until the agent goes off queue",
+    SyncStatus.OUT_OF_OFFICE: "Out of Office in Genesys: hands off",
+    SyncStatus.GENESYS_OFFLINE: "Offline in Genesys: not bringing the agent online",
+}
+
+
+# --- the rules, in table order ---------------------------------------------------------------------
+
+
+def know_genesys(s: Situation, m: SyncMemory) -> Step:
+    if s.genesys is None:
+        return _hold(SyncStatus.WAITING, "waiting for the Genesys status", m)
+    if s.now - s.genesys.confirmed_at > s.config.max_genesys_staleness:
+        return _hold(SyncStatus.WAITING, "Genesys status is not confirmed recently; re-reading first", m)
+    return m
+
+
+def recognise_our_write(s: Situation, m: SyncMemory) -> Step:
+    assert s.genesys is not None  # noqa: S101 - rule 1
+    if m.in_flight is not None and s.genesys.presence_id == m.in_flight.write.presence_id:
+        return confirm_write(m, m.in_flight.write, m.in_flight.shown_before, s.now, count=False)
+    return m
+
+
+def someone_else_changed_genesys(s: Situation, m: SyncMemory) -> Step:
+    assert s.genesys is not None  # noqa: S101 - rule 1
+    shown = s.genesys.presence_id
+    if m.seen_presence_id is None or shown == m.seen_presence_id or m.phase is Phase.HANDS_OFF:
+        return replace(m, seen_presence_id=shown)  # leaving hands-off is rule 5's
+    signal = s.signal if s.signal is not None else m.acted_signal
+    return replace(
+        m,
+        phase=Phase.MANUAL,
+        seen_presence_id=shown,
+        episode=None,
+        candidate=None,
+        force=False,
+        acted_signal=signal,
+        acknowledge_from=s.now,  # Teams is read again now; that reading is what they reacted to
+    )
+
+
+def hands_off(s: Situation, m: SyncMemory) -> Step:
+    assert s.genesys is not None  # noqa: S101 - rule 1
+    reason = hands_off_reason(s.genesys)
+    if reason is None:
+        return m
+    acted = s.signal if s.signal is not None else m.acted_signal
+    held = replace(m, phase=Phase.HANDS_OFF, episode=None, candidate=None, force=False, acknowledge_from=None)
+    return _hold(reason, _HANDS_OFF_REASON[reason], replace(held, acted_signal=acted))
+
+
+def hands_off_ended(s: Situation, m: SyncMemory) -> Step:
+    # The last reading during hands-off is the baseline (acted_signal): what Teams showed then is
+    # not pushed over the status the agent landed on; a later change is (rule 11 onwards).
+    return replace(m, phase=Phase.MANUAL) if m.phase is Phase.HANDS_OFF else m
+
+
+def know_teams(s: Situation, m: SyncMemory) -> Step:
+    signal = s.signal
+    if signal is None or s.teams_read_at is None:
+        return _hold(SyncStatus.WAITING, "waiting for the Teams status", m)
+    if m.acknowledge_from is not None:
+        if s.teams_read_at < m.acknowledge_from:
+            return _hold(SyncStatus.WAITING, "re-reading Teams after the change in Genesys", m)
+        m = replace(_acknowledge(m, signal), acknowledge_from=None)
+    if s.now - s.teams_read_at > s.max_teams_age:
+        return _hold(SyncStatus.WAITING, "the Teams reading is too old to act on; re-reading it", m)
+    return m
+
+
+def paused(s: Situation, m: SyncMemory) -> Step:
+    if m.paused_until is None:
+        return m
+    until = m.paused_until if math.isfinite(m.paused_until) else None
+    return _hold(SyncStatus.PAUSED, "sync paused by the agent", m, recheck_at=until)
+
+
+def loop_breaker_tripped(s: Situation, m: SyncMemory) -> Step:
+    if m.tripped_until is None:
+        return m
+    reason = "too many changes in a short time: sync stopped to break a loop"
+    return _hold(SyncStatus.LOOP_BREAKER, reason, m, recheck_at=m.tripped_until)
+
+
+def teams_unchanged(s: Situation, m: SyncMemory) -> Step:
+    assert s.genesys is not None  # noqa: S101 - rule 1
+    signal = s.signal
+    if signal is None or signal != m.acted_signal or m.force:
+        return m
+    m = replace(m, candidate=None)  # a change that reverted before its second reading is forgotten
+    if signal == DONT_SYNC:
+        return _hold(SyncStatus.NOT_SYNCED_STATE, f"Teams {s.describe_teams()} is not synced: leaving Genesys alone", m)
+    target = PresenceMapping.resolve(signal, s.catalog)
+    if target is None:
+        return _hold(SyncStatus.MAPPING_ERROR, f"none of {signal!r} is a presence in this Genesys org", m)
+    if s.genesys.presence_id == target.id or (
+        m.phase is not Phase.MANUAL and s.genesys.presence_id == m.owned_presence_id
+    ):
+        return _hold(SyncStatus.SYNCED, f"Teams {s.describe_teams()}: nothing to change", m)
+    return _hold(SyncStatus.MANUAL, "the agent set this status by hand; waiting for Teams to change", m)
+
+
+def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
+    assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 6
+    if m.phase is not Phase.STARTING or m.force or s.signal not in s.config.restore_signals:
+        return m
+    target = PresenceMapping.resolve(s.signal, s.catalog)
+    phase = Phase.FOLLOWING if target is not None and target.id == s.genesys.presence_id else Phase.MANUAL
+    settled = replace(_acknowledge(m, s.signal), phase=phase)
+    return _hold(SyncStatus.SYNCED, f"Teams {s.describe_teams()}: keeping the agent's Genesys status", settled)
+
+
+def confirm_with_a_second_reading(s: Situation, m: SyncMemory) -> Step:
+    assert s.signal is not None and s.teams_read_at is not None  # noqa: S101 - rule 6
+    if m.force:
+        return m
+    if m.candidate is None or m.candidate.signal != s.signal:
+        m = replace(m, candidate=Candidate(s.signal, s.teams_read_at))
+    assert m.candidate is not None  # noqa: S101 - just set
+    confirm_at = m.candidate.first_read_at + s.config.dwell_seconds
+    if s.teams_read_at < confirm_at:
+        reason = f"Teams {s.describe_teams()}: reading it again before acting"
+        return _hold(SyncStatus.DEBOUNCING, reason, m, recheck_at=confirm_at)
+    return m
+
+
+def dont_sync(s: Situation, m: SyncMemory) -> Step:
+    if s.signal != DONT_SYNC:
+        return m
+    reason = f"Teams {s.describe_teams()} is not synced: leaving Genesys alone"
+    return _hold(SyncStatus.NOT_SYNCED_STATE, reason, _acknowledge(m, DONT_SYNC))
+
+
+def target_exists(s: Situation, m: SyncMemory) -> Step:
+    assert s.signal is not None  # noqa: S101 - rule 6
+    if PresenceMapping.resolve(s.signal, s.catalog) is not None:
+        return m
+    reason = f"none of {s.signal!r} is a presence in this Genesys org"
+    return _hold(SyncStatus.MAPPING_ERROR, reason, _acknowledge(m, s.signal))
+
+
+def the_agents_choice_outlives_the_episode(s: Situation, m: SyncMemory) -> Step:
+    assert s.signal is not None  # noqa: S101 - rule 6
+    if m.phase is not Phase.MANUAL or m.force or s.signal not in s.config.restore_signals:
+        return m
+    reason = f"Teams {s.describe_teams()} again: keeping the status the agent chose"
+    return _hold(SyncStatus.MANUAL, reason, _acknowledge(m, s.signal))
+
+
+def already_showing(s: Situation, m: SyncMemory) -> Step:
+    assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 6
+    target_id, restore = _target(s, m)
+    if target_id != s.genesys.presence_id:
+        return m
+    settled = replace(_acknowledge(m, s.signal), phase=Phase.FOLLOWING, episode=None if restore else m.episode)
+    return _hold(SyncStatus.SYNCED, f"Teams {s.describe_teams()}: Genesys already shows it", settled)
+
+
+def loop_breaker(s: Situation, m: SyncMemory) -> Step:
+    window = s.config.loop_window_seconds
+    recent = tuple(t for t in m.write_times if s.now - t < window)
+    if len(recent) < s.config.loop_max_writes:
+        return replace(m, write_times=recent)
+    tripped = replace(m, write_times=recent, tripped_until=s.now + s.config.loop_cooldown_seconds, force=False)
+    reason = f"{len(recent)} writes in {window / 60:g} min: sync stopped to break a loop"
+    return _hold(SyncStatus.LOOP_BREAKER, reason, tripped, recheck_at=tripped.tripped_until)
+
+
+def write(s: Situation, m: SyncMemory) -> Step:
+    assert s.signal is not None  # noqa: S101 - rule 6
+    target_id, restore = _target(s, m)
+    why = "restoring the agent's earlier status" if restore else f"Teams {s.describe_teams()}"
+    return Decision(SyncStatus.WRITING, why, m, Write(target_id, s.signal, restore))
+
+
+def _target(s: Situation, m: SyncMemory) -> tuple[str, bool]:
+    """The presence to write, and whether it is a restore (rule 17)."""
+    assert s.signal is not None  # noqa: S101 - rule 6
+    resolved = PresenceMapping.resolve(s.signal, s.catalog)
+    assert resolved is not None  # noqa: S101 - rule 13
+    episode = m.episode
+    ends_episode = episode is not None and (s.signal == episode.baseline_signal or s.signal in s.config.restore_signals)
+    if episode is not None and ends_episode:
+        return episode.restore_presence_id, True
+    return resolved.id, False
+
+
+RULES: tuple[Rule, ...] = (
+    know_genesys,
+    recognise_our_write,
+    someone_else_changed_genesys,
+    hands_off,
+    hands_off_ended,
+    paused,
+    loop_breaker_tripped,
+    know_teams,
+    teams_unchanged,
+    first_look_at_a_free_teams,
+    confirm_with_a_second_reading,
+    dont_sync,
+    target_exists,
+    already_showing,
+    the_agents_choice_outlives_the_episode,
+    loop_breaker,
+    write,
+)
+
+
+def decide(situation: Situation, memory: SyncMemory) -> Decision:
+    m = expire_timers(memory, situation.now)
+    for rule in RULES:
+        step = rule(situation, m)
+        if isinstance(step, Decision):
+            return step
+        m = step
+    raise AssertionError("the last rule always decides")  # pragma: no cover
+
+
+# --- what follows a decision, and the agent's commands ---------------------------------------------
+
+
+def expire_timers(memory: SyncMemory, now: float) -> SyncMemory:
+    if memory.tripped_until is not None and now >= memory.tripped_until:
+        memory = replace(memory, tripped_until=None, write_times=())
+    if memory.paused_until is not None and now >= memory.paused_until:
+        memory = replace(memory, paused_until=None)
+    return memory
+
+
+def confirm_write(memory: SyncMemory, write: Write, shown_before: str, now: float, *, count: bool = True) -> SyncMemory:
+    """Record a write Genesys accepted; ``shown_before`` is what it showed when the write was decided.
+
+    After a restore, the status shown is the agent's own choice again (MANUAL): Teams going free
+    later does not override it, only a new busy state does (rule 15).
+
+    ``count=False`` when the write was recognised from Genesys itself (rule 2): it was counted
+    for the loop breaker when it was sent.
+    """
+    if write.restore:
+        episode = None
+    elif memory.episode is None:
+        episode = Episode(write.presence_id, shown_before, memory.acted_signal or DONT_SYNC)
+    else:
+        episode = replace(memory.episode, owned_presence_id=write.presence_id)
+    return replace(
+        memory,
+        phase=Phase.MANUAL if write.restore else Phase.FOLLOWING,
+        episode=episode,
+        seen_presence_id=write.presence_id,
+        acted_signal=write.signal,
+        candidate=None,
+        force=False,
+        in_flight=None,
+        write_times=(*memory.write_times, now) if count else memory.write_times,
+    )
+
+
+def pause(memory: SyncMemory, until: float) -> SyncMemory:
+    return replace(memory, paused_until=until)
+
+
+def resume(memory: SyncMemory) -> SyncMemory:
+    """Resume after a pause or a tripped loop breaker; a Teams change missed meanwhile is acted on."""
+    return replace(memory, paused_until=None, tripped_until=None, write_times=())
+
+
+def sync_now(memory: SyncMemory) -> SyncMemory:
+    """Apply the current Teams state at the next reading, even over a status set by hand."""
+    phase = Phase.FOLLOWING if memory.phase is not Phase.HANDS_OFF else memory.phase
+    return replace(memory, phase=phase, acted_signal=None, candidate=None, force=True)
