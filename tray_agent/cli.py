@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from tray_agent import __version__
-from tray_agent.commands import demo, doctor, sign_in, sign_out, simulator, tray
+from tray_agent.commands import demo, doctor, run, sign_in, sign_out, simulator, tray
 
-COMMANDS = (demo, simulator, sign_in, sign_out, doctor)
+COMMANDS = (demo, run, simulator, sign_in, sign_out, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -308,6 +308,16 @@ def test_graph_throttling_holds_reads_until_retry_after() -> None:
 # =====================================================================================================
 
 
+def test_a_genesys_event_older_than_what_we_hold_is_dropped() -> None:
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.agent_sets("Training", at=200)
+    world.run_until(201)
+    overtaken = genesys("Break", at=150)  # modified before the Training we already know of
+    world.feed(GenesysObserved(overtaken, Source.SOCKET, world.now))
+    assert world.protocol.genesys is not None
+    assert world.label_of(world.protocol.genesys.presence_id) == "Training"
+
+
 def test_a_far_future_modified_date_does_not_freeze_the_view_of_genesys() -> None:
     world = World.synced(TEAMS_AVAILABLE, "Available")
     future = genesys("Break", at=world.now + 10 * 365 * 86400)

@@ -40,8 +40,16 @@ async def test_after_the_socket_goes_a_status_set_by_hand_meanwhile_is_seen_and_
             300,
             "a new socket",
         )
-        await world.eventually(lambda: world.snapshot.genesys_label == "Break", 120, "the engine knows it")
-        assert world.snapshot.status is SyncStatus.MANUAL and world.snapshot.set_by == "you"
+        # A condition, not a look at one moment: the engine re-reads Teams on seeing the change
+        # (WAITING meanwhile), then settles on MANUAL.
+        await world.eventually(
+            lambda: (
+                (world.snapshot.genesys_label, world.snapshot.status, world.snapshot.set_by)
+                == ("Break", SyncStatus.MANUAL, "you")
+            ),
+            120,
+            "the engine knows it is the agent's",
+        )
         await world.keeps_showing("Break", during=120)  # Teams has not changed since: the agent's choice stands
         world.teams("Away", "Away")
         await world.shows("Away")

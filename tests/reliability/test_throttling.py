@@ -41,7 +41,7 @@ async def test_graph_429_with_a_fractional_retry_after_is_waited_out_to_the_mill
         assert in_sync is not None and len(throttled) == 2
         for throttle, following in itertools.pairwise(reads[: len(throttled) + 1]):
             assert following.at - throttle.at >= 7.25, (throttle, following)
-        assert world.snapshot.microsoft.value == "connected"
+        await world.eventually(lambda: world.snapshot.microsoft.value == "connected", 60, "Microsoft connected")
 
 
 async def test_genesys_429_with_retry_after_is_honoured_before_the_write_is_tried_again() -> None:

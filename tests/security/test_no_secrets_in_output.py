@@ -23,7 +23,7 @@ from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client
 from tray_agent.demo import approving_browser, runner
-from tray_agent.engine.snapshot import CommandKind, Link
+from tray_agent.engine.snapshot import CommandKind, Link, transition_printer
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
 
@@ -101,7 +101,7 @@ async def test_no_token_code_or_state_reaches_a_log_the_console_or_an_error(
     texts: list[str] = []
     with agent_logging(log_file, console=True):
         async with fault_world() as world:
-            print_story = runner.transition_printer(sys.stdout, world.clock)
+            print_story = transition_printer(sys.stdout)
             world.teams("Busy", "InAMeeting")
             await world.shows("Meeting")
             world.act(lambda state: state.faults.expire_tokens("entra"))  # renewed with the refresh token

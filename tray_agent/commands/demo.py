@@ -27,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
         return run_demo_tray(scenario=args.scenario, speed=speed, port=args.port, verbose=args.verbose)
 
+    from tray_agent.commands.stopping import stop_on_sigterm
     from tray_agent.demo.runner import run_demo
 
+    stop_on_sigterm()
     try:
         return asyncio.run(run_demo(scenario=args.scenario, speed=speed, port=args.port))
     except KeyboardInterrupt:

@@ -1,26 +1,47 @@
-"""``tray-agent simulator``: only the simulator, with its control page (for manual testing)."""
+"""``tray-agent simulator``: only the simulator, with its control page, for manual testing.
+
+It plays the demo's tenant and clients, with sign-ins approved automatically, so that
+``tray-agent run --simulator URL --ca CA.pem`` can be started, killed and started again against it
+while it keeps its state. ``--speed`` runs its clock faster (the agent follows it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
+
+from tray_agent.commands.stopping import stop_on_sigterm
 
 
 def register(commands: Any) -> None:
     simulator = commands.add_parser("simulator", help="run only the simulator (with its control page)")
     simulator.add_argument("--port", type=int, default=0)
-    simulator.add_argument("--auto-approve", action="store_true", help="approve sign-ins without a page")
+    simulator.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    simulator.add_argument(
+        "--redirect-port", type=int, default=8765, help="the Genesys sign-in redirect port agents will use"
+    )
     simulator.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tray_agent.simulator import SimulatorThread
+    if args.speed <= 0:
+        print("--speed must be positive", file=sys.stderr)
+        return 2
+    from tray_agent.clock import RealClock, ScaledClock
+    from tray_agent.demo.runner import DAY_START, demo_simulator
 
-    simulator = SimulatorThread(port=args.port, auto_approve=args.auto_approve)
+    stop_on_sigterm()
+    clock = ScaledClock(args.speed, start=DAY_START) if args.speed != 1 else RealClock()
+    simulator = demo_simulator(clock, args.redirect_port, port=args.port)
     simulator.start()
-    print(f"Simulator on {simulator.base_url}\nControl page: {simulator.control_url}\nCA: {simulator.ca_path}")
     try:
+        print(
+            f"Simulator on {simulator.base_url}\nControl page: {simulator.control_url}\nCA: {simulator.ca_path}\n"
+            f"Agent: tray-agent run --simulator {simulator.base_url} --ca {simulator.ca_path}",
+            flush=True,
+        )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

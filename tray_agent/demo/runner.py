@@ -22,7 +22,7 @@ from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.scenarios import SCENARIOS, Step
-from tray_agent.engine.snapshot import Snapshot, Transition
+from tray_agent.engine.snapshot import Snapshot, Transition, transition_printer
 from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -80,15 +80,6 @@ class Tally:
 
 def _clock_text(clock: Clock) -> str:
     return datetime.fromtimestamp(clock.now(), UTC).strftime("%H:%M:%S")
-
-
-def transition_printer(out: TextIO, clock: Clock) -> Callable[[Transition], None]:
-    def show(transition: Transition) -> None:
-        stamp = datetime.fromtimestamp(transition.at, UTC).strftime("%H:%M:%S")
-        out.write(f"[{stamp}] {transition.kind:<8} {transition.text}\n")
-        out.flush()
-
-    return show
 
 
 async def _sleep_until(clock: Clock, when: float) -> None:
@@ -222,8 +213,9 @@ async def run_demo(*, scenario: str | None, speed: float, out: TextIO = sys.stdo
     simulator = start_simulator(clock, redirect_port, port=port)
     try:
         settings = demo_agent_settings(redirect_port, scenario)
-        agent, browser = build_demo_agent(simulator, clock, settings, on_transition=transition_printer(out, clock))
+        agent, browser = build_demo_agent(simulator, clock, settings, on_transition=transition_printer(out))
         out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
+        out.write(f"Simulator CA: {simulator.ca_path}\n")
         out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
         await sign_in_demo(agent, browser)
         engine = asyncio.create_task(agent.engine.run())

@@ -97,9 +97,9 @@ DAY: tuple[Step, ...] = (
     ),
     Step(
         "09:55",
-        "Fault: Graph throttles 3 reads (Retry-After 45.5 s); Teams goes Available",
+        "Fault: Graph throttles 3 reads (Retry-After 45.5 s); Teams goes Available: the agent's Lunch stands",
         together(graph_throttled(3, 45.5), teams("Available", "Available")),
-        "Available",
+        "Lunch",
         fault=True,
     ),
     Step("10:05", "Teams: be right back", teams("BeRightBack", "BeRightBack"), "Away"),

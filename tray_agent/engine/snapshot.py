@@ -7,7 +7,10 @@ The tray and the demo never touch engine state: they read the latest :class:`Sna
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
 
 from tray_agent.core.presence import GenesysState, TeamsPresence
 from tray_agent.core.rules import SyncStatus
@@ -67,3 +70,14 @@ class Transition:
     at: float
     kind: str  # "teams", "genesys", "decision", "write", "error", "link"
     text: str
+
+
+def transition_printer(out: TextIO) -> Callable[[Transition], None]:
+    """Prints each transition as ``[HH:MM:SS] kind     text`` (engine clock, UTC): the headless output."""
+
+    def show(transition: Transition) -> None:
+        stamp = datetime.fromtimestamp(transition.at, UTC).strftime("%H:%M:%S")
+        out.write(f"[{stamp}] {transition.kind:<8} {transition.text}\n")
+        out.flush()
+
+    return show

@@ -136,10 +136,28 @@ async def get_log(request: web.Request) -> web.Response:
     )
 
 
+async def get_setup(request: web.Request) -> web.Response:
+    """What an agent started separately (``tray-agent run --simulator``) needs: the simulator's clock
+    (epoch seconds and speed, so it can follow simulated time), the tenant, clients and redirects."""
+    state = state_of(request)
+    return web.json_response(
+        {
+            "now": state.clock.now(),
+            "speed": float(getattr(state.clock, "speed", 1.0)),
+            "tenantId": state.tenant_id,
+            "msClientId": state.ms_client_id,
+            "genesysClientId": state.genesys_client_id,
+            "genesysRedirectUris": list(state.genesys_redirect_uris),
+            "autoApprove": state.auto_approve,
+        }
+    )
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/control", page)
     r.add_get("/control/api/state", get_state)
+    r.add_get("/control/api/setup", get_setup)
     r.add_post("/control/api/teams", post_teams)
     r.add_post("/control/api/genesys/presence", post_genesys_presence)
     r.add_post("/control/api/genesys/routing", post_genesys_routing)

@@ -108,9 +108,9 @@ def run_demo_tray(
         report_tally,
         sign_in_demo,
         start_simulator,
-        transition_printer,
     )
     from tray_agent.demo.scenarios import SCENARIOS
+    from tray_agent.engine.snapshot import transition_printer
 
     started = _start(DEMO_INSTANCE_NAME, verbose, out)
     if started is None:
@@ -153,7 +153,7 @@ def run_demo_tray(
                 factory=factory,
                 now=clock.now,
                 companion=play_scenario if scenario else None,
-                on_transition=transition_printer(out, clock),
+                on_transition=transition_printer(out),
                 name="tray-agent-demo",
             )
             return app.run()
