@@ -6,6 +6,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,35 +40,21 @@ def _measure(process: subprocess.Popen[str], seconds: float) -> tuple[float, flo
     return 100 * (cpu_after - cpu_before) / elapsed, _rss_mb(process.pid)
 
 
+def _first_sync(agent: subprocess.Popen[str], started: float) -> float | None:
+    """Seconds from the process start to its first "synced" decision (read from its own output)."""
+    assert agent.stdout is not None
+    for line in agent.stdout:
+        if "decision synced" in line:
+            return time.monotonic() - started
+    return None
+
+
 def measure_agent(idle_seconds: float, warmup: float = 15.0) -> tuple[Footprint, Footprint]:
+    """``tray-agent run`` (the real agent, headless) against ``tray-agent simulator`` in another process."""
     python = sys.executable
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    simulator = subprocess.Popen(
-        [python, "-m", "tray_agent", "simulator", "--auto-approve"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert simulator.stdout is not None
-        lines = [simulator.stdout.readline() for _ in range(3)]
-        base_url = lines[0].split()[-1]
-        ca_file = lines[2].split()[-1]
-        agent = subprocess.Popen(
-            [python, "-m", "tests.bench.agent_process", base_url, ca_file], stdout=subprocess.PIPE, text=True, env=env
-        )
-        try:
-            assert agent.stdout is not None
-            first_line = agent.stdout.readline()
-            first_sync = float(first_line.split()[1]) if first_line.startswith("first-sync") else None
-            time.sleep(warmup)
-            cpu, rss = _measure(agent, idle_seconds)
-        finally:
-            agent.terminate()
-            agent.wait(10)
-    finally:
-        simulator.terminate()
-        simulator.wait(10)
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TRAY_AGENT_HOME": home}
+        first_sync, cpu, rss = _measure_run(python, env, idle_seconds, warmup)
     baseline = subprocess.Popen([python, "-c", "import time; time.sleep(3600)"], text=True)
     try:
         time.sleep(1.0)
@@ -77,3 +65,33 @@ def measure_agent(idle_seconds: float, warmup: float = 15.0) -> tuple[Footprint,
     return Footprint("agent (headless, signed in, idle)", cpu, rss, first_sync), Footprint(
         "bare `python -c` interpreter", base_cpu, base_rss
     )
+
+
+def _measure_run(
+    python: str, env: dict[str, str], idle_seconds: float, warmup: float
+) -> tuple[float | None, float, float]:
+    simulator = subprocess.Popen([python, "-m", "tray_agent", "simulator"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert simulator.stdout is not None
+        lines = [simulator.stdout.readline() for _ in range(3)]
+        base_url = lines[0].split()[-1]
+        ca_file = lines[2].split()[-1]
+        started = time.monotonic()
+        agent = subprocess.Popen(
+            [python, "-m", "tray_agent", "run", "--simulator", base_url, "--ca", ca_file],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            first_sync = _first_sync(agent, started)
+            threading.Thread(target=lambda: agent.stdout and agent.stdout.read(), daemon=True).start()
+            time.sleep(warmup)
+            cpu, rss = _measure(agent, idle_seconds)
+        finally:
+            agent.terminate()
+            agent.wait(10)
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+    return first_sync, cpu, rss
