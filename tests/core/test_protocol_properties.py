@@ -51,10 +51,11 @@ class Record:
 
     teams: list[tuple[float, TeamsPresence]]
     by_others: list[float]  # when someone else changed Genesys
+    ending_hands_off: set[float]  # those of them that ended On Queue / Out of Office
 
 
 def play(world: World, day: list[Happening], *, restart_after: int | None = None) -> Record:
-    record = Record([(world.now, world.teams_now)], [])
+    record = Record([(world.now, world.teams_now)], [], set())
     at = world.now
     for index, happening in enumerate(day):
         at += happening.after
@@ -68,6 +69,8 @@ def play(world: World, day: list[Happening], *, restart_after: int | None = None
             shown = (world.genesys_now.presence_id, world.genesys_now.routing_status, world.genesys_now.out_of_office)
             if shown != (before.presence_id, before.routing_status, before.out_of_office):
                 record.by_others.append(at)  # picking what already shows changes nothing anyone can see
+            if hands_off_reason(before) is not None and hands_off_reason(world.genesys_now) is None:
+                record.ending_hands_off.add(at)
         if restart_after == index:
             world.restart(at=at + 0.25)
     world.run_until(at + 1800)
@@ -115,6 +118,9 @@ def test_no_restore_ever_overwrites_a_status_the_agent_chose(day: list[Happening
 @SETTINGS
 @given(days)
 def test_a_status_set_by_hand_is_overwritten_only_by_a_teams_state_that_begins_after_it(day: list[Happening]) -> None:
+    """After a status picked by hand, Teams is read again at once: only a state that begins after that
+    reading may override it. Leaving hands-off (no read at once: the fleet leaves queues together),
+    the last reading before it is the baseline: only a state that begins after that reading may."""
     world = World.synced(teams("Available"), "Available")
     record = play(world, day)
     for written in world.writes:
@@ -124,8 +130,11 @@ def test_a_status_set_by_hand_is_overwritten_only_by_a_teams_state_that_begins_a
             continue  # Genesys showed our own write: not the agent's choice
         if written.verified is not None and written.verified[0] <= chosen[-1]:
             continue  # chosen inside the write's own round trip: a race (Genesys has no conditional write)
-        began_after = [since for since, _ in record.teams if since > chosen[-1] - 1.0]
-        assert began_after and not written.write.restore, world.story()
+        assert not written.write.restore, world.story()
+        since = chosen[-1] - world.latency  # a read in flight when they chose is "before" too
+        if chosen[-1] in record.ending_hands_off:
+            since = max((r.at for r in world.readings if r.at < chosen[-1]), default=since)
+        assert any(began > since for began, _ in record.teams), world.story()
 
 
 @SETTINGS

@@ -29,6 +29,7 @@ from tray_agent.core.events import (
     GenesysHeartbeat,
     GenesysIdentity,
     GenesysObserved,
+    GenesysSocket,
     Persist,
     ReadTeams,
     RefreshGenesys,
@@ -138,6 +139,7 @@ class World:
     def _connect(self) -> None:
         """What the Genesys follower reports on connecting: who the user is, and users/me."""
         self.feed(GenesysIdentity(USER, self.catalog, self.now))
+        self.feed(GenesysSocket(True, self.now))
         self.feed(GenesysObserved(self._genesys_read(), Source.REST, self.now))
         self._later(HEARTBEAT, GenesysHeartbeat(self.now + HEARTBEAT))
 

@@ -38,11 +38,25 @@ async def test_nothing_is_written_while_the_agent_is_on_queue_and_their_landing_
         writes_before = world.api_writes()
         world.teams("Busy", "InAMeeting")
         await world.keeps_showing("On Queue", during=120)
+        # While On Queue Teams is read only slowly, for a baseline: wait until it has seen the meeting.
+        seen = lambda: any(t.text == "Teams is Busy / InAMeeting" for t in world.agent.engine.history)  # noqa: E731
+        await world.eventually(seen, 600, "a baseline read")
         world.act(lambda state: state.set_routing("OFF_QUEUE"))
         await world.shows("Available")
         # Teams has not changed since: the status the agent landed on is theirs.
         await world.keeps_showing("Available", during=120)
         assert world.api_writes() == writes_before
+        assert world.violations() == []
+
+
+async def test_coming_off_queue_into_a_meeting_shows_meeting() -> None:
+    async with running_world() as world:
+        world.act(lambda state: state.set_routing("IDLE"))
+        await world.shows("On Queue")
+        world.act(lambda state: state.set_routing("OFF_QUEUE"))  # the all-hands is about to begin
+        await world.shows("Available")
+        world.teams("Busy", "InAMeeting")
+        await world.shows("Meeting")
         assert world.violations() == []
 
 

@@ -56,12 +56,21 @@ class Source(enum.Enum):
     SOCKET = "socket"  # an activity event on the notifications socket
     VERIFY = "verify"  # the read this protocol asked for before a write
     STALE = "stale"  # the read this protocol asked for because the state was not confirmed recently
+    POLL = "poll"  # the read this protocol asks for every ``genesys_refresh_every`` while the socket is down
 
 
 @dataclass(frozen=True, slots=True)
 class GenesysObserved:
     state: GenesysState
     source: Source
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class GenesysSocket:
+    """The notifications socket is up (``connected``) or down: while down, Genesys is polled."""
+
+    connected: bool
     at: float
 
 
@@ -74,7 +83,7 @@ class GenesysHeartbeat:
 
 @dataclass(frozen=True, slots=True)
 class GenesysRefreshFailed:
-    source: Source  # VERIFY or STALE
+    source: Source  # VERIFY, STALE or POLL
     detail: str
     at: float
 
@@ -140,6 +149,7 @@ Event = (
     | TeamsSourceReady
     | GenesysObserved
     | GenesysHeartbeat
+    | GenesysSocket
     | GenesysRefreshFailed
     | GenesysIdentity
     | WriteAccepted
@@ -159,7 +169,7 @@ class ReadTeams:
 
 @dataclass(frozen=True, slots=True)
 class RefreshGenesys:
-    source: Source  # VERIFY or STALE: answer with GenesysObserved(source) or GenesysRefreshFailed
+    source: Source  # VERIFY, STALE or POLL: answer with GenesysObserved(source) or GenesysRefreshFailed
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ What lives here, and nowhere else:
   to act on is read again; never inside a Retry-After or backoff window;
 - **freshness and order**: out-of-order Graph readings (``sequenceNumber``) and Genesys events
   (``modifiedDate``) are dropped, and a timestamp far from our clock is not trusted to order
-  anything; a heartbeat confirms the held state; a state not confirmed recently is re-read;
+  anything; a heartbeat confirms the held state; a state not confirmed recently is re-read, and
+  while the notifications socket is down Genesys is polled every ``genesys_refresh_every``;
 - **failures**: write backoff, a Retry-After over ``max_honoured_retry_after`` pauses sync;
 - **identity and memory**: a different Genesys user starts a fresh memory; the persistable part
   of the memory is handed out (``Persist``) whenever it changes.
@@ -40,6 +41,7 @@ from tray_agent.core.events import (
     GenesysIdentity,
     GenesysObserved,
     GenesysRefreshFailed,
+    GenesysSocket,
     Persist,
     ReadTeams,
     RefreshGenesys,
@@ -85,7 +87,7 @@ class ProtocolTiming:
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
     max_honoured_retry_after: float = 180.0  # a longer Retry-After on a write pauses sync and says so
-    genesys_refresh_every: float = 30.0  # re-read a stale Genesys state at most this often
+    genesys_refresh_every: float = 30.0  # poll Genesys this often while its socket is down (and when stale)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
 
 
@@ -129,6 +131,8 @@ class SyncProtocol:
         self._read_why = "start"
         self._refreshing = False
         self._refreshed_at = -math.inf
+        self._socket_up = False
+        self._refresh_failures = 0
         self._verifying: Write | None = None
         self._verified = False
         self._writing: tuple[Write, str] | None = None  # the write sent, and why
@@ -154,8 +158,7 @@ class SyncProtocol:
         if self.decision is not None and self.decision.write is not None and not self._busy_writing():
             times.append(self._write_not_before)
         if self.genesys is not None:
-            stale_at = self.genesys.confirmed_at + self.config.max_genesys_staleness
-            times.append(max(stale_at, self._refreshed_at + self.timing.genesys_refresh_every) + 0.001)
+            times.append(self._next_refresh_at() + 0.001)
         due = [t for t in times if t > self.now]
         return min(due) if due else None
 
@@ -191,6 +194,8 @@ class SyncProtocol:
             self._teams_source_ready(event.ready)
         elif isinstance(event, GenesysObserved):
             self._genesys_observed(event, effects)
+        elif isinstance(event, GenesysSocket):
+            self._socket_up = event.connected
         elif isinstance(event, GenesysHeartbeat):
             if self.genesys is not None:
                 self.genesys = replace(self.genesys, confirmed_at=self.now)
@@ -232,8 +237,8 @@ class SyncProtocol:
             self._read_soon("signed in to Microsoft", self.now)
 
     def _genesys_observed(self, event: GenesysObserved, effects: list[Effect]) -> None:
-        if event.source in (Source.VERIFY, Source.STALE):
-            self._refreshing = False
+        if event.source in (Source.VERIFY, Source.STALE, Source.POLL):
+            self._refreshing, self._refresh_failures = False, 0
             self._verified = event.source is Source.VERIFY
         state = event.state
         if state.modified_at > self.now + MAX_CLOCK_SKEW:
@@ -249,7 +254,9 @@ class SyncProtocol:
 
     def _refresh_failed(self, event: GenesysRefreshFailed, effects: list[Effect]) -> None:
         self._refreshing = False
-        effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
+        self._refresh_failures += 1
+        if self._refresh_failures == 1 or event.source is Source.VERIFY:  # not every 30 s while it lasts
+            effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
         if event.source is Source.VERIFY:
             self._verifying = None
             self._write_backoff()
@@ -393,13 +400,20 @@ class SyncProtocol:
         effects.append(WriteGenesys(write, user_id))
 
     def _refresh_if_stale(self, effects: list[Effect]) -> None:
-        genesys = self.genesys
-        if genesys is None or self._refreshing:
+        if self._refreshing or self.now < self._next_refresh_at():
             return
-        stale = self.now - genesys.confirmed_at > self.config.max_genesys_staleness
-        if stale and self.now - self._refreshed_at >= self.timing.genesys_refresh_every:
-            self._refreshing, self._refreshed_at = True, self.now
-            effects.append(RefreshGenesys(Source.STALE))
+        self._refreshing, self._refreshed_at = True, self.now
+        effects.append(RefreshGenesys(Source.STALE if self._socket_up else Source.POLL))
+
+    def _next_refresh_at(self) -> float:
+        """While the socket is down: every ``genesys_refresh_every``. While it is up: once the state
+        has gone unconfirmed past the staleness (a quiet socket after sleep/resume), at that pace."""
+        paced = self._refreshed_at + self.timing.genesys_refresh_every
+        if self.genesys is None:  # nothing to keep fresh yet (the follower reads it as it connects)
+            return math.inf
+        if not self._socket_up:
+            return paced
+        return max(self.genesys.confirmed_at + self.config.max_genesys_staleness, paced)
 
     def _read_if_due(self, effects: list[Effect]) -> None:
         if not self._reads_allowed() or self._poll.next_at > self.now:

@@ -36,6 +36,7 @@ from tray_agent.core.events import (
     RefreshGenesys,
     Report,
     SignedOut,
+    Source,
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
@@ -274,6 +275,8 @@ class Engine:
         try:
             await self._follower.refresh(effect.source)
         except (ServiceError, SignInRequired) as error:
+            if isinstance(error, ServiceError) and effect.source is Source.POLL:
+                await self._inbox.put(LinkChanged("genesys", Link.OFFLINE, str(error)))
             await self._inbox.put(GenesysRefreshFailed(effect.source, str(error), self._clock.now()))
         except Exception as error:
             log.exception("unexpected error while reading Genesys")

@@ -3,8 +3,8 @@
 Lifecycle: read ``users/me`` and the presence definitions → create a channel → subscribe → connect →
 read ``users/me`` again (closes the gap between the first read and the subscription) → relay events.
 Heartbeats confirm the state we hold; silence past ``heartbeat_timeout`` (after one ping) means a dead
-socket. ``v2.system.socket_closing`` and ``{"result":"404"}`` start a fresh channel. While the socket
-is down, ``users/me`` is polled every ``genesys_fallback_poll`` so decisions never run on stale state.
+socket. ``v2.system.socket_closing`` and ``{"result":"404"}`` start a fresh channel. Whether the
+socket is up goes to the sync protocol (``GenesysSocket``), which polls ``users/me`` while it is down.
 The channel is re-subscribed an hour before its 24 h expiry, which extends it.
 """
 
@@ -34,7 +34,7 @@ from tray_agent.clients.notifications import (
 )
 from tray_agent.clock import Clock
 from tray_agent.core.backoff import Backoff
-from tray_agent.core.events import GenesysHeartbeat, GenesysObserved, Source
+from tray_agent.core.events import GenesysHeartbeat, GenesysObserved, GenesysSocket, Source
 from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged
 from tray_agent.engine.snapshot import Link
@@ -154,30 +154,10 @@ class GenesysFollower:
             else:
                 delay = 0.0
             finally:
+                if self.connected:
+                    await self._inbox.put(GenesysSocket(False, self._clock.now()))  # the protocol polls meanwhile
                 self.connected = False
-            try:
-                await self._wait_polling(delay)
-            except Exception as error:
-                log.exception("unexpected error while polling Genesys")
-                await self._inbox.put(
-                    LinkChanged("genesys", Link.DEGRADED, f"unexpected error ({error.__class__.__name__})")
-                )
-                await self._clock.sleep(self._timing.genesys_fallback_poll)
-
-    async def _wait_polling(self, delay: float) -> None:
-        """Wait before reconnecting, keeping the state fresh by polling ``users/me`` meanwhile."""
-        deadline = self._clock.now() + delay
-        while True:
-            try:
-                await self.refresh()
-            except (SignInRequired, AuthenticationRequired):
-                return  # the next connection attempt reports it
-            except ServiceError as error:
-                await self._inbox.put(LinkChanged("genesys", Link.OFFLINE, str(error)))
-            remaining = deadline - self._clock.now()
-            if remaining <= 0:
-                return
-            await self._clock.sleep(min(remaining, self._timing.genesys_fallback_poll))
+            await self._clock.sleep(delay)
 
     async def _follow_once(self) -> None:
         user = self._user or await self.refresh()
@@ -194,6 +174,7 @@ class GenesysFollower:
         ) as socket:
             self.connections += 1
             self.connected = True
+            await self._inbox.put(GenesysSocket(True, self._clock.now()))
             await self.refresh()
             self._backoff.reset()
             await self._inbox.put(LinkChanged("genesys", Link.CONNECTED))
