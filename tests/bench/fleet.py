@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tray_agent.core.polling import (
     GRAPH_PRESENCE_LIMIT,
@@ -68,6 +68,7 @@ class _Agent:
     on_shift: bool = False
     on_queue: bool = False
     in_all_hands: bool = False
+    slow: bool = False  # hands-off: baseline reads only (PollPolicy.slow_interval)
     schedule: PollState = field(default_factory=PollState)
     version: int = 0  # invalidates superseded poll events in the heap
     pending_changes: list[float] = field(default_factory=list)
@@ -120,17 +121,27 @@ def simulate_fleet(
         push(ALL_HANDS[1] + rng.uniform(0, 120), who, "all-hands-end")
 
     def update_polling(who: int, now: float) -> None:
+        """As the sync protocol does: while On Queue only slow baseline reads; on leaving hands-off one
+        read spread over an interval; nothing off shift."""
         person = people[who]
-        wants = person.on_shift and (naive_fixed_poller or not person.on_queue or person.in_all_hands)
-        if wants and not person.polling:
-            person.polling = True
-            # One read on leaving hands-off, spread over an interval (the engine does the same).
+        slow = not naive_fixed_poller and person.on_queue and not person.in_all_hands
+        if person.on_shift and not person.polling:
+            person.polling, person.slow = True, slow
             person.schedule = poll_soon(person.schedule, policy, now, rng.random())
             schedule_poll(who, person.schedule.next_at)
-        elif not wants and person.polling:
+        elif not person.on_shift and person.polling:
             person.polling = False
-            person.pending_changes.clear()  # changes seen while hands-off are acknowledged, not written
+            person.pending_changes.clear()
             person.version += 1
+        elif person.polling and slow != person.slow:
+            person.slow = slow
+            if slow:
+                person.pending_changes.clear()  # changes seen while hands-off are acknowledged, not written
+                at = now + policy.slow_interval * rng.random()
+                person.schedule = replace(person.schedule, next_at=max(at, person.schedule.not_before))
+            else:
+                person.schedule = poll_soon(person.schedule, policy, now, rng.random())
+            schedule_poll(who, person.schedule.next_at)
 
     while heap:
         now, _, who, kind, version = heapq.heappop(heap)
@@ -152,7 +163,7 @@ def simulate_fleet(
                 if naive_fixed_poller:
                     person.schedule = PollState(next_at=now + policy.interval, failures=0)
                 else:
-                    person.schedule = after_poll(person.schedule, policy, now, Outcome.OK, u)
+                    person.schedule = after_poll(person.schedule, policy, now, Outcome.OK, u, slow=person.slow)
             else:
                 result.throttled += 1
                 if naive_fixed_poller:
@@ -160,7 +171,9 @@ def simulate_fleet(
                     delay = 2.0**failures if failures <= 2 else policy.interval
                     person.schedule = PollState(next_at=now + delay, failures=0 if failures > 2 else failures)
                 else:
-                    person.schedule = after_poll(person.schedule, policy, now, Outcome.THROTTLED, u, retry_after=wait)
+                    person.schedule = after_poll(
+                        person.schedule, policy, now, Outcome.THROTTLED, u, retry_after=wait, slow=person.slow
+                    )
             schedule_poll(who, person.schedule.next_at)
             continue
         if kind == "shift-start":
@@ -175,7 +188,7 @@ def simulate_fleet(
             person.in_all_hands = True
         elif kind == "all-hands-end":
             person.in_all_hands = False
-        elif kind == "teams" and person.polling:
+        elif kind == "teams" and person.polling and not person.slow:
             person.pending_changes.append(now)
         update_polling(who, now)
     return result

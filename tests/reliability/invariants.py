@@ -10,7 +10,9 @@ simulator records each one it accepted as a ``presence_changed`` event with caus
    the one-round-trip race verify-then-write leaves; it is counted (``races``), not excused silently.
 2. **A status set by hand wins** until what Teams asks for (its mapped target) changes after it: no
    write lands after a presence change by anyone else (the agent, a supervisor, routing) unless
-   Teams' target changed after that change.
+   Teams' target changed after that change. Leaving hands-off, the agent app has not read Teams at
+   the moment it ended (a fleet leaves its queues together; see ``core/polling.py``): there the
+   change must come after the last Graph read before it — the baseline the app judges by.
 3. **Restore only what we wrote.** A restore lands only over our own write, and puts back the status
    that was showing before the episode's first write.
 4. **Loop breaker.** Never more than ``loop_max_writes`` writes within ``loop_window_seconds``.
@@ -205,8 +207,12 @@ def _check_writes(
     the status its verify read showed) is what the following writes are judged against.
     """
     verified = {w.event.seq: w.verified for w in writes if w.event is not None}
+    graph_reads = sorted(
+        e.at for e in record.requests if e.service == "graph" and e.path == "/v1.0/me/presence" and e.status == 200
+    )
     write_times: list[float] = []
     last_manual: float | None = None  # the last presence change by anyone but the agent app
+    judged_from: float | None = None  # Teams must have changed after this (rule 2)
     ours_showing = False  # the status showing was written by the agent app
     episode_origin: str | None = None  # what showed before the first write since the last change by others
     for event in record.events:
@@ -218,6 +224,10 @@ def _check_writes(
                 episode_origin = None  # hands-off or a change by the agent ends the episode
                 if event.kind == "presence_changed":
                     last_manual, ours_showing = event.at, False
+                    judged_from = event.at
+                    if timeline.just_before(event.at).hands_off and not timeline.at(event.at).hands_off:
+                        baseline = bisect.bisect_left(graph_reads, event.at) - 1
+                        judged_from = graph_reads[baseline] if baseline >= 0 else event.at
             continue
         if event.kind != "presence_changed":
             if not any(abs(event.seq - seq) <= 2 for seq in raced):  # the side effects of a raced write
@@ -238,7 +248,7 @@ def _check_writes(
             continue
         if old == new:
             result.violations.append(f"a write at {clock(event.at)} set {detail['new']}, which was already showing")
-        if last_manual is not None and not any(last_manual < t <= event.at for t in teams_moments):
+        if last_manual is not None and not any((judged_from or last_manual) < t <= event.at for t in teams_moments):
             result.violations.append(
                 f"a write at {clock(event.at)} ({detail['old']} → {detail['new']}) overwrote a status set by hand "
                 f"at {clock(last_manual)}, and Teams had not changed since"

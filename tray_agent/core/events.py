@@ -86,6 +86,8 @@ class GenesysRefreshFailed:
     source: Source  # VERIFY, STALE or POLL
     detail: str
     at: float
+    throttled: bool = False  # a 429: wait at least ``retry_after`` (3 s without one, as the SDK does)
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,7 +259,10 @@ class SyncProtocol:
             effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
         if event.source is Source.VERIFY:
             self._verifying = None
-            self._write_backoff()
+            if event.throttled:
+                self._genesys_throttled(event.retry_after, effects)
+            else:
+                self._write_backoff()
 
     def _identity(self, event: GenesysIdentity, effects: list[Effect]) -> None:
         self.catalog = event.catalog
@@ -300,10 +303,7 @@ class SyncProtocol:
         self.memory = replace(self.memory, in_flight=None)
         retry_after = event.retry_after
         if event.failure is WriteFailure.THROTTLED:
-            if retry_after is not None and retry_after > self.timing.max_honoured_retry_after:
-                self.memory = pause(self.memory, self.now + retry_after)
-                effects.append(Report("error", f"Genesys asked us to wait {retry_after:.0f} s: sync paused until then"))
-            self._write_backoff(at_least=retry_after or 3.0)
+            self._genesys_throttled(retry_after, effects)
         elif event.failure is WriteFailure.REJECTED:
             effects.append(Report("error", f"Genesys refused the change: {event.detail}"))
             self._write_backoff(at_least=60.0)
@@ -312,6 +312,14 @@ class SyncProtocol:
             self._write_backoff()
         else:
             self._write_backoff()
+
+    def _genesys_throttled(self, retry_after: float | None, effects: list[Effect]) -> None:
+        """A 429 on the write path: wait it out (3 s without Retry-After, as Genesys's SDKs do); one
+        longer than ``max_honoured_retry_after`` pauses sync for that long, and says so."""
+        if retry_after is not None and retry_after > self.timing.max_honoured_retry_after:
+            self.memory = pause(self.memory, self.now + retry_after)
+            effects.append(Report("error", f"Genesys asked us to wait {retry_after:.0f} s: sync paused until then"))
+        self._write_backoff(at_least=retry_after or 3.0)
 
     def _command(self, event: AgentCommand, effects: list[Effect]) -> None:
         if event.kind is AgentCommandKind.PAUSE:

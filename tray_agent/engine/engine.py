@@ -277,7 +277,10 @@ class Engine:
         except (ServiceError, SignInRequired) as error:
             if isinstance(error, ServiceError) and effect.source is Source.POLL:
                 await self._inbox.put(LinkChanged("genesys", Link.OFFLINE, str(error)))
-            await self._inbox.put(GenesysRefreshFailed(effect.source, str(error), self._clock.now()))
+            throttled = isinstance(error, Throttled)
+            retry_after = error.retry_after if isinstance(error, Throttled) else None
+            failed = GenesysRefreshFailed(effect.source, str(error), self._clock.now(), throttled, retry_after)
+            await self._inbox.put(failed)
         except Exception as error:
             log.exception("unexpected error while reading Genesys")
             detail = f"unexpected error ({error.__class__.__name__})"
