@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 import httpx
 
+from tray_agent.clients import bounded_json
+
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -179,7 +181,7 @@ async def _reachable(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any
     except httpx.HTTPError as error:
         return None, None, error.__class__.__name__
     try:
-        body = response.json()
+        body = bounded_json.loads(response.content)
     except ValueError:
         body = None
     return response.status_code, body, ""
