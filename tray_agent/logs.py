@@ -12,6 +12,8 @@ import logging.handlers
 import os
 import re
 import sys
+import threading
+from collections import deque
 from pathlib import Path
 
 _PATTERNS = (
@@ -24,9 +26,24 @@ _PATTERNS = (
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWT
 )
 _OPAQUE = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")  # long random tokens (ids are 36 chars with dashes)
+# Short secrets that no pattern can recognise (a device-code sign-in's user code, e.g. "F7K2QXPLM"):
+# the code that receives one names it here, and it is masked wherever it turns up in a log line.
+_NEVER_LOG: deque[str] = deque(maxlen=32)
+_NEVER_LOG_LOCK = threading.Lock()
+
+
+def never_log(value: str) -> None:
+    """Mask ``value`` in every log line from now on (for this process)."""
+    if len(value) >= 4:  # anything shorter would mask ordinary words
+        with _NEVER_LOG_LOCK:
+            _NEVER_LOG.append(value)
 
 
 def redact(text: str) -> str:
+    with _NEVER_LOG_LOCK:
+        known = list(_NEVER_LOG)
+    for value in known:
+        text = text.replace(value, "[redacted]")
     for pattern in _PATTERNS:
         text = pattern.sub(lambda match: f"{match.group(1)}=[redacted]" if match.groups() else "[redacted]", text)
     return _OPAQUE.sub("[redacted]", text)

@@ -87,6 +87,13 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
         "allow sign-ins to be kept without a secure OS keyring",
     ),
     PolicyKey("windows_broker", "WindowsBroker", "WINDOWSBROKER", "flag", "Windows: Microsoft sign-in through WAM"),
+    PolicyKey(
+        "allow_different_emails",
+        "AllowDifferentEmails",
+        "ALLOWDIFFERENTEMAILS",
+        "flag",
+        "allow a Genesys user whose email is not the Microsoft user name (UPN)",
+    ),
     PolicyKey("mapping", "Mapping", "MAPPING", "mapping", "Teams → Genesys mapping overrides"),
 )
 
@@ -142,6 +149,7 @@ class Policy:
     allow_device_code: bool | None = None
     allow_insecure_keyring: bool | None = None
     windows_broker: bool | None = None
+    allow_different_emails: bool | None = None
     mapping: tuple[tuple[str, str], ...] = ()  # (Teams value as IT wrote it, normalised target)
     locked: frozenset[str] = frozenset()  # setting names, and "mapping.<TeamsValue>" per mapping entry
     problems: tuple[str, ...] = ()

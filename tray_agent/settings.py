@@ -109,6 +109,8 @@ class Settings:
     allow_device_code: bool = True  # Microsoft device-code sign-in (IT may forbid it by policy)
     start_at_login: bool | None = None  # None: each user decides (tray menu); True/False: set by IT policy
     windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
+    # IT policy only: the Genesys user's email may differ from the Microsoft user name (UPN).
+    allow_different_emails: bool = False
     timing: Timing = field(default_factory=Timing)
     sync: SyncConfig = field(default_factory=SyncConfig)
 
@@ -278,6 +280,7 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
         "allow_device_code",
         "start_at_login",
         "windows_broker",
+        "allow_different_emails",
     ):
         if name in policy.locked:
             value = policy.value_of(name)
