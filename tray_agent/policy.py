@@ -421,6 +421,8 @@ class FilePolicySource:
             return [RawLayer(origin, {}, (f"{origin}: cannot be read ({error.strerror}) — ignored",))]
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             return [RawLayer(origin, {}, (f"{origin}: not valid TOML ({error}) — the whole file is ignored",))]
+        except RecursionError:
+            return [RawLayer(origin, {}, (f"{origin}: nested too deeply to be read — the whole file is ignored",))]
         return [_toml_layer(origin, document)]
 
     def _untrusted(self, status: os.stat_result) -> str | None:
@@ -465,6 +467,8 @@ class PlistPolicySource:
             document = plistlib.loads(self.path.read_bytes())
         except FileNotFoundError:
             return []
+        except RecursionError:
+            return [RawLayer(origin, {}, (f"{origin}: nested too deeply to be read — ignored",))]
         except (OSError, plistlib.InvalidFileException, ValueError) as error:
             return [RawLayer(origin, {}, (f"{origin}: cannot be read ({error}) — ignored",))]
         if not isinstance(document, dict):

@@ -237,6 +237,6 @@ def _file_allows_insecure(paths: AgentPaths) -> bool:
     try:
         with paths.settings_file.open("rb") as handle:
             agent = tomllib.load(handle).get("agent", {})
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(agent, dict) and agent.get("allow_insecure_keyring") is True
