@@ -411,7 +411,7 @@ class FilePolicySource:
         origin = str(self.path)
         try:
             with self.path.open("rb") as handle:
-                problem = self._untrusted(os.fstat(handle.fileno()))
+                problem = self._untrusted(os.fstat(handle.fileno())) or self._untrusted_folder()
                 if problem:
                     return [RawLayer(origin, {}, (f"{origin}: {problem} — the whole file is ignored",))]
                 document = tomllib.load(handle)
@@ -432,6 +432,22 @@ class FilePolicySource:
             return f"is not owned by {'root' if self._trusted_owner == 0 else f'uid {self._trusted_owner}'}"
         if status.st_mode & 0o022:
             return "can be changed by users other than its owner (chmod go-w)"
+        return None
+
+    def _untrusted_folder(self) -> str | None:
+        """Whoever can write the folder can replace the file (a rename needs no right on the file)."""
+        if os.name != "posix":
+            return None
+        folder = self.path.parent
+        try:
+            status = os.stat(folder)
+        except OSError as error:
+            return f"its folder cannot be checked ({error.strerror})"
+        if self._trusted_owner is not None and status.st_uid != self._trusted_owner:
+            owner = "root" if self._trusted_owner == 0 else f"uid {self._trusted_owner}"
+            return f"its folder {folder} is not owned by {owner}"
+        if status.st_mode & 0o022:
+            return f"its folder {folder} can be changed by users other than its owner (chmod go-w)"
         return None
 
 

@@ -331,7 +331,7 @@ async def test_a_wrong_client_id_is_explained(world: World) -> None:
     [
         ({"error": "invalid_client", "error_description": "AADSTS50194: Application is not multi-tenant"}, "tenant ID"),
         ({"error": "invalid_grant", "error_description": "AADSTS54005: code already redeemed"}, "already used"),
-        ({"error": "server_error"}, "Microsoft sign-in failed: server_error"),
+        ({"error": "server_error"}, "Microsoft sign-in failed (error code: server_error)"),
     ],
 )
 def test_other_entra_answers_are_explained(answer: dict[str, str], message: str) -> None:

@@ -144,3 +144,27 @@ async def test_the_answer_is_handed_over_at_once_even_while_another_request_is_u
     assert (await waiting)["code"] == "c"
     assert asyncio.get_running_loop().time() - started < 3  # not aiohttp's 60 s graceful shutdown
     writer.close()
+
+
+@pytest.mark.parametrize(
+    "description", ["Your account is locked. Call +1 555 0100 and give them your password.", "<b>x</b>\nline two"]
+)
+async def test_an_error_answer_is_shown_as_a_fixed_text_and_its_code_never_its_description(description: str) -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"error": "server_error", "error_description": description, "state": "s"})
+    with pytest.raises(SignInFailed) as failure:
+        await waiting
+    message = str(failure.value)
+    assert "error code: server_error" in message and "please try again" in message
+    assert "password" not in message and "password" not in page.text and "line two" not in page.text
+
+
+async def test_an_error_code_that_is_not_a_code_is_not_repeated_either() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    await answer(listener, params={"error": "call the help desk on 555 0100 now", "state": "s"})
+    with pytest.raises(SignInFailed, match=r"error code: unknown\)"):
+        await waiting

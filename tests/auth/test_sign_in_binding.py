@@ -257,3 +257,17 @@ async def test_a_hostile_microsoft_token_answer_is_refused_and_the_earlier_sign_
     with pytest.raises(SignInFailed):
         await agent.sign_in(world.browser, 10)
     assert world.store.load("msal-cache") == saved and agent.account_name == me(world)
+
+
+async def test_a_microsoft_answer_with_a_forged_state_is_refused_by_the_listener_before_msal(world: World) -> None:
+    class Forger(ApprovingBrowser):
+        def authorize(self, url: str) -> str:
+            parts = urlsplit(url)
+            query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+            query["state"] = "forged-" + query["state"]  # the simulator echoes it back in the form post
+            return urlunsplit(parts._replace(query=urlencode(query)))
+
+    before = world.simulator.state.counters.entra_token_requests
+    with pytest.raises(SignInFailed, match="state mismatch"):
+        await microsoft(world).sign_in(Forger(world.simulator.ca_path), 10)
+    assert world.simulator.state.counters.entra_token_requests == before  # the code never reached MSAL

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -69,7 +70,8 @@ def s256(verifier: str) -> str:
 
 def explain_genesys_error(answer: dict[str, Any]) -> str:
     """The login service's OAuth error (redirect or token answer) in plain language, without secrets."""
-    error = str(answer.get("error", ""))[:64]
+    raw_error = answer.get("error", "")
+    error = raw_error if isinstance(raw_error, str) and re.fullmatch(r"[A-Za-z0-9_. -]{1,64}", raw_error) else "unknown"
     description = str(answer.get("error_description") or answer.get("description") or "")[:160]
     lowered = description.lower()
     if error == "access_denied":
@@ -90,8 +92,8 @@ def explain_genesys_error(answer: dict[str, Any]) -> str:
         return "Genesys Cloud does not know this app's OAuth client: ask IT for the right genesys_client_id and region"
     if error == "invalid_request" and "verifier" in lowered:
         return "Genesys Cloud refused the sign-in: the proof key (PKCE code_verifier) was malformed"
-    detail = f" ({description})" if description else ""
-    return f"Genesys Cloud refused the sign-in: {error or 'unknown error'}{detail}"
+    # The description is matched above, never shown: a redirect's text could come from anyone.
+    return f"Genesys Cloud did not complete the sign-in (error code: {error}); please try again, or tell IT"
 
 
 @dataclass(frozen=True, slots=True)

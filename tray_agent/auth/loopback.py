@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import re
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -173,12 +174,19 @@ class LoopbackRedirect:
         return web.Response(status=status, text=body, content_type="text/html", headers=headers)
 
 
+def error_code_of(query: dict[str, str]) -> str:
+    """The answer's ``error`` code, if it is one (RFC 6749 codes are short ASCII words); else "unknown".
+    The redirect comes from whoever reached the listener, so its free text is never shown as it is."""
+    error = query.get("error", "")
+    return error if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", error) else "unknown"
+
+
 def describe_error(query: dict[str, str]) -> str:
-    """A generic explanation of an OAuth error answer (RFC 6749 §4.1.2.1), without any secret."""
-    error = query.get("error", "")[:64]
-    description = query.get("error_description", "")[:300]
+    """A fixed explanation of an OAuth error answer (RFC 6749 §4.1.2.1) with its code; ``error_description``
+    is not repeated (anyone who reached the listener could have written it)."""
+    error = error_code_of(query)
     if error == "access_denied":
         return "sign-in was cancelled or access was denied"
-    if error == "consent_required" or "AADSTS65001" in description:
+    if error == "consent_required" or "AADSTS65001" in query.get("error_description", "")[:300]:
         return "your organisation requires an administrator to approve this app (ask IT to grant consent)"
-    return f"the sign-in service refused: {error}" + (f" — {description}" if description else "")
+    return f"the sign-in service did not complete the sign-in (error code: {error}); please try again, or tell IT"

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -92,10 +93,11 @@ def explain_aad_error(result: Mapping[str, Any]) -> str:
     for code, help_text in _AADSTS_HELP.items():
         if f"{code}:" in description or description.startswith(code):
             return f"{help_text} ({code})"
-    error = str(result.get("error", "unknown_error"))[:60]
+    raw = result.get("error", "unknown_error")
+    error = raw if isinstance(raw, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", raw) else "unknown_error"
     if error in _ERROR_HELP:
         return _ERROR_HELP[error]
-    return f"Microsoft sign-in failed: {error}"
+    return f"Microsoft sign-in failed (error code: {error})"
 
 
 class _PinnedCASession(requests.Session):
