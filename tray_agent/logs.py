@@ -24,6 +24,7 @@ _PATTERNS = (
     ),
     re.compile(r"(?i)\"(access_token|refresh_token|id_token|code|secret)\"\s*:\s*\"[^\"]+\""),
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWT
+    re.compile(r"/start/[A-Za-z0-9_-]{16,}"),  # the sign-in listener's one-time link (auth/loopback.py)
 )
 _OPAQUE = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")  # long random tokens (ids are 36 chars with dashes)
 # Short secrets that no pattern can recognise (a device-code sign-in's user code, e.g. "F7K2QXPLM"):

@@ -168,3 +168,34 @@ async def test_an_error_code_that_is_not_a_code_is_not_repeated_either() -> None
     await answer(listener, params={"error": "call the help desk on 555 0100 now", "state": "s"})
     with pytest.raises(SignInFailed, match=r"error code: unknown\)"):
         await waiting
+
+
+# --- the one-time start link: the authorize URL never reaches a command line ------------------
+
+
+async def test_the_browser_is_given_a_one_time_link_that_redirects_to_the_sign_in_page() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    port = await listener.start()
+    link = listener.start_link("https://login.example/authorize?state=s&code_challenge=abc")
+    waiting = asyncio.create_task(listener.wait(5))
+    assert link.startswith(f"http://127.0.0.1:{port}/start/") and "state" not in link and "abc" not in link
+    async with httpx.AsyncClient() as client:
+        first = await client.get(link)
+        assert first.status_code == 302
+        assert first.headers["location"] == "https://login.example/authorize?state=s&code_challenge=abc"
+        await client.get(f"http://127.0.0.1:{port}/callback", params={"code": "c", "state": "s"})
+    assert (await waiting)["code"] == "c"
+
+
+async def test_a_start_link_opened_twice_stops_the_sign_in() -> None:
+    """Someone who read the link on the browser's command line got there first: nothing can be trusted."""
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    link = listener.start_link("https://login.example/authorize?state=s")
+    waiting = asyncio.create_task(listener.wait(5))
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 302  # the other user
+        second = await client.get(link)  # the agent's browser
+    assert second.status_code == 410 and "already used" in second.text.lower()
+    with pytest.raises(SignInFailed, match="opened twice"):
+        await waiting

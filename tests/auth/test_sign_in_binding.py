@@ -271,3 +271,20 @@ async def test_a_microsoft_answer_with_a_forged_state_is_refused_by_the_listener
     with pytest.raises(SignInFailed, match="state mismatch"):
         await microsoft(world).sign_in(Forger(world.simulator.ca_path), 10)
     assert world.simulator.state.counters.entra_token_requests == before  # the code never reached MSAL
+
+
+async def test_neither_sign_in_puts_its_state_or_challenge_in_the_address_given_to_the_browser(world: World) -> None:
+    given: list[str] = []
+    browser = world.browser
+
+    async def opener(url: str) -> None:
+        given.append(url)
+        await browser(url)
+
+    await microsoft(world).sign_in(opener, 10)
+    await genesys(world).sign_in(opener, 10)
+    assert len(given) == 2 and len(browser.authorized) == 2
+    for link, authorize in zip(given, browser.authorized, strict=True):
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/start/[A-Za-z0-9_-]{32}", link), link
+        secrets_in_url = parse_qs(urlsplit(authorize).query)
+        assert secrets_in_url["state"][0] not in link and secrets_in_url["code_challenge"][0] not in link

@@ -15,6 +15,7 @@ SECRETS = [
     ('{"access_token": "2YotnFZFEjr1zCsicMWpAA", "expires_in": 3600}', "2YotnFZFEjr1zCsicMWpAA"),
     ("token eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0.", "eyJzdWIiOiIxMjM0NTY3ODkwIn0"),
     ("opaque " + "Zk9xY2" * 10, "Zk9xY2" * 10),
+    ("opening http://127.0.0.1:40123/start/Hq3vX9-kLm2Pq8rT5sWz1yBc4dFg7hJk", "Hq3vX9-kLm2Pq8rT5sWz1yBc4dFg7hJk"),
 ]
 
 

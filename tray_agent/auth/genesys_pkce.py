@@ -256,7 +256,7 @@ class GenesysAuth:
         )
         await listener.start()
         try:
-            await browser(self.authorize_url(challenge, state))
+            await browser(listener.start_link(self.authorize_url(challenge, state)))
             answer = await listener.wait(timeout)
         finally:
             await listener.close()

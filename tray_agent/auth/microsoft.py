@@ -334,7 +334,7 @@ class MicrosoftAuth:
                 response_mode="form_post",
             )
             listener.expect_state(flow["state"])
-            await browser(flow["auth_uri"])
+            await browser(listener.start_link(flow["auth_uri"]))
             answer = await listener.wait(timeout)
         finally:
             await listener.close()
