@@ -1,6 +1,6 @@
 """Logging: a rotating, user-only log file, with a last line of defence against secrets.
 
-The code never logs tokens, codes or full URLs on purpose; :class:`RedactingFilter` additionally masks
+The code never logs tokens, codes, full URLs or people's addresses on purpose; :class:`RedactingFilter` additionally masks
 anything that looks like one (bearer tokens, ``code=``/``token=`` parameters, JWTs, long opaque
 strings) in case a library or an exception message carries one.
 """
@@ -27,6 +27,9 @@ _PATTERNS = (
     re.compile(r"/start/[A-Za-z0-9_-]{16,}"),  # the sign-in listener's one-time link (auth/loopback.py)
 )
 _OPAQUE = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")  # long random tokens (ids are 36 chars with dashes)
+# People's addresses (sign-in names, Genesys emails) are personal data the log does not need: the
+# organisation's domain is kept, for support. The console and the tray still show them to the agent.
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+'-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
 # Short secrets that no pattern can recognise (a device-code sign-in's user code, e.g. "F7K2QXPLM"):
 # the code that receives one names it here, and it is masked wherever it turns up in a log line.
 _NEVER_LOG: deque[str] = deque(maxlen=32)
@@ -47,6 +50,7 @@ def redact(text: str) -> str:
         text = text.replace(value, "[redacted]")
     for pattern in _PATTERNS:
         text = pattern.sub(lambda match: f"{match.group(1)}=[redacted]" if match.groups() else "[redacted]", text)
+    text = _EMAIL.sub(r"[person]@\1", text)
     return _OPAQUE.sub("[redacted]", text)
 
 
