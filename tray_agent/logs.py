@@ -1,8 +1,9 @@
 """Logging: a rotating, user-only log file, with a last line of defence against secrets.
 
-The code never logs tokens, codes, full URLs or people's addresses on purpose; :class:`RedactingFilter` additionally masks
-anything that looks like one (bearer tokens, ``code=``/``token=`` parameters, JWTs, long opaque
-strings) in case a library or an exception message carries one.
+The code never logs tokens, codes, full URLs or people's addresses on purpose; :class:`RedactingFilter`
+additionally masks anything that looks like one (bearer tokens, ``code=``/``token=`` parameters, JWTs,
+long opaque strings, one-time sign-in links, email addresses) in case a library or an exception message
+carries one, and any value named with :func:`never_log` (a device-code sign-in's user code).
 """
 
 from __future__ import annotations
