@@ -166,3 +166,26 @@ def test_every_numeric_setting_has_its_range_in_the_settings_file() -> None:
     for key, (low, high) in NUMERIC_RANGES.items():
         block = DEFAULT_SETTINGS_TOML.split(f"# {key} =")[0].rsplit("\n\n", 1)[-1]
         assert f"{low:g}–{high:g}" in block, key
+
+
+def test_a_damaged_settings_file_with_a_good_copy_does_not_keep_the_tray_from_syncing(tmp_path: Path) -> None:
+    from tray_agent.policy import Policy
+    from tray_agent.settings import layer_settings
+    from tray_agent.tray.launch import setup_problem_for
+
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        '[agent]\ntenant_id = "contoso.example"\n'
+        'microsoft_client_id = "8a1d4c2e-6b3f-4e5a-9c7d-0e1f2a3b4c5d"\n'
+        'genesys_client_id = "4f6e8d0c-2b1a-4c3d-8e5f-6a7b8c9d0e1f"\n'
+    )
+    layer_settings(path, Policy())  # loads, and is kept as the last good copy
+    path.write_text(DEEP_TOML)
+    layered = layer_settings(path, Policy())
+    assert layered.file_problem is not None  # shown to the agent as a notice...
+    assert setup_problem_for(layered.settings, layered.file_problem) is None  # ...but the engine starts
+
+    assert setup_problem_for(Settings(), layered.file_problem) == (
+        "Settings needed from IT: tenant_id, microsoft_client_id, genesys_client_id (menu: Settings…). "
+        + layered.file_problem
+    )
