@@ -55,7 +55,8 @@ def loads(data: str | bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
         raise JSONRefused("answer is not UTF-8 text") from None
-    if nesting_depth(text) > max_depth:
+    # Fewer opening brackets than the limit cannot nest deeper than it (the common case: no scan at all).
+    if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise JSONRefused(f"answer nested deeper than {max_depth} levels")
     try:
         return json.loads(text, parse_constant=_no_constants, parse_float=_finite)
