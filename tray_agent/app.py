@@ -69,6 +69,8 @@ def build_agent(
         ca_file=ca,
         now=clock.now,
         windows_broker=settings.windows_broker,
+        genesys_email=lambda: genesys_auth.email,
+        allow_different_emails=settings.allow_different_emails,
     )
     genesys_auth = GenesysAuth(
         login_base_url=endpoints.genesys_login_base,
@@ -78,6 +80,8 @@ def build_agent(
         http=login_http,
         store=store,
         now=clock.now,
+        microsoft_email=lambda: microsoft.account_name,
+        allow_different_emails=settings.allow_different_emails,
     )
     engine = Engine(
         teams=GraphTeamsSource(

@@ -1,8 +1,9 @@
 """Logging: a rotating, user-only log file, with a last line of defence against secrets.
 
-The code never logs tokens, codes or full URLs on purpose; :class:`RedactingFilter` additionally masks
-anything that looks like one (bearer tokens, ``code=``/``token=`` parameters, JWTs, long opaque
-strings) in case a library or an exception message carries one.
+The code never logs tokens, codes, full URLs or people's addresses on purpose; :class:`RedactingFilter`
+additionally masks anything that looks like one (bearer tokens, ``code=``/``token=`` parameters, JWTs,
+long opaque strings, one-time sign-in links, email addresses) in case a library or an exception message
+carries one, and any value named with :func:`never_log` (a device-code sign-in's user code).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging.handlers
 import os
 import re
 import sys
+import threading
+from collections import deque
 from pathlib import Path
 
 _PATTERNS = (
@@ -22,13 +25,33 @@ _PATTERNS = (
     ),
     re.compile(r"(?i)\"(access_token|refresh_token|id_token|code|secret)\"\s*:\s*\"[^\"]+\""),
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWT
+    re.compile(r"/start/[A-Za-z0-9_-]{16,}"),  # the sign-in listener's one-time link (auth/loopback.py)
 )
 _OPAQUE = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")  # long random tokens (ids are 36 chars with dashes)
+# People's addresses (sign-in names, Genesys emails) are personal data the log does not need: the
+# organisation's domain is kept, for support. The console and the tray still show them to the agent.
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+'-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
+# Short secrets that no pattern can recognise (a device-code sign-in's user code, e.g. "F7K2QXPLM"):
+# the code that receives one names it here, and it is masked wherever it turns up in a log line.
+_NEVER_LOG: deque[str] = deque(maxlen=32)
+_NEVER_LOG_LOCK = threading.Lock()
+
+
+def never_log(value: str) -> None:
+    """Mask ``value`` in every log line from now on (for this process)."""
+    if len(value) >= 4:  # anything shorter would mask ordinary words
+        with _NEVER_LOG_LOCK:
+            _NEVER_LOG.append(value)
 
 
 def redact(text: str) -> str:
+    with _NEVER_LOG_LOCK:
+        known = list(_NEVER_LOG)
+    for value in known:
+        text = text.replace(value, "[redacted]")
     for pattern in _PATTERNS:
         text = pattern.sub(lambda match: f"{match.group(1)}=[redacted]" if match.groups() else "[redacted]", text)
+    text = _EMAIL.sub(r"[person]@\1", text)
     return _OPAQUE.sub("[redacted]", text)
 
 

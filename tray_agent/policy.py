@@ -87,6 +87,13 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
         "allow sign-ins to be kept without a secure OS keyring",
     ),
     PolicyKey("windows_broker", "WindowsBroker", "WINDOWSBROKER", "flag", "Windows: Microsoft sign-in through WAM"),
+    PolicyKey(
+        "allow_different_emails",
+        "AllowDifferentEmails",
+        "ALLOWDIFFERENTEMAILS",
+        "flag",
+        "allow a Genesys user whose email is not the Microsoft user name (UPN)",
+    ),
     PolicyKey("mapping", "Mapping", "MAPPING", "mapping", "Teams → Genesys mapping overrides"),
 )
 
@@ -142,6 +149,7 @@ class Policy:
     allow_device_code: bool | None = None
     allow_insecure_keyring: bool | None = None
     windows_broker: bool | None = None
+    allow_different_emails: bool | None = None
     mapping: tuple[tuple[str, str], ...] = ()  # (Teams value as IT wrote it, normalised target)
     locked: frozenset[str] = frozenset()  # setting names, and "mapping.<TeamsValue>" per mapping entry
     problems: tuple[str, ...] = ()
@@ -403,7 +411,7 @@ class FilePolicySource:
         origin = str(self.path)
         try:
             with self.path.open("rb") as handle:
-                problem = self._untrusted(os.fstat(handle.fileno()))
+                problem = self._untrusted(os.fstat(handle.fileno())) or self._untrusted_folder()
                 if problem:
                     return [RawLayer(origin, {}, (f"{origin}: {problem} — the whole file is ignored",))]
                 document = tomllib.load(handle)
@@ -413,6 +421,8 @@ class FilePolicySource:
             return [RawLayer(origin, {}, (f"{origin}: cannot be read ({error.strerror}) — ignored",))]
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             return [RawLayer(origin, {}, (f"{origin}: not valid TOML ({error}) — the whole file is ignored",))]
+        except RecursionError:
+            return [RawLayer(origin, {}, (f"{origin}: nested too deeply to be read — the whole file is ignored",))]
         return [_toml_layer(origin, document)]
 
     def _untrusted(self, status: os.stat_result) -> str | None:
@@ -422,6 +432,22 @@ class FilePolicySource:
             return f"is not owned by {'root' if self._trusted_owner == 0 else f'uid {self._trusted_owner}'}"
         if status.st_mode & 0o022:
             return "can be changed by users other than its owner (chmod go-w)"
+        return None
+
+    def _untrusted_folder(self) -> str | None:
+        """Whoever can write the folder can replace the file (a rename needs no right on the file)."""
+        if os.name != "posix":
+            return None
+        folder = self.path.parent
+        try:
+            status = os.stat(folder)
+        except OSError as error:
+            return f"its folder cannot be checked ({error.strerror})"
+        if self._trusted_owner is not None and status.st_uid != self._trusted_owner:
+            owner = "root" if self._trusted_owner == 0 else f"uid {self._trusted_owner}"
+            return f"its folder {folder} is not owned by {owner}"
+        if status.st_mode & 0o022:
+            return f"its folder {folder} can be changed by users other than its owner (chmod go-w)"
         return None
 
 
@@ -457,6 +483,8 @@ class PlistPolicySource:
             document = plistlib.loads(self.path.read_bytes())
         except FileNotFoundError:
             return []
+        except RecursionError:
+            return [RawLayer(origin, {}, (f"{origin}: nested too deeply to be read — ignored",))]
         except (OSError, plistlib.InvalidFileException, ValueError) as error:
             return [RawLayer(origin, {}, (f"{origin}: cannot be read ({error}) — ignored",))]
         if not isinstance(document, dict):

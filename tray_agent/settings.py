@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from tray_agent.core.mapping import DEFAULT_MAPPING, MappingError, PresenceMapping
 from tray_agent.core.polling import WorkingHours
@@ -55,6 +55,18 @@ GENESYS_REGIONS: dict[str, str] = {
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message names it and says what is expected."""
+
+
+# Every number the settings file takes, with its range (documented in the default file, below). A value
+# outside it is a problem line, and that one setting keeps its default; the rest of the file applies.
+NUMERIC_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "poll_interval": (5, 3600),  # seconds
+    "genesys_fallback_poll": (5, 600),  # seconds
+    "dwell_seconds": (0, 600),  # seconds
+    "loop_max_writes": (1, 100),
+    "loop_window_minutes": (1, 1440),
+    "genesys_redirect_port": (1024, 65535),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +121,21 @@ class Settings:
     allow_device_code: bool = True  # Microsoft device-code sign-in (IT may forbid it by policy)
     start_at_login: bool | None = None  # None: each user decides (tray menu); True/False: set by IT policy
     windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
+    # IT policy only: the Genesys user's email may differ from the Microsoft user name (UPN).
+    allow_different_emails: bool = False
     timing: Timing = field(default_factory=Timing)
     sync: SyncConfig = field(default_factory=SyncConfig)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Settings:
-        """Build from a parsed TOML document; raises SettingsError naming the bad key."""
+    def from_mapping(cls, data: Mapping[str, Any], *, problems: list[str] | None = None) -> Settings:
+        """Build from a parsed TOML document; raises SettingsError naming the bad key.
+
+        With ``problems``, a number that is not one, or is outside :data:`NUMERIC_RANGES`, is reported
+        there instead and that setting keeps its default."""
+
+        def number(key: str, default: float) -> float:
+            return _number(general or {}, key, default, problems)
+
         general = dict(data.get("agent", {})) if isinstance(data.get("agent", {}), Mapping) else None
         if general is None:
             raise SettingsError("[agent] must be a table")
@@ -127,8 +148,8 @@ class Settings:
         if not isinstance(pause_when_away, bool):
             raise SettingsError(f"pause_when_away must be true or false, got {pause_when_away!r}")
         timing = Timing(
-            poll_interval=_number(general, "poll_interval", 60.0, minimum=5.0),
-            genesys_fallback_poll=_number(general, "genesys_fallback_poll", 30.0, minimum=5.0),
+            poll_interval=number("poll_interval", 60.0),
+            genesys_fallback_poll=number("genesys_fallback_poll", 30.0),
             working_hours=working_hours,
             pause_when_away=pause_when_away,
         )
@@ -141,13 +162,11 @@ class Settings:
             raise SettingsError(str(error)) from None
         sync = SyncConfig(
             mapping=mapping,
-            dwell_seconds=_number(general, "dwell_seconds", 10.0, minimum=0.0),
-            loop_max_writes=int(_number(general, "loop_max_writes", 8, minimum=1)),
-            loop_window_seconds=_number(general, "loop_window_minutes", 10.0, minimum=1.0) * 60,
+            dwell_seconds=number("dwell_seconds", 10.0),
+            loop_max_writes=int(number("loop_max_writes", 8)),
+            loop_window_seconds=number("loop_window_minutes", 10.0) * 60,
         )
-        port = int(_number(general, "genesys_redirect_port", 8765, minimum=1024))
-        if port > 65535:
-            raise SettingsError("genesys_redirect_port must be a port number (1024–65535)")
+        port = int(number("genesys_redirect_port", 8765))
         region = _text(general, "genesys_region", "us_east_1")
         if region not in GENESYS_REGIONS:
             raise SettingsError(f"genesys_region {region!r} is not one of: {', '.join(GENESYS_REGIONS)}")
@@ -175,17 +194,27 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingsError(f"{path.name}: not valid TOML ({error})") from None
+    except RecursionError:  # tomllib recurses per nested array/table: a damaged or hostile file
+        raise SettingsError(f"{path.name}: nested too deeply to be a settings file") from None
 
 
-def _number(table: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
+def _number(table: Mapping[str, Any], key: str, default: float, problems: list[str] | None) -> float:
     value = table.get(key, default)
+    low, high = NUMERIC_RANGES[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SettingsError(f"{key} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise SettingsError(f"{key} must be a finite number, got {value!r}")
-    if value < minimum:
-        raise SettingsError(f"{key} must be at least {minimum:g}, got {value!r}")
-    return float(value)
+        complaint = f"{key} must be a number, got {value!r:.40}"
+    elif not math.isfinite(value):
+        complaint = f"{key} must be a finite number, got {value!r}"
+    elif value < low:
+        complaint = f"{key} must be at least {low:g}, got {value!r:.40}"
+    elif value > high:
+        complaint = f"{key} must be at most {high:g}, got {value!r:.40}"
+    else:
+        return float(value)
+    if problems is None:
+        raise SettingsError(f"{complaint} (range {low:g}–{high:g})")
+    problems.append(f"{complaint} (range {low:g}–{high:g}) — using the default, {default:g}")
+    return float(default)
 
 
 def _flag(table: Mapping[str, Any], key: str) -> bool:
@@ -215,13 +244,16 @@ DEFAULT_SETTINGS_TOML = """\
 # Your Genesys Cloud region (e.g. us_east_1, eu_west_1, ap_southeast_2) and OAuth client (ask IT).
 # genesys_region = "us_east_1"
 # genesys_client_id = "00000000-0000-0000-0000-000000000000"
+# The port registered for the Genesys sign-in redirect (1024–65535).
 # genesys_redirect_port = 8765
 
-# How often Teams is checked, in seconds (IT may set a higher minimum).
+# How often Teams is checked, in seconds: 5–3600 (IT may set a higher minimum).
 # poll_interval = 60
-# How long a Teams change must last before Genesys follows, in seconds.
+# How often Genesys is checked while its live connection is down, in seconds: 5–600.
+# genesys_fallback_poll = 30
+# How long a Teams change must last before Genesys follows, in seconds: 0–600.
 # dwell_seconds = 10
-# Safety stop: more than this many changes within loop_window_minutes pauses sync.
+# Safety stop: more than loop_max_writes (1–100) changes within loop_window_minutes (1–1440) pauses sync.
 # loop_max_writes = 8
 # loop_window_minutes = 10
 
@@ -278,6 +310,7 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
         "allow_device_code",
         "start_at_login",
         "windows_broker",
+        "allow_different_emails",
     ):
         if name in policy.locked:
             value = policy.value_of(name)
@@ -352,16 +385,21 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
             file_problem = f"{path.name}: could not be created ({error.strerror}) — using defaults"
     else:
         last_good = path.with_name(path.name + ".last-good")
+        value_problems: list[str] = []
         try:
             document = _read_toml(path)
-            Settings.from_mapping(document)  # validate the file on its own: its problems are the user's
+            # validate the file on its own: its problems are the user's
+            Settings.from_mapping(document, problems=value_problems)
         except (SettingsError, OSError) as error:
             document = _last_good(last_good)
             fallback = "the last good settings" if document else "defaults"
             file_problem = f"{path.name}: {error} — using {fallback} until it is fixed"
         else:
-            _remember_good(path, last_good)
-    user = Settings.from_mapping(document) if document else Settings()
+            if value_problems:  # the rest of the file applies; those values keep their defaults
+                file_problem = f"{path.name}: " + "; ".join(value_problems)
+            else:
+                _remember_good(path, last_good)
+    user = Settings.from_mapping(document, problems=[]) if document else Settings()
     settings = apply_policy(user, policy)
     user_keys = _user_keys(document)
     ignored = {name for name in policy.locked if name in user_keys or name.lower() in user_keys}

@@ -10,7 +10,8 @@ Layout of the package ``teams-genesys-presence``:
 - ``/opt/teams-genesys-presence/venv``: a venv on the distribution's own ``python3.11`` (so the package
   depends on it, and is built per distribution release), holding the agent and the exact versions of
   its dependencies from PyPI (Debian's are too old: httpx, msal, keyring, websockets). It sees the
-  system's site-packages too, for ``python3-gi`` (the tray icon's GTK/AppIndicator backends).
+  system's site-packages too, for ``python3-gi`` (the tray icon's GTK/AppIndicator backends), but never
+  the user's own (``~/.local/lib/python3.11/site-packages``): every script runs ``python -s``.
 - ``/usr/bin/tray-agent`` → the venv's entry point.
 - ``/usr/share/applications/tray-agent.desktop`` and ``/etc/xdg/autostart/tray-agent.desktop`` (the
   latter through ``/opt/teams-genesys-presence/bin/start-at-login``, which honours IT policy
@@ -96,7 +97,7 @@ START_AT_LOGIN = f"""\
 # Started by the desktop at sign-in through /etc/xdg/autostart/tray-agent.desktop.
 # IT stops this for everyone with start_at_login = false in {POLICY_FILE};
 # a user stops it with the agent's menu (or Hidden=true in ~/.config/autostart/tray-agent.desktop).
-{PREFIX}/venv/bin/python -m tray_agent.policy --start-at-login || exit 0
+{PREFIX}/venv/bin/python -s -m tray_agent.policy --start-at-login || exit 0
 exec {PREFIX}/venv/bin/tray-agent --at-login "$@"
 """
 
@@ -193,7 +194,20 @@ def build_venv(staging: Path, python: str, wheelhouse: Path | None, version: str
     for leftover in venv.glob("bin/[Aa]ctivate*"):
         leftover.unlink()  # not needed (nobody activates it) and they would carry the build path
     _relocate(venv, staging)
+    _no_user_site(venv)
     return venv
+
+
+def _no_user_site(venv: Path) -> None:
+    """``--system-site-packages`` also turns on the user's site-packages (site.ENABLE_USER_SITE), where
+    anything the user (or a program of theirs) installed would be imported before the agent's own
+    dependencies. The scripts' interpreter line gets ``-s``, which switches that off."""
+    interpreter = f"#!{PREFIX}/venv/bin/python"
+    for script in venv.glob("bin/*"):
+        if script.is_file() and not script.is_symlink():
+            data = script.read_bytes()
+            if data.startswith(f"{interpreter}\n".encode()):
+                script.write_bytes(f"{interpreter} -s\n".encode() + data[len(interpreter) + 1 :])
 
 
 def source_copy(target: Path) -> Path:

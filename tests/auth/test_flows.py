@@ -195,17 +195,13 @@ async def test_the_microsoft_account_is_remembered_and_used_silently(world: Worl
 async def test_after_graph_refused_the_token_sign_in_goes_to_the_browser_again(world: World) -> None:
     microsoft = world.microsoft()
     await microsoft.sign_in(world.browser, 10)
-    opened: list[str] = []
-
-    async def browser(url: str) -> None:
-        opened.append(url)
-        await world.browser(url)
+    browser = world.browser
 
     await microsoft.sign_in(browser, 10)
-    assert opened == []  # silent
+    assert browser.authorized == []  # silent
     microsoft.invalidate()  # Graph answered 401 to the token
     await microsoft.sign_in(browser, 10)
-    assert len(opened) == 1 and "login_hint=" in opened[0]  # the remembered account is suggested
+    assert len(browser.authorized) == 1 and "login_hint=" in browser.authorized[0]  # the remembered account
 
 
 async def test_microsoft_sign_out_forgets_the_account_even_offline(world: World) -> None:
@@ -331,7 +327,7 @@ async def test_a_wrong_client_id_is_explained(world: World) -> None:
     [
         ({"error": "invalid_client", "error_description": "AADSTS50194: Application is not multi-tenant"}, "tenant ID"),
         ({"error": "invalid_grant", "error_description": "AADSTS54005: code already redeemed"}, "already used"),
-        ({"error": "server_error"}, "Microsoft sign-in failed: server_error"),
+        ({"error": "server_error"}, "Microsoft sign-in failed (error code: server_error)"),
     ],
 )
 def test_other_entra_answers_are_explained(answer: dict[str, str], message: str) -> None:

@@ -3,6 +3,9 @@ agent's settings say ``allow_insecure_keyring = true``."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,46 @@ def test_the_setting_is_off_unless_set_to_true() -> None:
     assert Settings.from_mapping({"agent": {"allow_insecure_keyring": True}}).allow_insecure_keyring is True
     with pytest.raises(SettingsError, match="allow_insecure_keyring must be true or false"):
         Settings.from_mapping({"agent": {"allow_insecure_keyring": "yes"}})
+
+
+class LookAlikeKeyring(PlaintextKeyring):
+    """A plain-text backend that gives itself the Secret Service backend's module and name."""
+
+
+LookAlikeKeyring.__module__, LookAlikeKeyring.__qualname__ = "keyring.backends.SecretService", "Keyring"
+
+
+class LeakySecretService(SecretService.Keyring):
+    """The real class, with the write sent elsewhere: a subclass is not the OS keyring either."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        Path("/dev/null").write_text(password)
+
+
+@pytest.mark.parametrize("backend", [LookAlikeKeyring(), LeakySecretService()], ids=["same name", "subclass"])
+def test_a_backend_is_judged_by_its_class_not_its_name(backend: object) -> None:
+    with pytest.raises(KeyringRefused, match="is not a known secure keyring"):
+        choose(backend)  # type: ignore[arg-type]
+
+
+def test_a_look_alike_backend_chosen_by_environment_is_refused_in_a_real_process(tmp_path: Path) -> None:
+    (tmp_path / "lookalike.py").write_text(
+        "import json, pathlib\n"
+        "from keyring.backend import KeyringBackend\n"
+        "class Keyring(KeyringBackend):\n"
+        "    priority = 1\n"
+        "    def get_password(self, service, username):\n"
+        "        return None\n"
+        "    def set_password(self, service, username, password):\n"
+        "        pathlib.Path(__file__).with_name('stolen.json').write_text(json.dumps(password))\n"
+        "    def delete_password(self, service, username):\n"
+        "        pass\n"
+        "Keyring.__module__ = 'keyring.backends.SecretService'\n"
+    )
+    probe = (
+        "from tray_agent.auth.keyrings import assess; v = assess(); "
+        "print(v.secure, type(v.backend).__module__, type(v.backend).__qualname__)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHON_KEYRING_BACKEND": "lookalike.Keyring"}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["False", "keyring.backends.SecretService", "Keyring"], result.stderr

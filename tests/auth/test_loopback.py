@@ -144,3 +144,58 @@ async def test_the_answer_is_handed_over_at_once_even_while_another_request_is_u
     assert (await waiting)["code"] == "c"
     assert asyncio.get_running_loop().time() - started < 3  # not aiohttp's 60 s graceful shutdown
     writer.close()
+
+
+@pytest.mark.parametrize(
+    "description", ["Your account is locked. Call +1 555 0100 and give them your password.", "<b>x</b>\nline two"]
+)
+async def test_an_error_answer_is_shown_as_a_fixed_text_and_its_code_never_its_description(description: str) -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    page = await answer(listener, params={"error": "server_error", "error_description": description, "state": "s"})
+    with pytest.raises(SignInFailed) as failure:
+        await waiting
+    message = str(failure.value)
+    assert "error code: server_error" in message and "please try again" in message
+    assert "password" not in message and "password" not in page.text and "line two" not in page.text
+
+
+async def test_an_error_code_that_is_not_a_code_is_not_repeated_either() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    waiting = asyncio.create_task(listener.wait(5))
+    await answer(listener, params={"error": "call the help desk on 555 0100 now", "state": "s"})
+    with pytest.raises(SignInFailed, match=r"error code: unknown\)"):
+        await waiting
+
+
+# --- the one-time start link: the authorize URL never reaches a command line ------------------
+
+
+async def test_the_browser_is_given_a_one_time_link_that_redirects_to_the_sign_in_page() -> None:
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    port = await listener.start()
+    link = listener.start_link("https://login.example/authorize?state=s&code_challenge=abc")
+    waiting = asyncio.create_task(listener.wait(5))
+    assert link.startswith(f"http://127.0.0.1:{port}/start/") and "state" not in link and "abc" not in link
+    async with httpx.AsyncClient() as client:
+        first = await client.get(link)
+        assert first.status_code == 302
+        assert first.headers["location"] == "https://login.example/authorize?state=s&code_challenge=abc"
+        await client.get(f"http://127.0.0.1:{port}/callback", params={"code": "c", "state": "s"})
+    assert (await waiting)["code"] == "c"
+
+
+async def test_a_start_link_opened_twice_stops_the_sign_in() -> None:
+    """Someone who read the link on the browser's command line got there first: nothing can be trusted."""
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    await listener.start()
+    link = listener.start_link("https://login.example/authorize?state=s")
+    waiting = asyncio.create_task(listener.wait(5))
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 302  # the other user
+        second = await client.get(link)  # the agent's browser
+    assert second.status_code == 410 and "already used" in second.text.lower()
+    with pytest.raises(SignInFailed, match="opened twice"):
+        await waiting

@@ -148,3 +148,22 @@ def test_keyring_failures_are_reported_in_plain_words(tmp_path: Path) -> None:
 def test_names_cannot_leave_the_folder(store: SealedTokenStore, name: str) -> None:
     with pytest.raises(ValueError, match="not a token store name"):
         store.save(name, "value")
+
+
+def test_after_one_sign_out_an_old_copy_of_its_file_put_back_cannot_be_opened(tmp_path: Path) -> None:
+    store = SealedTokenStore(tmp_path / "secrets", WindowsSizedKeyring())
+    store.save("genesys-token", "genesys secret")
+    store.save("msal-cache", "microsoft secret")
+    sealed = tmp_path / "secrets" / "genesys-token.sealed"
+    backup = sealed.read_bytes()
+    store.delete("genesys-token")  # the other entry keeps a key, so the key is rotated
+    sealed.write_bytes(backup)
+    assert store.load("genesys-token") is None and not sealed.exists()
+    assert store.load("msal-cache") == "microsoft secret"  # what stayed is still there
+
+
+@pytest.mark.parametrize("name", ["genesys-token\n", "genesys-token\nx", "../genesys-token", "Genesys"])
+def test_a_name_must_be_a_whole_store_name(tmp_path: Path, name: str) -> None:
+    store = SealedTokenStore(tmp_path / "secrets", WindowsSizedKeyring())
+    with pytest.raises(ValueError, match="not a token store name"):
+        store.save(name, "value")

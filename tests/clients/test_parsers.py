@@ -7,14 +7,16 @@ import contextlib
 import json
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tray_agent.clients import bounded_json
 from tray_agent.clients.errors import BadResponse
 from tray_agent.clients.genesys import parse_channel, parse_definitions, parse_user_me, parse_user_presence
 from tray_agent.clients.graph import is_stale, parse_presence
-from tray_agent.clients.http import parse_retry_after
+from tray_agent.clients.http import json_body, parse_retry_after
 from tray_agent.clients.notifications import Activity, ChannelGone, Heartbeat, Ignored, SocketClosing, parse_frame
 from tray_agent.core.presence import GenesysState, TeamsPresence
 
@@ -303,3 +305,46 @@ def test_any_websocket_frame_is_classified_and_an_activity_is_always_a_complete_
 def test_an_oversized_frame_is_ignored_without_being_parsed() -> None:
     huge = activity(presence={"presenceDefinition": {"id": "d9"}}, padding="x" * 300_000)
     assert parse_frame(huge, USER, STATE, now=1.0) == Ignored("frame too large")
+
+
+# --- hostile answers: bounded depth and size, finite numbers only ------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        DEEP,
+        f'{{"topicName": "v2.users.{USER}.activity", "eventBody": {DEEP}}}',
+        '{"a":' * 20_000 + "1" + "}" * 20_000,
+        activity(presence={"presenceDefinition": {"id": "d1"}}).replace("}}}", '}, "n": NaN}}'),
+        '{"topicName": "channel.metadata", "eventBody": {"n": Infinity}}',
+        '{"topicName": "channel.metadata", "eventBody": {"n": 1e999}}',
+    ],
+    ids=["array-deep", "event-deep", "object-deep", "NaN", "Infinity", "1e999"],
+)
+def test_a_deeply_nested_or_non_finite_frame_is_ignored_never_raised(frame: str) -> None:
+    message = parse_frame(frame, USER, STATE, now=1.0)
+    assert isinstance(message, Ignored) and message.reason.startswith("frame refused")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        DEEP.encode(),
+        b'{"availability": NaN}',
+        b'{"availability": "Busy", "x": -Infinity}',
+        b'{"availability": "' + b"B" * 2 * 1024 * 1024 + b'"}',
+    ],
+    ids=["deep", "NaN", "-Infinity", "2 MiB"],
+)
+def test_a_hostile_service_answer_is_a_bad_response(content: bytes) -> None:
+    response = httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+    with pytest.raises(BadResponse, match="not JSON"):
+        json_body("Microsoft Graph", response)
+
+
+def test_json_nesting_is_measured_outside_strings() -> None:
+    assert bounded_json.nesting_depth('{"a": "[[[[{{{{", "b": [[1]]}') == 3
+    assert bounded_json.loads('{"a": "[[[[[[[[[[[["}', max_depth=1) == {"a": "[[[[[[[[[[[["}

@@ -15,6 +15,7 @@ SECRETS = [
     ('{"access_token": "2YotnFZFEjr1zCsicMWpAA", "expires_in": 3600}', "2YotnFZFEjr1zCsicMWpAA"),
     ("token eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0.", "eyJzdWIiOiIxMjM0NTY3ODkwIn0"),
     ("opaque " + "Zk9xY2" * 10, "Zk9xY2" * 10),
+    ("opening http://127.0.0.1:40123/start/Hq3vX9-kLm2Pq8rT5sWz1yBc4dFg7hJk", "Hq3vX9-kLm2Pq8rT5sWz1yBc4dFg7hJk"),
 ]
 
 
@@ -45,3 +46,10 @@ def test_the_log_file_is_redacted_rotating_and_user_only(tmp_path: Path) -> None
     assert "0.AAAAx1y2z3" not in text and "Qw8RtY6uIo0pLk" not in text
     assert "refresh_token=[redacted]" in text
     assert (log_file.stat().st_mode & 0o777) == 0o600
+
+
+def test_peoples_addresses_are_not_logged_but_their_organisation_is() -> None:
+    line = "link: microsoft: sign-in failed: this computer is signed in to Microsoft as alex.agent@contoso.example"
+    assert logs.redact(line) == (
+        "link: microsoft: sign-in failed: this computer is signed in to Microsoft as [person]@contoso.example"
+    )

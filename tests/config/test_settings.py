@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.paths import write_private
-from tray_agent.settings import DEFAULT_SETTINGS_TOML, Endpoints, Settings, SettingsError, load_user_settings
+from tray_agent.settings import (
+    DEFAULT_SETTINGS_TOML,
+    NUMERIC_RANGES,
+    Endpoints,
+    Settings,
+    SettingsError,
+    load_user_settings,
+)
 
 
 def test_first_run_writes_the_commented_default_and_it_loads_as_the_defaults(tmp_path: Path) -> None:
@@ -87,3 +96,96 @@ def test_working_hours_and_pausing_when_away_are_read_and_checked(tmp_path: Path
     path.write_text('[agent]\nworking_hours = "weekdays"\n')
     with pytest.raises(SettingsError, match="working hours"):
         Settings.load(path)
+
+
+# --- damaged settings never stop start-up ------------------------------------------------------
+
+DEEP_TOML = "[agent]\nx = " + "[" * 5000 + "]" * 5000 + "\n"
+GOOD = '[agent]\ntenant_id = "contoso.example"\npoll_interval = 90\n'
+
+
+def test_a_deeply_nested_settings_file_gives_the_last_good_settings_and_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(GOOD)
+    good, problem = load_user_settings(path)
+    assert problem is None and good.tenant_id == "contoso.example"
+    path.write_text(DEEP_TOML)
+    settings, problem = load_user_settings(path)
+    assert settings == good
+    assert problem is not None and "nested too deeply" in problem and "last good settings" in problem
+    assert path.read_text() == DEEP_TOML  # left for the agent to fix
+
+
+@pytest.mark.parametrize("command", [["--at-login"], ["sign-in", "genesys", "--no-browser", "--timeout", "0.01"]])
+def test_a_deeply_nested_settings_file_does_not_stop_the_agent_starting(tmp_path: Path, command: list[str]) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.toml").write_text(DEEP_TOML)
+    env = {**os.environ, "TRAY_AGENT_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("tray-agent")), *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
+    assert result.returncode in (0, 1, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("poll_interval = 1e308", "poll_interval"),
+        ("loop_window_minutes = 1e308", "loop_window_minutes"),
+        ("poll_interval = nan", "poll_interval"),
+        ("genesys_fallback_poll = 100000", "genesys_fallback_poll"),
+        ("dwell_seconds = -1", "dwell_seconds"),
+        ("loop_max_writes = 1000000", "loop_max_writes"),
+        ("genesys_redirect_port = 80", "genesys_redirect_port"),
+    ],
+)
+def test_an_out_of_range_number_is_a_problem_line_and_its_default_the_rest_of_the_file_applies(
+    tmp_path: Path, line: str, key: str
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(f'[agent]\ntenant_id = "contoso.example"\n{line}\n')
+    settings, problem = load_user_settings(path)
+    assert settings.tenant_id == "contoso.example"
+    defaults = Settings()
+    assert (settings.timing, settings.sync, settings.genesys_redirect_port) == (
+        defaults.timing,
+        defaults.sync,
+        defaults.genesys_redirect_port,
+    )
+    low, high = NUMERIC_RANGES[key]
+    assert problem is not None and key in problem and f"range {low:g}–{high:g}" in problem and "default" in problem
+
+
+def test_every_numeric_setting_has_its_range_in_the_settings_file() -> None:
+    for key, (low, high) in NUMERIC_RANGES.items():
+        block = DEFAULT_SETTINGS_TOML.split(f"# {key} =")[0].rsplit("\n\n", 1)[-1]
+        assert f"{low:g}–{high:g}" in block, key
+
+
+def test_a_damaged_settings_file_with_a_good_copy_does_not_keep_the_tray_from_syncing(tmp_path: Path) -> None:
+    from tray_agent.policy import Policy
+    from tray_agent.settings import layer_settings
+    from tray_agent.tray.launch import setup_problem_for
+
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        '[agent]\ntenant_id = "contoso.example"\n'
+        'microsoft_client_id = "8a1d4c2e-6b3f-4e5a-9c7d-0e1f2a3b4c5d"\n'
+        'genesys_client_id = "4f6e8d0c-2b1a-4c3d-8e5f-6a7b8c9d0e1f"\n'
+    )
+    layer_settings(path, Policy())  # loads, and is kept as the last good copy
+    path.write_text(DEEP_TOML)
+    layered = layer_settings(path, Policy())
+    assert layered.file_problem is not None  # shown to the agent as a notice...
+    assert setup_problem_for(layered.settings, layered.file_problem) is None  # ...but the engine starts
+
+    assert setup_problem_for(Settings(), layered.file_problem) == (
+        "Settings needed from IT: tenant_id, microsoft_client_id, genesys_client_id (menu: Settings…). "
+        + layered.file_problem
+    )

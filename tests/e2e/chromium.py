@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from selenium import webdriver
@@ -89,8 +90,11 @@ def wait_for_heading(driver: webdriver.Chrome, text: str, timeout: float = 10) -
 class AgentAtTheBrowser:
     """A :data:`BrowserOpener`: loads what the app opens in Chromium, then clicks ``#approve`` or ``#deny``.
 
-    ``action=None`` leaves the page as it is (the agent walked away). ``rewrite`` changes the address
-    before it is loaded (a tampered request). Every address opened is kept in ``opened``.
+    The app opens its listener's one-time link, which Chromium follows to the sign-in page as any
+    browser would. ``action=None`` leaves the page as it is (the agent walked away). ``rewrite`` changes
+    the sign-in page's address before it is loaded (a tampered request): the link is then followed
+    here, so Chromium loads the rewritten address. Every address the app opened is kept in ``opened``,
+    every sign-in page address loaded in ``authorized``.
     """
 
     def __init__(
@@ -100,10 +104,18 @@ class AgentAtTheBrowser:
         self.action = action
         self.rewrite = rewrite
         self.opened: list[str] = []
+        self.authorized: list[str] = []
 
     async def __call__(self, url: str) -> None:
         self.opened.append(url)
-        await asyncio.to_thread(self.driver.get, self.rewrite(url) if self.rewrite else url)
+        if self.rewrite is not None:
+            start = await asyncio.to_thread(httpx.get, url, follow_redirects=False, timeout=10)
+            authorize = start.headers["location"]
+            self.authorized.append(authorize)
+            await asyncio.to_thread(self.driver.get, self.rewrite(authorize))
+        else:
+            await asyncio.to_thread(self.driver.get, url)
+            self.authorized.append(self.driver.current_url)
         if self.action is not None:
             await asyncio.to_thread(self.click, self.action)
 

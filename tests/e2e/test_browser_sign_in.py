@@ -130,7 +130,7 @@ async def test_genesys_sign_in_in_chromium_is_kept_in_the_secret_service_and_rea
     browser = AgentAtTheBrowser(driver)
     await agent.genesys.sign_in(browser, 30)
     wait_for_heading(driver, "Signed in")
-    (opened,) = browser.opened
+    (opened,) = browser.authorized
     request = parse_qs(urlsplit(opened).query)
     assert request["code_challenge_method"] == ["S256"] and len(request["state"][0]) >= 43
     assert request["redirect_uri"] == [f"http://localhost:{apps.cloud.redirect_port}/callback"]

@@ -84,7 +84,8 @@ def finish(process: subprocess.Popen[str], log_file: Path) -> tuple[int, str, st
 
 def sign_in_with_browser(terminal: Terminal, driver: webdriver.Chrome, service: str) -> tuple[int, str, str]:
     process = terminal.start("-v", "sign-in", service, "--no-browser", "--timeout", "60")
-    address = wait_for_line(process, r"^\s+(https://\S+)$").group(1)
+    # the listener's one-time link (the sign-in page's address, with its state, is never printed)
+    address = wait_for_line(process, r"^\s+(http://127\.0\.0\.1:\d+/start/\S+)$").group(1)
     driver.get(address)
     driver.find_element(By.ID, "approve").click()
     wait_for_heading(driver, "Signed in")

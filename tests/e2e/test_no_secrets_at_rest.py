@@ -109,15 +109,16 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
             assert "PROBLEM  Genesys sign-in" in doctor.stdout, doctor.stdout + doctor.stderr
 
         secrets = simulator.call(lambda: simulator.state.secrets_handed_out())
-        for address in browser.opened:
+        for address in browser.authorized:  # the sign-in pages the one-time links led to
             secrets.update(parse_qs(urlsplit(address).query)["state"])
+        secrets.update(urlsplit(link).path for link in browser.opened)  # the one-time links themselves
         secrets.update(verifiers)
         secrets.add(str(real_keyring.backend.get_password(APP_NAME, KEY_ENTRY)))
         secrets = {value for value in secrets if value}
     finally:
         simulator.stop()
 
-    assert len(verifiers) == 1 and len(browser.opened) == 2 and len(secrets) >= 8
+    assert len(verifiers) == 1 and len(browser.opened) == len(browser.authorized) == 2 and len(secrets) >= 10
     check_files(tmp_path, paths, secrets)
 
 

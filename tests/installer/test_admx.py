@@ -143,6 +143,7 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
         "AllowDeviceCode": 0,
         "AllowInsecureKeyring": 0,
         "WindowsBroker": 1,
+        "AllowDifferentEmails": 1,
         "Mapping": ["InAMeeting=Meeting|Busy", "InACall=Teams call", "Presenting="],
     }
     assert written.keys() == policies(admx).keys()
@@ -151,5 +152,5 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
     assert policy.problems == ()
     assert policy.locked >= {key.setting for key in POLICY_KEYS if key.kind != "mapping"}
     assert (policy.genesys_redirect_port, policy.min_poll_interval, policy.start_at_login) == (65535, 3600.0, True)
-    assert policy.windows_broker is True
+    assert policy.windows_broker is True and policy.allow_different_emails is True
     assert dict(policy.mapping) == {"InAMeeting": "Meeting|Busy", "InACall": "Teams call", "Presenting": ""}

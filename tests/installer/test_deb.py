@@ -76,7 +76,9 @@ def test_nothing_in_the_package_names_the_build_machine(deb: Path, tmp_path: Pat
     cfg = (tmp_path / f"opt/{PACKAGE}/venv/pyvenv.cfg").read_text()
     assert "home = /usr/bin" in cfg and "include-system-site-packages = true" in cfg
     assert (
-        (tmp_path / f"opt/{PACKAGE}/venv/bin/tray-agent").read_text().startswith(f"#!/opt/{PACKAGE}/venv/bin/python\n")
+        (tmp_path / f"opt/{PACKAGE}/venv/bin/tray-agent")
+        .read_text()
+        .startswith(f"#!/opt/{PACKAGE}/venv/bin/python -s\n")
     )
     for path in tmp_path.rglob("*"):
         if path.is_file() and not path.is_symlink():

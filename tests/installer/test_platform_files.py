@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import plistlib
 import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.installer.conftest import INSTALLER, ROOT
 from tray_agent.policy import MACOS_BUNDLE_ID, POLICY_KEYS, FilePolicySource, PlistPolicySource, read_policy
@@ -74,3 +78,46 @@ def test_every_file_the_workflow_names_exists() -> None:
     }
     for path in named:
         assert (ROOT / path).is_file(), path
+
+
+def _run_macos_postinstall(tmp_path: Path, policy_mode: int, folder_mode: int = 0o755) -> bool:
+    """Runs the .pkg's postinstall on this machine with macOS's tools stubbed (BSD ``stat -f``, ``defaults``,
+    ``launchctl``), its paths moved under ``tmp_path`` and this test's user standing in for root.
+    True when it removed the all-users LaunchAgent (it believed policy start_at_login = false)."""
+    folder = tmp_path / "Application Support" / "TeamsGenesysPresence"
+    folder.mkdir(parents=True)
+    policy_file = folder / "policy.toml"
+    policy_file.write_text("[agent]\nstart_at_login = false\n")
+    policy_file.chmod(policy_mode)
+    folder.chmod(folder_mode)
+    plist = tmp_path / "agent.plist"
+    plist.write_text("<plist/>")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    me = os.getuid()
+    stubs = {
+        # BSD stat: -f %u (owner uid; ours counts as root's), -f %Lp (permission bits), -f %Su (console user)
+        "stat": f'case "$2" in %u) [ "$(/usr/bin/stat -c %u "$3")" = {me} ] && echo 0 || echo 501 ;; '
+        '%Lp) /usr/bin/stat -c %a "$3" ;; *) echo root ;; esac',
+        "defaults": "exit 1",
+        "launchctl": "exit 0",
+        "chown": "exit 0",
+    }
+    for name, body in stubs.items():
+        (tools / name).write_text(f"#!/bin/sh\n{body}\n")
+        (tools / name).chmod(0o755)
+    script = (INSTALLER / "macos" / "scripts" / "postinstall").read_text()
+    script = script.replace('"/Library/Application Support/TeamsGenesysPresence/policy.toml"', f'"{policy_file}"')
+    script = script.replace("PLIST=/Library/LaunchAgents/$LABEL.plist", f'PLIST="{plist}"')
+    (tmp_path / "postinstall").write_text(script)
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}
+    subprocess.run(["/bin/sh", str(tmp_path / "postinstall")], env=env, check=True, timeout=30)
+    folder.chmod(0o755)
+    return not plist.exists()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/stat").exists(), reason="needs GNU stat to stand in for BSD stat")
+def test_the_macos_postinstall_obeys_only_a_policy_file_root_owns_and_alone_can_change(tmp_path: Path) -> None:
+    assert _run_macos_postinstall(tmp_path / "trusted", 0o644)
+    assert not _run_macos_postinstall(tmp_path / "writable", 0o666)  # anyone could have written "false"
+    assert not _run_macos_postinstall(tmp_path / "writable-folder", 0o644, folder_mode=0o777)

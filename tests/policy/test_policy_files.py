@@ -137,3 +137,36 @@ def test_python_dash_m_runs_it() -> None:
         [sys.executable, "-m", "tray_agent.policy", "--help"], capture_output=True, text=True, check=True
     )
     assert "Show the IT policy this machine gives the agent." in done.stdout
+
+
+def test_a_deeply_nested_policy_file_is_ignored_with_a_problem_and_the_rest_of_policy_still_applies(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / "policy.toml"
+    deep.write_text("[agent]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    deep.chmod(0o644)
+    fine = tmp_path / "other.toml"
+    fine.write_text(f'[agent]\ntenant_id = "{TENANT}"\n')
+    fine.chmod(0o644)
+    layers = FilePolicySource(deep, trusted_owner=ME).layers()  # raised RecursionError before
+    assert "nested too deeply" in layers[0].problems[0]
+    policy = read_policy(
+        CombinedPolicySource([FilePolicySource(deep, trusted_owner=ME), FilePolicySource(fine, trusted_owner=ME)])
+    )
+    assert policy.tenant_id == TENANT and len(policy.problems) == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_policy_file_in_a_folder_others_can_write_is_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / "TeamsGenesysPresence"
+    folder.mkdir()
+    path = folder / "policy.toml"
+    path.write_text(f'[agent]\ntenant_id = "{TENANT}"\n')
+    path.chmod(0o644)
+    folder.chmod(0o777)  # anyone could rename another file over policy.toml
+    try:
+        policy = read_policy(FilePolicySource(path, trusted_owner=ME))
+    finally:
+        folder.chmod(0o755)
+    assert policy.tenant_id is None
+    assert len(policy.problems) == 1 and "its folder" in policy.problems[0] and "chmod go-w" in policy.problems[0]

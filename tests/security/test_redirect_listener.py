@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import string
 from pathlib import Path
@@ -48,22 +49,81 @@ def listening_addresses(port: int) -> list[str] | None:
                 local, state = row.split()[1], row.split()[3]
                 address, hex_port = local.split(":")
                 if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
-                    found.append(address if width == 32 else socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+                    raw = bytes.fromhex(address)  # 32-bit words in host (little-endian) order
+                    if width == 8:
+                        found.append(socket.inet_ntoa(raw[::-1]))
+                    else:
+                        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                        found.append(socket.inet_ntop(socket.AF_INET6, words))
     return found
 
 
-async def test_it_listens_on_the_loopback_address_alone() -> None:
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+async def test_it_listens_on_both_loopback_addresses_alone() -> None:
+    """``localhost`` may be 127.0.0.1 or ::1 to the browser: both are held, and nothing else."""
     listener = LoopbackRedirect(path="/callback", expected_state=STATE)
     port = await listener.start()
     try:
-        assert listening_addresses(port) in (["127.0.0.1"], None)
+        loopbacks = ["127.0.0.1", "::1"] if has_ipv6_loopback() else ["127.0.0.1"]
+        assert listening_addresses(port) in (loopbacks, None)
+        assert list(listener.addresses) == loopbacks
         for address in other_addresses_of_this_host():
             with pytest.raises(OSError):
                 socket.create_connection((address, port), timeout=2).close()
-        with contextlib.suppress(OSError), pytest.raises(OSError):  # no IPv6 listener either
-            socket.create_connection(("::1", port), timeout=2).close()
     finally:
         await listener.close()
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="this computer has no IPv6 loopback")
+@pytest.mark.parametrize("family", [socket.AF_INET6, socket.AF_INET], ids=["[::1] taken", "127.0.0.1 taken"])
+async def test_a_fixed_port_held_by_another_program_on_either_loopback_fails_closed(family: int) -> None:
+    with socket.socket(family, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        squatter.listen(1)
+        port = squatter.getsockname()[1]
+        listener = LoopbackRedirect(port=port, path="/callback", expected_state=STATE)
+        where = f"[::1]:{port}" if family == socket.AF_INET6 else f"127.0.0.1:{port}"
+        with pytest.raises(SignInFailed, match=re.escape(f"could not listen on {where}")):
+            await listener.start()
+        with pytest.raises(OSError):  # and nothing was left listening on the other address
+            socket.create_connection(("127.0.0.1" if family == socket.AF_INET6 else "::1", port), timeout=2).close()
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="this computer has no IPv6 loopback")
+async def test_a_random_port_taken_on_ipv6_is_given_up_for_one_free_on_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which port the kernel hands out cannot be foreseen, so a squatter takes [::1] on the first port
+    the listener is given, the moment it has it on 127.0.0.1."""
+    from aiohttp import web
+
+    squatted: list[socket.socket] = []
+    real_start = web.TCPSite.start
+
+    async def start(site: web.TCPSite) -> None:
+        if site._host == "::1" and not squatted:
+            squatter = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            squatter.bind(("::1", site._port))
+            squatter.listen(1)
+            squatted.append(squatter)
+        await real_start(site)
+
+    monkeypatch.setattr(web.TCPSite, "start", start)
+    listener = LoopbackRedirect(path="/callback", expected_state=STATE)
+    try:
+        port = await listener.start()
+        assert port != squatted[0].getsockname()[1] and list(listener.addresses) == ["127.0.0.1", "::1"]
+        assert listening_addresses(port) in (["127.0.0.1", "::1"], None)
+    finally:
+        await listener.close()
+        for squatter in squatted:
+            squatter.close()
 
 
 async def test_a_redirect_replayed_at_the_same_moment_is_handed_over_once() -> None:

@@ -320,7 +320,7 @@ def test_the_lock_is_held_across_processes_and_freed_when_the_holder_dies(tmp_pa
 @pytest.mark.parametrize(
     ("platform", "text_file", "command"),
     [
-        ("win32", True, ["notepad.exe", "/p/settings.toml"]),
+        ("win32", True, [r"C:\Windows\System32\notepad.exe", "/p/settings.toml"]),  # never a notepad.exe on PATH
         ("win32", False, None),  # os.startfile: Explorer
         ("darwin", True, ["open", "-t", "/p/settings.toml"]),
         ("darwin", False, ["open", "/p/settings.toml"]),

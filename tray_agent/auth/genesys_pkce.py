@@ -18,6 +18,8 @@ import base64
 import hashlib
 import json
 import logging
+import math
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -27,8 +29,10 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tray_agent.auth.identity import CHANGE_PERSON, EmailLookup, WrongPerson, check_same_email
 from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
+from tray_agent.clients import bounded_json
 from tray_agent.clients.errors import ServerError, Unreachable
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,20 @@ SERVICE = "Genesys Cloud"
 STORE_KEY = "genesys-token"
 EXPIRY_MARGIN = 120.0  # treat a token as expired this long before it really is
 VERIFIER_LENGTH = 128
+# An OAuth client's token lifetime is 300-172,800 s (shared/reference/genesys-cloud.md §3.2); a little
+# below and above is tolerated, anything else (1e308, negative) is a broken or hostile answer.
+TOKEN_LIFETIME_RANGE = (1.0, 7 * 86400.0)
+
+
+def token_lifetime(value: object) -> float | None:
+    """``expires_in`` of a token answer: seconds, or None when absent or not a number (then the token is
+    used until the API refuses it). Raises ValueError for a number outside :data:`TOKEN_LIFETIME_RANGE`."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    low, high = TOKEN_LIFETIME_RANGE
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"expires_in {value!r:.20} is not between {low:g} and {high:g} seconds")
+    return float(value)
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -52,7 +70,8 @@ def s256(verifier: str) -> str:
 
 def explain_genesys_error(answer: dict[str, Any]) -> str:
     """The login service's OAuth error (redirect or token answer) in plain language, without secrets."""
-    error = str(answer.get("error", ""))[:64]
+    raw_error = answer.get("error", "")
+    error = raw_error if isinstance(raw_error, str) and re.fullmatch(r"[A-Za-z0-9_. -]{1,64}", raw_error) else "unknown"
     description = str(answer.get("error_description") or answer.get("description") or "")[:160]
     lowered = description.lower()
     if error == "access_denied":
@@ -73,36 +92,49 @@ def explain_genesys_error(answer: dict[str, Any]) -> str:
         return "Genesys Cloud does not know this app's OAuth client: ask IT for the right genesys_client_id and region"
     if error == "invalid_request" and "verifier" in lowered:
         return "Genesys Cloud refused the sign-in: the proof key (PKCE code_verifier) was malformed"
-    detail = f" ({description})" if description else ""
-    return f"Genesys Cloud refused the sign-in: {error or 'unknown error'}{detail}"
+    # The description is matched above, never shown: a redirect's text could come from anyone.
+    return f"Genesys Cloud did not complete the sign-in (error code: {error}); please try again, or tell IT"
 
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    access_token: str
+    access_token: str  # "" once the API refused it: the person is still remembered, the token is not
     expires_at: float | None  # None: the server did not say; used until it answers 401
     refresh_token: str | None = None
+    user_id: str = ""  # the Genesys user it was issued to (users/me): a new sign-in must be this user
+    email: str = ""
 
     def dump(self) -> str:
         return json.dumps(
-            {"access_token": self.access_token, "expires_at": self.expires_at, "refresh_token": self.refresh_token}
+            {
+                "access_token": self.access_token,
+                "expires_at": self.expires_at,
+                "refresh_token": self.refresh_token,
+                "user_id": self.user_id,
+                "email": self.email,
+            }
         )
 
     @classmethod
     def parse(cls, text: str) -> _Token | None:
         try:
-            data = json.loads(text)
+            data = bounded_json.loads(text)
             expires = data.get("expires_at")
+            expires_at = float(expires) if expires is not None else None
+            if expires_at is not None and not math.isfinite(expires_at):
+                return None
             return cls(
-                str(data["access_token"]),
-                float(expires) if expires is not None else None,
+                str(data["access_token"] or ""),
+                expires_at,
                 data.get("refresh_token") or None,
+                str(data.get("user_id") or ""),
+                str(data.get("email") or ""),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def fresh(self, now: float) -> bool:
-        return self.expires_at is None or self.expires_at - EXPIRY_MARGIN > now
+        return bool(self.access_token) and (self.expires_at is None or self.expires_at - EXPIRY_MARGIN > now)
 
 
 class GenesysAuth:
@@ -119,7 +151,14 @@ class GenesysAuth:
         store: TokenStore,
         now: Callable[[], float] = time.time,
         redirect_path: str = "/callback",
+        microsoft_email: EmailLookup | None = None,
+        allow_different_emails: bool = False,
     ) -> None:
+        """``microsoft_email`` gives the user name (UPN) this computer is signed in to Microsoft with
+        (None when not signed in there): a new Genesys sign-in must be for that address unless
+        ``allow_different_emails`` (IT policy)."""
+        self._microsoft_email = microsoft_email or (lambda: None)
+        self._allow_different_emails = allow_different_emails
         self._login = login_base_url.rstrip("/")
         self._api = api_base_url.rstrip("/")
         self._client_id = client_id
@@ -144,24 +183,36 @@ class GenesysAuth:
     @property
     def signed_in(self) -> bool:
         token = self._token
-        return token is not None and (token.fresh(self._now()) or bool(token.refresh_token))
+        return (
+            token is not None and bool(token.access_token) and (token.fresh(self._now()) or bool(token.refresh_token))
+        )
+
+    @property
+    def user_id(self) -> str | None:
+        """The Genesys user this computer signed in as (kept until sign-out, also once the token expired)."""
+        return self._token.user_id or None if self._token else None
+
+    @property
+    def email(self) -> str | None:
+        """That user's email address, as ``users/me`` gave it."""
+        return self._token.email or None if self._token else None
 
     @property
     def expires_at(self) -> float | None:
         """When the agent must sign in again (engine clock); None when not signed in or silently renewable."""
         token = self._token
-        if token is None or token.refresh_token:
+        if token is None or not token.access_token or token.refresh_token:
             return None
         return token.expires_at
 
     @property
     def access_expires_at(self) -> float | None:
         """When the current access token expires (engine clock), refresh token or not."""
-        return self._token.expires_at if self._token else None
+        return self._token.expires_at if self._token and self._token.access_token else None
 
     async def access_token(self) -> str:
         token = self._token
-        if token is None:
+        if token is None or not token.access_token:
             raise SignInRequired(SERVICE, "not signed in")
         if token.fresh(self._now()):
             return token.access_token
@@ -172,12 +223,17 @@ class GenesysAuth:
         raise SignInRequired(SERVICE, "the Genesys sign-in has expired")
 
     def invalidate(self) -> None:
-        """The API answered 401: the token is expired or revoked, so it is forgotten."""
-        self._token = None
+        """The API answered 401: the token is expired or revoked, so it is forgotten. Who it belonged to
+        is kept (only a sign-out forgets the person), so the next sign-in must be the same user."""
+        token, self._token = self._token, None
         try:
-            self._store.delete(STORE_KEY)
+            if token is not None and token.user_id:
+                self._token = _Token("", None, None, token.user_id, token.email)
+                self._store.save(STORE_KEY, self._token.dump())
+            else:
+                self._store.delete(STORE_KEY)
         except Exception as error:
-            log.warning("could not remove the saved Genesys sign-in: %s", error)
+            log.warning("could not update the saved Genesys sign-in: %s", error)
 
     def authorize_url(self, challenge: str, state: str) -> str:
         query = urlencode(
@@ -200,7 +256,7 @@ class GenesysAuth:
         )
         await listener.start()
         try:
-            await browser(self.authorize_url(challenge, state))
+            await browser(listener.start_link(self.authorize_url(challenge, state)))
             answer = await listener.wait(timeout)
         finally:
             await listener.close()
@@ -212,13 +268,61 @@ class GenesysAuth:
             "redirect_uri": self.redirect_uri,
         }
         try:
-            await self._redeem(form)
+            token = await self._exchange(form)
+            try:
+                token = await self._bound_to_the_expected_person(token)
+            except SignInFailed:
+                await self._revoke(token.access_token)  # not ours to keep, nor to leave valid
+                raise
         except (Unreachable, ServerError) as error:
             raise SignInFailed(f"could not finish the Genesys Cloud sign-in: {error}") from None
+        self._token = token
+        self._save(explicit=True)
         log.info("signed in to Genesys Cloud")
 
+    async def _bound_to_the_expected_person(self, token: _Token) -> _Token:
+        """``token`` with its user (``users/me``), if that is the remembered user and has the Microsoft
+        account's address; raises :class:`WrongPerson` otherwise (and nothing is kept)."""
+        try:
+            response = await self._http.get(
+                f"{self._api}/api/v2/users/me", headers={"Authorization": f"Bearer {token.access_token}"}
+            )
+        except httpx.HTTPError as error:
+            raise Unreachable(SERVICE, f"could not check who signed in ({error.__class__.__name__})") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ServerError(SERVICE, "users/me is unavailable", status=response.status_code)
+        try:
+            body = bounded_json.loads(response.content) if response.status_code == 200 else None
+        except ValueError:
+            body = None
+        user_id = body.get("id") if isinstance(body, dict) else None
+        email = body.get("email") if isinstance(body, dict) else None
+        if not isinstance(user_id, str) or not user_id:
+            raise SignInFailed("Genesys Cloud did not say who signed in (users/me), so the sign-in was not kept")
+        remembered = self._token.user_id if self._token else ""
+        if remembered and user_id != remembered:
+            shown = f" as {self._token.email}" if self._token and self._token.email else ""
+            raise WrongPerson(
+                f"this computer is signed in to Genesys Cloud{shown}, and the sign-in was for a different user, "
+                f"so it was refused and nothing changed. {CHANGE_PERSON}"
+            )
+        address = email if isinstance(email, str) else ""
+        if not self._allow_different_emails:
+            check_same_email("Genesys Cloud", address, "Microsoft", self._microsoft_email())
+        return _Token(token.access_token, token.expires_at, token.refresh_token, user_id, address)
+
     async def _redeem(self, form: dict[str, str]) -> str:
-        """Exchange a code or refresh token; stores and returns the new access token.
+        """Exchange a refresh token; stores and returns the new access token (same user)."""
+        token = await self._exchange(form)
+        previous = self._token
+        if previous is not None:
+            token = _Token(token.access_token, token.expires_at, token.refresh_token, previous.user_id, previous.email)
+        self._token = token
+        self._save(explicit=False)
+        return token.access_token
+
+    async def _exchange(self, form: dict[str, str]) -> _Token:
+        """Exchange a code or refresh token at the token endpoint; keeps nothing.
 
         Raises SignInFailed (code refused), SignInRequired (refresh refused), Unreachable or ServerError.
         """
@@ -229,8 +333,8 @@ class GenesysAuth:
         except httpx.HTTPError as error:
             raise Unreachable(SERVICE, f"could not reach the login service ({error.__class__.__name__})") from None
         try:
-            body = response.json()
-        except ValueError:
+            body = bounded_json.loads(response.content)
+        except ValueError:  # not JSON, or too large / too deep / NaN
             body = None
         if response.status_code >= 500 or response.status_code == 429:
             raise ServerError(SERVICE, "the login service is unavailable", status=response.status_code)
@@ -240,17 +344,17 @@ class GenesysAuth:
                 self.invalidate()
                 raise SignInRequired(SERVICE, "the Genesys sign-in could not be renewed")
             raise SignInFailed(explain_genesys_error(answer))
-        lifetime = body.get("expires_in")
-        expires_at = (
-            issued_at + max(float(lifetime), 0.0)
-            if isinstance(lifetime, int | float) and not isinstance(lifetime, bool)
-            else None
-        )
+        try:
+            lifetime = token_lifetime(body.get("expires_in"))
+        except ValueError as error:
+            log.warning("Genesys Cloud's token answer was refused: %s", error)
+            if refreshing:
+                raise SignInRequired(SERVICE, "the Genesys sign-in could not be renewed (unusable answer)") from None
+            raise SignInFailed(f"Genesys Cloud's sign-in answer could not be used ({error})") from None
+        expires_at = issued_at + lifetime if lifetime is not None else None
         refresh = body.get("refresh_token")
         renewal = refresh if isinstance(refresh, str) and refresh else None
-        self._token = _Token(body["access_token"], expires_at, renewal)
-        self._save(explicit=not refreshing)
-        return self._token.access_token
+        return _Token(body["access_token"], expires_at, renewal)
 
     def _save(self, *, explicit: bool) -> None:
         if self._token is None:
@@ -280,7 +384,7 @@ class GenesysAuth:
         """
         token, self._token = self._token, None
         try:
-            return await self._revoke(token.access_token) if token is not None else True
+            return await self._revoke(token.access_token) if token is not None and token.access_token else True
         finally:
             self._store.delete(STORE_KEY)
 
@@ -297,3 +401,10 @@ class GenesysAuth:
             return True
         log.warning("Genesys answered %s to the token revocation; it was forgotten locally", response.status_code)
         return False
+
+
+def remembered_email(store: TokenStore) -> str | None:
+    """The email of the Genesys user whose sign-in ``store`` keeps (None if none): for the Microsoft side."""
+    stored = store.load(STORE_KEY)
+    token = _Token.parse(stored) if stored else None
+    return token.email or None if token else None

@@ -3,8 +3,11 @@
 ``keyring`` picks a backend by priority, and on a machine with ``keyrings.alt`` installed a plain-text
 file (``PlaintextKeyring``) silently becomes the default; with nothing installed it is the ``fail``
 backend, which raises on every call. We accept only backends that hand the secret to the operating
-system's own protected store, by an allow-list of backend modules, so an unknown third-party backend
-is refused rather than trusted. ``allow_insecure_keyring = true`` in the settings overrides that.
+system's own protected store, by an allow-list of the backend *classes themselves* (identity, not
+name: a plain-text backend can call its module ``keyring.backends.SecretService`` and be chosen through
+``PYTHON_KEYRING_BACKEND``, and a subclass of a secure one can override where it writes), so an unknown
+or look-alike backend is refused rather than trusted. ``allow_insecure_keyring = true`` (settings or
+IT policy) overrides that.
 """
 
 from __future__ import annotations
@@ -16,15 +19,19 @@ from typing import Any
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.backends import SecretService, Windows, chainer, fail, kwallet, libsecret, macOS, null
 
-# The backends that keep secrets in the OS's protected store (module of the backend class).
-SECURE_BACKEND_MODULES = {
-    "keyring.backends.Windows": "Windows Credential Manager",
-    "keyring.backends.macOS": "macOS Keychain",
-    "keyring.backends.SecretService": "Secret Service (GNOME Keyring / KWallet)",
-    "keyring.backends.libsecret": "Secret Service (libsecret)",
-    "keyring.backends.kwallet": "KWallet",
+# The backends that keep secrets in the OS's protected store: these exact classes (each module imports
+# on every platform; its backend is just not viable where the OS service is missing).
+SECURE_BACKENDS: dict[type[Any], str] = {
+    Windows.WinVaultKeyring: "Windows Credential Manager",
+    macOS.Keyring: "macOS Keychain",
+    SecretService.Keyring: "Secret Service (GNOME Keyring / KWallet)",
+    libsecret.Keyring: "Secret Service (libsecret)",
+    kwallet.DBusKeyring: "KWallet",
+    kwallet.DBusKeyringKWallet4: "KWallet 4",
 }
+_NO_KEYRING: tuple[type[Any], ...] = (fail.Keyring, null.Keyring)
 
 WINDOWS_ENTRY_LIMIT = 2560  # CRED_MAX_CREDENTIAL_BLOB_SIZE: bytes per Credential Manager entry (UTF-16)
 
@@ -44,7 +51,11 @@ class KeyringVerdict:
 
 def _label(backend: Any) -> str:
     cls = type(backend)
-    return SECURE_BACKEND_MODULES.get(cls.__module__) or f"{cls.__module__}.{cls.__qualname__}"
+    return SECURE_BACKENDS.get(cls) or f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _is_secure(backend: Any) -> bool:
+    return type(backend) in SECURE_BACKENDS
 
 
 def _fix() -> str:
@@ -62,10 +73,10 @@ def assess(backend: KeyringBackend | None = None) -> KeyringVerdict:
     """Judge ``backend`` (default: the one ``keyring`` would use)."""
     chosen = backend if backend is not None else keyring.get_keyring()
     module = type(chosen).__module__
-    if module == "keyring.backends.chainer":
+    if type(chosen) is chainer.ChainerBackend:
         members = list(getattr(chosen, "backends", []))
         for member in members:
-            if type(member).__module__ in SECURE_BACKEND_MODULES:
+            if _is_secure(member):
                 return KeyringVerdict(member, _label(member), secure=True, available=True)
         names = ", ".join(_label(member) for member in members) or "nothing"
         return KeyringVerdict(
@@ -75,9 +86,9 @@ def assess(backend: KeyringBackend | None = None) -> KeyringVerdict:
             available=bool(members),
             problem=f"no secure keyring is available (only {names}): {_fix()}",
         )
-    if module in SECURE_BACKEND_MODULES:
+    if _is_secure(chosen):
         return KeyringVerdict(chosen, _label(chosen), secure=True, available=True)
-    if module in ("keyring.backends.fail", "keyring.backends.null"):
+    if type(chosen) in _NO_KEYRING:
         return KeyringVerdict(
             None, "no keyring", secure=False, available=False, problem=f"no system keyring was found: {_fix()}"
         )
@@ -106,6 +117,6 @@ def choose(backend: KeyringBackend | None = None, *, allow_insecure: bool = Fals
 def prefer_local_persistence(backend: KeyringBackend) -> None:
     """On Windows, keep our entry on this machine (the default, CRED_PERSIST_ENTERPRISE, roams with the
     profile; the files the key unlocks do not). Untested here: Windows only."""
-    if type(backend).__module__ == "keyring.backends.Windows" and hasattr(backend, "persist"):
+    if type(backend) is Windows.WinVaultKeyring and hasattr(backend, "persist"):
         with contextlib.suppress(AttributeError, ValueError):  # depends on pywin32's constants
             backend.persist = "local machine"

@@ -1,6 +1,16 @@
 """A single-use loopback redirect listener for native-app OAuth (RFC 8252 §7.3).
 
-Binds 127.0.0.1 only, accepts exactly one answer on the redirect path — a GET with the query string
+The redirect URI says ``localhost`` (what IT registers), and a browser may resolve that to 127.0.0.1
+*or* ::1. So the listener holds the port on **both** loopback addresses, and fails closed when another
+program holds either one (a second local user listening on ``[::1]:PORT`` would otherwise receive the
+redirect with its code and ``state``). Where this computer has no IPv6 loopback at all, nobody can
+listen there and 127.0.0.1 alone is held. A random port (port 0) is retried until both are free.
+
+The browser is not given the authorize URL, whose ``state`` and PKCE challenge any local user could read
+on its command line (``/proc/PID/cmdline``), but a one-time link to this listener
+(:meth:`LoopbackRedirect.start_link`), which redirects to it. A link opened twice fails the sign-in.
+
+It accepts exactly one answer on the redirect path — a GET with the query string
 (Genesys), or a form POST (Microsoft with ``response_mode=form_post``, which keeps the code out of
 URLs and browser history, RFC 9700 §4.3.1) — checks ``state``, answers the browser with a plain
 success or failure page, then closes; a second redirect finds nothing listening. Every other method
@@ -13,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import html
+import re
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -24,6 +36,9 @@ if TYPE_CHECKING:  # aiohttp is imported when a sign-in starts, not at start-up 
 ErrorExplainer = Callable[[dict[str, str]], str]
 _MAX_BODY = 16384
 _SHUTDOWN_GRACE = 0.5  # seconds
+_RANDOM_PORT_TRIES = 20
+# This computer has no such address: nobody can listen there, and no browser can connect there.
+_ADDRESS_ABSENT = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 
 
 def _plain(status: int, text: str, **headers: str) -> web.Response:
@@ -38,6 +53,11 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</titl
 
 class SignInFailed(Exception):
     """Sign-in did not complete; the message is for the agent and contains no secret."""
+
+
+class _Taken(Exception):
+    def __init__(self, where: str, why: str) -> None:
+        self.where, self.why = where, why
 
 
 class LoopbackRedirect:
@@ -59,6 +79,10 @@ class LoopbackRedirect:
         self._result: asyncio.Future[dict[str, str]] | None = None
         self._answered = False
         self._runner: web.AppRunner | None = None
+        self._start_path = "/start/" + secrets.token_urlsafe(24)
+        self._start_target: str | None = None
+        self._start_used = False
+        self.addresses: tuple[str, ...] = ()  # the loopback addresses held, e.g. ("127.0.0.1", "::1")
 
     @property
     def port(self) -> int:
@@ -67,6 +91,12 @@ class LoopbackRedirect:
     def expect_state(self, state: str) -> None:
         """For flows whose ``state`` is made after the listener is up (MSAL picks it)."""
         self._expected_state = state
+
+    def start_link(self, authorize_url: str) -> str:
+        """A one-time ``http://127.0.0.1:PORT/start/…`` link that redirects to ``authorize_url``: what the
+        browser is given, so the authorize URL never appears on a command line."""
+        self._start_target = authorize_url
+        return f"http://127.0.0.1:{self._port}{self._start_path}"
 
     async def start(self) -> int:
         from aiohttp import web
@@ -78,21 +108,47 @@ class LoopbackRedirect:
         # other connections' requests to finish (a browser's stalled or speculative request).
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_GRACE)
         await self._runner.setup()
+        tries = _RANDOM_PORT_TRIES if self._port == 0 else 1
+        for attempt in range(tries):
+            try:
+                await self._hold_both(self._runner)
+                return self._port
+            except _Taken as taken:
+                await self._runner.cleanup()
+                if attempt + 1 == tries:
+                    raise SignInFailed(
+                        f"could not listen on {taken.where} for the sign-in redirect: another program holds it "
+                        "(is another copy signing in? Otherwise ask IT: another user may be waiting there for "
+                        f"your sign-in): {taken.why}"
+                    ) from None
+                self._runner = web.AppRunner(
+                    app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_GRACE
+                )
+                await self._runner.setup()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _hold_both(self, runner: web.AppRunner) -> None:
+        """127.0.0.1 first (which picks the port when 0 was asked for), then ::1 on the same port."""
+        from aiohttp import web
+
         # reuse_address=None is asyncio's platform default: SO_REUSEADDR on POSIX, where it only lets a retry
         # bind the registered port while the last sign-in's connection is in TIME_WAIT (never a second
         # listener); off on Windows, where it would let another program take over the port.
-        site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=None)
-        try:
-            await site.start()
-        except OSError as error:
-            await self._runner.cleanup()
-            raise SignInFailed(
-                f"could not listen on 127.0.0.1:{self._port} for the sign-in redirect "
-                f"(is another copy signing in?): {error.strerror}"
-            ) from None
-        for address in self._runner.addresses:  # the bound socket tells us the port when 0 was asked for
-            self._port = int(address[1])
-        return self._port
+        port = self._port
+        held: list[str] = []
+        for host in ("127.0.0.1", "::1"):
+            site = web.TCPSite(runner, host, port, reuse_address=None)
+            try:
+                await site.start()
+            except OSError as error:
+                if host == "::1" and error.errno in _ADDRESS_ABSENT:
+                    continue  # no IPv6 loopback here: nobody can squat on it either
+                shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+                raise _Taken(shown, error.strerror or str(error)) from None
+            held.append(host)
+            if port == 0:  # the bound socket tells us the port when 0 was asked for
+                port = int(runner.addresses[0][1])
+        self._port, self.addresses = port, tuple(held)
 
     async def wait(self, timeout: float) -> dict[str, str]:
         """The redirect's query parameters (``code`` and ``state``); raises SignInFailed."""
@@ -114,8 +170,10 @@ class LoopbackRedirect:
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if request.host not in (f"127.0.0.1:{self._port}", f"localhost:{self._port}"):
+        if request.host not in (f"127.0.0.1:{self._port}", f"localhost:{self._port}", f"[::1]:{self._port}"):
             return _plain(421, "Misdirected request")
+        if request.path == self._start_path and self._start_target is not None:
+            return self._start(request)
         if request.method != self._method:
             return _plain(405, "Method not allowed", Allow=self._method)
         if request.path != self._path:
@@ -158,6 +216,30 @@ class LoopbackRedirect:
             self._result.set_result(query)
         return page
 
+    def _start(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
+        if request.method != "GET":
+            return _plain(405, "Method not allowed", Allow="GET")
+        if self._start_used or self._result is None or self._result.done():
+            # Someone else opened it first (it was on a command line): this sign-in cannot be trusted.
+            if self._result is not None and not self._result.done():
+                self._answered = True
+                self._result.set_exception(
+                    SignInFailed("the sign-in link was opened twice, so this sign-in was stopped; please sign in again")
+                )
+            return self._page(410, "Already used", "This sign-in link was already used. Please sign in again.")
+        self._start_used = True
+        return web.Response(
+            status=302,
+            headers={
+                "Location": str(self._start_target),
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+                "Connection": "close",
+            },
+        )
+
     @staticmethod
     def _page(status: int, title: str, text: str) -> web.Response:
         from aiohttp import web
@@ -173,12 +255,19 @@ class LoopbackRedirect:
         return web.Response(status=status, text=body, content_type="text/html", headers=headers)
 
 
+def error_code_of(query: dict[str, str]) -> str:
+    """The answer's ``error`` code, if it is one (RFC 6749 codes are short ASCII words); else "unknown".
+    The redirect comes from whoever reached the listener, so its free text is never shown as it is."""
+    error = query.get("error", "")
+    return error if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", error) else "unknown"
+
+
 def describe_error(query: dict[str, str]) -> str:
-    """A generic explanation of an OAuth error answer (RFC 6749 §4.1.2.1), without any secret."""
-    error = query.get("error", "")[:64]
-    description = query.get("error_description", "")[:300]
+    """A fixed explanation of an OAuth error answer (RFC 6749 §4.1.2.1) with its code; ``error_description``
+    is not repeated (anyone who reached the listener could have written it)."""
+    error = error_code_of(query)
     if error == "access_denied":
         return "sign-in was cancelled or access was denied"
-    if error == "consent_required" or "AADSTS65001" in description:
+    if error == "consent_required" or "AADSTS65001" in query.get("error_description", "")[:300]:
         return "your organisation requires an administrator to approve this app (ask IT to grant consent)"
-    return f"the sign-in service refused: {error}" + (f" — {description}" if description else "")
+    return f"the sign-in service did not complete the sign-in (error code: {error}); please try again, or tell IT"

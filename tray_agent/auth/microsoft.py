@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -33,9 +35,19 @@ from urllib.parse import urlparse
 import msal
 import requests
 
+from tray_agent import logs
+from tray_agent.auth.identity import (
+    CHANGE_PERSON,
+    EmailLookup,
+    WrongPerson,
+    check_same_email,
+    domain_of,
+    windows_logon_upn,
+)
 from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
-from tray_agent.clients.errors import Unreachable
+from tray_agent.clients import bounded_json
+from tray_agent.clients.errors import BadResponse, Unreachable
 from tray_agent.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -44,6 +56,11 @@ SERVICE = "Microsoft"
 SCOPES = ["Presence.Read"]
 CACHE_KEY = "msal-cache"
 _MULTI_TENANT = {"", "common", "organizations", "consumers"}
+# Entra access tokens live 60-90 min by default, at most about a day with continuous access evaluation.
+TOKEN_LIFETIME_RANGE = (1.0, 2 * 86400.0)
+# What a hostile or broken answer makes MSAL raise while it parses it (deep JSON, int(Infinity), int(NaN)).
+_UNUSABLE_ANSWER = (RecursionError, OverflowError, ValueError, TypeError)
+_UNUSABLE = "Microsoft's sign-in answer could not be used; please try again (tell IT if it keeps happening)"
 
 # Plain-language help for the AADSTS codes agents actually meet (reference §2.6–2.7, PresenceLight issues).
 _AADSTS_HELP = {
@@ -76,10 +93,11 @@ def explain_aad_error(result: Mapping[str, Any]) -> str:
     for code, help_text in _AADSTS_HELP.items():
         if f"{code}:" in description or description.startswith(code):
             return f"{help_text} ({code})"
-    error = str(result.get("error", "unknown_error"))[:60]
+    raw = result.get("error", "unknown_error")
+    error = raw if isinstance(raw, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", raw) else "unknown_error"
     if error in _ERROR_HELP:
         return _ERROR_HELP[error]
-    return f"Microsoft sign-in failed: {error}"
+    return f"Microsoft sign-in failed (error code: {error})"
 
 
 class _PinnedCASession(requests.Session):
@@ -110,10 +128,18 @@ class MicrosoftAuth:
         now: Callable[[], float] = time.time,
         windows_broker: bool = False,
         parent_window_handle: int | None = None,
+        genesys_email: EmailLookup | None = None,
+        allow_different_emails: bool = False,
     ) -> None:
+        """``genesys_email`` gives the address of the Genesys Cloud user this computer is signed in as
+        (None when not signed in there): a new Microsoft sign-in must be for the same address unless
+        ``allow_different_emails`` (IT policy)."""
         tenant = urlparse(authority).path.strip("/").split("/")[-1] if authority else ""
         if tenant.lower() in _MULTI_TENANT:
             raise SettingsError("tenant_id must be your organisation's Microsoft Entra tenant ID (ask IT)")
+        self._tenant = tenant
+        self._genesys_email = genesys_email or (lambda: None)
+        self._allow_different_emails = allow_different_emails
         self._store = store
         self._now = now
         self._authority = authority
@@ -153,6 +179,15 @@ class MicrosoftAuth:
         return None
 
     @property
+    def account_id(self) -> str | None:
+        """The remembered account's object id (``oid``), if any: a new sign-in must be for this account."""
+        for account in self._cache.search(msal.TokenCache.CredentialType.ACCOUNT):
+            oid = account.get("local_account_id")
+            if isinstance(oid, str) and oid:
+                return oid
+        return None
+
+    @property
     def expires_at(self) -> float | None:
         """When the access token last handed out expires (engine clock); MSAL renews it silently."""
         return self._access[1] if self._access else None
@@ -164,32 +199,44 @@ class MicrosoftAuth:
     def _application(self) -> msal.PublicClientApplication:
         """Built on first use, in a worker thread: MSAL fetches the tenant's OpenID configuration here."""
         if self._app is None:
-            session = _PinnedCASession()
-            session.verify = self._ca_file or True
-            options: dict[str, Any] = {}
-            if self._broker:
-                options["enable_broker_on_windows"] = True
-            try:
-                self._app = msal.PublicClientApplication(
-                    self._client_id,
-                    authority=self._authority,
-                    token_cache=self._cache,
-                    http_client=session,
-                    instance_discovery=urlparse(self._authority).hostname == "login.microsoftonline.com",
-                    timeout=15,
-                    **options,
-                )
-            except ValueError:  # MSAL's wording for a tenant whose configuration it could not get
-                raise SignInFailed(self._tenant_problem(session)) from None
-            except requests.RequestException as error:
-                raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+            self._app = self._build_application(self._cache)
         return self._app
+
+    def _sign_in_application(self) -> msal.PublicClientApplication:
+        """A separate application with an empty cache for one interactive sign-in: whatever comes back
+        stays there until it is known to be the right person, and only then replaces the remembered
+        sign-in (so a refused one never touches it, and the engine never sees it)."""
+        return self._build_application(msal.SerializableTokenCache())
+
+    def _build_application(self, cache: msal.SerializableTokenCache) -> msal.PublicClientApplication:
+        session = _PinnedCASession()
+        session.verify = self._ca_file or True
+        options: dict[str, Any] = {}
+        if self._broker:
+            options["enable_broker_on_windows"] = True
+        try:
+            app = msal.PublicClientApplication(
+                self._client_id,
+                authority=self._authority,
+                token_cache=cache,
+                http_client=session,
+                instance_discovery=urlparse(self._authority).hostname == "login.microsoftonline.com",
+                timeout=15,
+                **options,
+            )
+        except ValueError:  # MSAL's wording for a tenant whose configuration it could not get
+            raise SignInFailed(self._tenant_problem(session)) from None
+        except requests.RequestException as error:
+            raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+        except (RecursionError, OverflowError):  # a hostile OpenID configuration
+            raise SignInFailed(_UNUSABLE) from None
+        return app
 
     def _tenant_problem(self, session: requests.Session) -> str:
         """Why the tenant's OpenID configuration is unavailable, in the service's own words (AADSTS…)."""
         try:
             answer = session.get(f"{self._authority}/v2.0/.well-known/openid-configuration", timeout=15)
-            body = answer.json()
+            body = bounded_json.loads(answer.content)
         except (requests.RequestException, ValueError):
             return "the tenant's sign-in configuration is unavailable: check tenant_id in the settings, or ask IT"
         if isinstance(body, dict) and "error" in body:
@@ -206,6 +253,8 @@ class MicrosoftAuth:
             raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
         except SignInFailed as error:  # the tenant itself is wrong: nothing to retry until it is fixed
             raise SignInRequired(SERVICE, str(error)) from None
+        except _UNUSABLE_ANSWER as error:
+            raise BadResponse(SERVICE, f"unusable token answer ({error.__class__.__name__})") from None
         if not result or "access_token" not in result:
             self._access = None
             raise SignInRequired(SERVICE, "the Microsoft sign-in has expired" if self.signed_in else "not signed in")
@@ -237,7 +286,7 @@ class MicrosoftAuth:
             log.info("signed in to Microsoft (silently, from the saved sign-in)")
             return
         asked_at = self._now()
-        app = await asyncio.to_thread(self._application)
+        app = await asyncio.to_thread(self._sign_in_application)
         if self._broker:
             try:
                 result = await asyncio.wait_for(asyncio.to_thread(self._interactive_via_broker, app), timeout)
@@ -257,10 +306,12 @@ class MicrosoftAuth:
         return False
 
     def _interactive_via_broker(self, app: msal.PublicClientApplication) -> dict[str, Any]:  # Windows only
+        login_hint, domain_hint = self._hints()
         result: dict[str, Any] = app.acquire_token_interactive(
             SCOPES,
             prompt="select_account",
-            login_hint=self.account_name,
+            login_hint=login_hint,
+            domain_hint=domain_hint,
             parent_window_handle=self._parent_window or msal.PublicClientApplication.CONSOLE_WINDOW_HANDLE,
         )
         return result
@@ -272,26 +323,39 @@ class MicrosoftAuth:
         port = await listener.start()
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
+            login_hint, domain_hint = self._hints()
             flow = await asyncio.to_thread(
                 app.initiate_auth_code_flow,
                 SCOPES,
                 redirect_uri=f"http://localhost:{port}",
                 prompt="select_account",
-                login_hint=self.account_name,
+                login_hint=login_hint,
+                domain_hint=domain_hint,
                 response_mode="form_post",
             )
             listener.expect_state(flow["state"])
-            await browser(flow["auth_uri"])
+            await browser(listener.start_link(flow["auth_uri"]))
             answer = await listener.wait(timeout)
         finally:
             await listener.close()
         try:
             result: dict[str, Any] = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
-        except ValueError:  # MSAL's own state/nonce checks
-            raise SignInFailed("the sign-in answer did not match this app's request; please try again") from None
         except requests.RequestException as error:
             raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        except ValueError as error:  # MSAL's own state/nonce checks (or a number it could not read)
+            if "state" in str(error).lower() or "nonce" in str(error).lower():
+                raise SignInFailed("the sign-in answer did not match this app's request; please try again") from None
+            raise SignInFailed(_UNUSABLE) from None
+        except _UNUSABLE_ANSWER:
+            raise SignInFailed(_UNUSABLE) from None
         return result
+
+    def _hints(self) -> tuple[str | None, str | None]:
+        """(login_hint, domain_hint): the remembered account, else (Windows) the logon UPN; the domain of
+        a tenant named by its domain, else of that account."""
+        login_hint = self.account_name or windows_logon_upn()
+        tenant_domain = self._tenant.lower() if "." in self._tenant else None
+        return login_hint, tenant_domain or domain_of(login_hint)
 
     async def sign_in_with_device_code(self, show: Callable[[str], None], timeout: float = 900.0) -> None:
         """For a computer whose browser cannot reach this one: the agent enters a code on another device.
@@ -302,12 +366,16 @@ class MicrosoftAuth:
         """
         asked_at = self._now()
         try:
-            app = await asyncio.to_thread(self._application)
+            app = await asyncio.to_thread(self._sign_in_application)
             flow: dict[str, Any] = await asyncio.to_thread(app.initiate_device_flow, SCOPES)
         except requests.RequestException as error:
             raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        except _UNUSABLE_ANSWER:
+            raise SignInFailed(_UNUSABLE) from None
         if "user_code" not in flow:
             raise SignInFailed(explain_aad_error(flow))
+        # The code is for the agent's eyes (the tray shows it): never for the log, whoever logs the prompt.
+        logs.never_log(str(flow["user_code"]))
         show(str(flow.get("message") or f"Open {flow.get('verification_uri')} and enter {flow['user_code']}"))
         polling = asyncio.ensure_future(asyncio.to_thread(app.acquire_token_by_device_flow, flow))
         polling.add_done_callback(lambda task: task.cancelled() or task.exception())  # never "not retrieved"
@@ -317,35 +385,55 @@ class MicrosoftAuth:
             raise SignInFailed(f"the code was not entered within {timeout:g} s; please try again") from None
         except requests.RequestException as error:
             raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        except _UNUSABLE_ANSWER:
+            raise SignInFailed(_UNUSABLE) from None
         finally:
             flow["expires_at"] = 0  # stops MSAL's polling loop within a second if it is still running
         self._finish(app, result, asked_at)
         log.info("signed in to Microsoft (device code)")
 
     def _finish(self, app: msal.PublicClientApplication, result: dict[str, Any], asked_at: float) -> None:
+        """Keep the sign-in made with ``app`` (its own cache) if it is the right person, replacing the one
+        remembered; otherwise raise, and the remembered sign-in is untouched."""
         if "access_token" not in result:
             raise SignInFailed(explain_aad_error(result))
+        if _lifetime(result) is None:
+            raise SignInFailed(_UNUSABLE)
+        self._check_person(app, result)
+        # One agent, one account: the new cache holds only this sign-in, and it replaces the old one.
+        self._cache.deserialize(app.token_cache.serialize())
+        self._cache.has_state_changed = True
         self._remember(result, asked_at)
         self._refused = False
         self._force_refresh = False
-        self._keep_only_account_of(app, result)
         self._persist(explicit=True)
 
-    @staticmethod
-    def _keep_only_account_of(app: msal.PublicClientApplication, result: dict[str, Any]) -> None:
-        """One agent, one account: forget any other account the cache still remembers."""
-        claims = result.get("id_token_claims") or {}
-        who = claims.get("oid") or claims.get("sub")
-        if not who:
-            return
-        for account in app.get_accounts():
-            if account.get("local_account_id") != who:
-                app.remove_account(account)
+    def _check_person(self, app: msal.PublicClientApplication, result: dict[str, Any]) -> None:
+        claims = result.get("id_token_claims")
+        if not isinstance(claims, dict):
+            raise WrongPerson("Microsoft's answer did not say who signed in, so it was refused; please try again")
+        tid, oid = str(claims.get("tid") or ""), str(claims.get("oid") or "")
+        expected_tid = str(getattr(app.authority, "tenant", "") or self._tenant)
+        if not tid or tid.lower() not in {expected_tid.lower(), self._tenant.lower()}:
+            raise WrongPerson(
+                "the Microsoft account is not in your organisation's tenant, so the sign-in was refused and "
+                "nothing changed. Sign in with your work account."
+            )
+        remembered = self.account_id
+        if remembered is not None and oid.lower() != remembered.lower():
+            who = self.account_name or "another account"
+            raise WrongPerson(
+                f"this computer is signed in to Microsoft as {who}, and the sign-in was for a different account, "
+                f"so it was refused and nothing changed. {CHANGE_PERSON}"
+            )
+        if not self._allow_different_emails:
+            check_same_email("Microsoft", claims.get("preferred_username"), "Genesys Cloud", self._genesys_email())
 
     def _remember(self, result: dict[str, Any], asked_at: float) -> None:
-        try:
-            lifetime = float(result.get("expires_in", 0))
-        except (TypeError, ValueError):
+        lifetime = _lifetime(result)
+        if lifetime is None:  # MSAL kept an absurd expiry: use the token once, renew it next time
+            log.warning("Microsoft's token answer had an unusable expires_in; it is renewed at its next use")
+            self._force_refresh = True
             lifetime = 0.0
         self._access = (str(result["access_token"]), asked_at + lifetime)
 
@@ -381,3 +469,16 @@ class MicrosoftAuth:
             if strict:
                 raise
             log.warning("the saved Microsoft sign-in could not be removed: %s", error)
+
+
+def _lifetime(result: Mapping[str, Any]) -> float | None:
+    """The answer's ``expires_in`` in seconds if it is a finite number in :data:`TOKEN_LIFETIME_RANGE`."""
+    raw = result.get("expires_in")
+    try:
+        lifetime = float(raw) if raw is not None and not isinstance(raw, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    low, high = TOKEN_LIFETIME_RANGE
+    if lifetime is None or not math.isfinite(lifetime) or not low <= lifetime <= high:
+        return None
+    return lifetime

@@ -82,7 +82,21 @@ def build_microsoft(target: Target, endpoints: Endpoints, store: TokenStore) -> 
         store=store,
         ca_file=endpoints.extra_ca_file,
         windows_broker=target.settings.windows_broker,
+        genesys_email=lambda: _remembered_genesys_email(store),
+        allow_different_emails=target.settings.allow_different_emails,
     )
+
+
+def _remembered_genesys_email(store: TokenStore) -> str | None:
+    from tray_agent.auth.genesys_pkce import remembered_email
+
+    return remembered_email(store)
+
+
+def _remembered_microsoft_upn(target: Target, endpoints: Endpoints, store: TokenStore) -> str | None:
+    if not target.settings.microsoft_client_id:
+        return None
+    return build_microsoft(target, endpoints, store).account_name
 
 
 @contextlib.asynccontextmanager
@@ -98,6 +112,8 @@ async def genesys_auth(target: Target, endpoints: Endpoints, store: TokenStore) 
             redirect_port=target.settings.genesys_redirect_port,
             http=http,
             store=store,
+            microsoft_email=lambda: _remembered_microsoft_upn(target, endpoints, store),
+            allow_different_emails=target.settings.allow_different_emails,
         )
     finally:
         await http.aclose()

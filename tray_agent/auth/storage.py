@@ -13,6 +13,8 @@ the agent's Credential Manager; one sealed file per value is written with a sing
 - The associated data binds a file to its name and format, so files cannot be swapped or replayed
   under another name.
 - Deleting the last value deletes the key too, which makes any stray copy (a backup) useless.
+  Deleting one value while others remain rotates the key: the others are sealed again under a new
+  one, so a copy of the deleted file put back later cannot be opened either.
 - A file that cannot be opened (key lost or reset, file damaged) reads as "not signed in" and is removed.
 - A file lock serialises key creation and writes between the tray and ``tray-agent sign-in``.
 - Keyring and file errors surface as :class:`TokenStorageError` with a message for the agent.
@@ -50,7 +52,7 @@ log = logging.getLogger(__name__)
 KEY_ENTRY = "token-encryption-key"  # keyring username under service APP_NAME
 _MAGIC = "tray-agent sealed v1"
 _SUFFIX = ".sealed"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # whole name: fullmatch ("x\n" must not pass)
 
 
 class TokenStorageError(Exception):
@@ -104,10 +106,13 @@ class SealedTokenStore:
     def delete(self, name: str) -> None:
         path = self._path(name)
         with self._locked():
+            existed = path.exists()
             try:
                 path.unlink(missing_ok=True)
             except OSError as error:
                 raise TokenStorageError(f"could not remove the saved sign-in ({error.strerror})") from None
+            if existed and self.names():
+                self._rotate_key()
             self._forget_key_if_empty()
 
     # --- internals -----------------------------------------------------------------------------
@@ -119,7 +124,7 @@ class SealedTokenStore:
         return sorted(path.name.removesuffix(_SUFFIX) for path in self.directory.glob("*" + _SUFFIX))
 
     def _path(self, name: str) -> Path:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ValueError(f"not a token store name: {name!r}")
         return self.directory / f"{name}{_SUFFIX}"
 
@@ -154,6 +159,28 @@ class SealedTokenStore:
         except Exception as error:
             raise TokenStorageError(_keyring_trouble("save", error)) from None
         return key
+
+    def _rotate_key(self) -> None:
+        """Seal every remaining value under a new key (called with the lock held). A value the old key
+        cannot open is left as it is: it reads as signed out and is removed then."""
+        old = self._existing_key()
+        if old is None:
+            return
+        values: dict[str, str] = {}
+        for name in self.names():
+            try:
+                text = self._path(name).read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+            value = _open(old, name, text)
+            if value is not None:
+                values[name] = value
+        new = self._new_key()  # from here on only the new key opens anything written below
+        try:
+            for name, value in values.items():
+                write_private(self._path(name), _seal(new, name, value))
+        except OSError as error:
+            raise TokenStorageError(f"could not save the sign-in again ({error.strerror or error})") from None
 
     def _forget_key_if_empty(self) -> None:
         """The files are gone already; a key left behind (keyring locked) opens nothing and is replaced later."""
@@ -237,6 +264,6 @@ def _file_allows_insecure(paths: AgentPaths) -> bool:
     try:
         with paths.settings_file.open("rb") as handle:
             agent = tomllib.load(handle).get("agent", {})
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(agent, dict) and agent.get("allow_insecure_keyring") is True

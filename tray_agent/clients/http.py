@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tray_agent.clients import bounded_json
 from tray_agent.clients.errors import (
     AuthenticationRequired,
     BadResponse,
@@ -62,8 +62,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def json_body(service: str, response: httpx.Response) -> Any:
     try:
-        return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return bounded_json.loads(response.content)
+    except ValueError as error:  # JSONDecodeError, or too large / too deep / NaN (JSONRefused)
         raise BadResponse(
             service, f"answer was not JSON ({error.__class__.__name__})", status=response.status_code
         ) from None
@@ -106,7 +106,7 @@ async def request(
 def _error_for(service: str, response: httpx.Response) -> ServiceError:
     status = response.status_code
     try:
-        body = response.json()
+        body = bounded_json.loads(response.content)
     except ValueError:
         body = None
     code = error_code(body)

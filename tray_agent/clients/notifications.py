@@ -6,10 +6,10 @@ safe to log — never an exception, never a change to what we know.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tray_agent.clients import bounded_json
 from tray_agent.clients.genesys import ACTIVITY_TOPIC, timestamp_or_zero
 from tray_agent.core.presence import GenesysState, normalise_system_presence
 
@@ -48,8 +48,10 @@ def parse_frame(frame: str | bytes, user_id: str, previous: GenesysState | None,
     if len(frame) > MAX_FRAME_BYTES:
         return Ignored("frame too large")
     try:
-        body = json.loads(frame)
-    except (ValueError, UnicodeDecodeError):
+        body = bounded_json.loads(frame, max_bytes=MAX_FRAME_BYTES)
+    except bounded_json.JSONRefused as refused:
+        return Ignored(f"frame refused: {refused}")
+    except ValueError:
         return Ignored("frame is not JSON")
     if not isinstance(body, dict):
         return Ignored("frame is not a JSON object")

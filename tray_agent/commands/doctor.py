@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 import httpx
 
+from tray_agent.clients import bounded_json
+
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -152,24 +154,38 @@ def _check_settings(target: Any, report: Report) -> bool:
 
 
 def _check_redirect_port(port: int, report: Report) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        if os.name == "posix":  # as the sign-in listener binds: a port in TIME_WAIT is usable
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """Both loopback addresses, as the sign-in listener holds them: ``localhost`` may be either to the browser."""
+    free = []
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
         try:
-            probe.bind(("127.0.0.1", port))
-            probe.listen(1)
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                report.problem(
-                    "sign-in port",
-                    f"127.0.0.1:{port} is in use by another program, so the Genesys sign-in cannot finish",
-                    "close that program (or another tray-agent signing in), or ask IT for another registered port "
-                    "and set genesys_redirect_port",
-                )
-            else:
-                report.problem("sign-in port", f"cannot listen on 127.0.0.1:{port} ({error.strerror})", "ask IT")
-            return
-    report.ok("sign-in port", f"127.0.0.1:{port} is free for the Genesys sign-in")
+            probe = socket.socket(family, socket.SOCK_STREAM)
+        except OSError:  # no IPv6 at all here: nobody can listen there, and no browser connect there
+            continue
+        with probe:
+            if os.name == "posix":  # as the sign-in listener binds: a port in TIME_WAIT is usable
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind((host, port))
+                probe.listen(1)
+            except OSError as error:
+                if family == socket.AF_INET6 and error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                    continue
+                if error.errno == errno.EADDRINUSE:
+                    report.problem(
+                        "sign-in port",
+                        f"{shown} is in use by another program, so the Genesys sign-in cannot finish "
+                        "(a program of another user waiting there could receive the sign-in's answer)",
+                        "close that program (or another tray-agent signing in), or ask IT for another registered "
+                        "port and set genesys_redirect_port",
+                    )
+                else:
+                    report.problem("sign-in port", f"cannot listen on {shown} ({error.strerror})", "ask IT")
+                return
+            free.append(shown)
+    report.ok("sign-in port", f"{' and '.join(free)} are free for the Genesys sign-in")
 
 
 async def _reachable(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any, str]:
@@ -179,7 +195,7 @@ async def _reachable(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any
     except httpx.HTTPError as error:
         return None, None, error.__class__.__name__
     try:
-        body = response.json()
+        body = bounded_json.loads(response.content)
     except ValueError:
         body = None
     return response.status_code, body, ""

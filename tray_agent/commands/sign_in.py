@@ -52,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_SETTINGS
     target = load_target()
     logs.configure(target.paths.log_file, verbose=args.verbose)
-    if target.settings_problem:
+    if target.settings_problem:  # a damaged file never stops a sign-in: the last good settings (or defaults) apply
         print(f"Settings problem: {target.settings_problem}", file=sys.stderr)
-        return EXIT_SETTINGS
     if args.device_code and not target.settings.allow_device_code:
         print(
             "Your IT department has turned off sign-in with a code on this computer. "

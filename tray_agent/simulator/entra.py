@@ -304,7 +304,10 @@ def _tokens(
         body["id_token"] = id_token(state, person, client_id, nonce)
     body["client_info"] = _client_info(state, person)
     identify(request, person.ms_id, client_id)
-    return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    text = state.faults.token_answer("entra", json.dumps(body))
+    return web.Response(
+        text=text, content_type="application/json", headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )
 
 
 def _pkce_ok(challenge: str, method: str | None, verifier: str) -> bool:

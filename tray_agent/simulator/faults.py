@@ -8,6 +8,7 @@ the control surface). Methods are synchronous; call them on the simulator's loop
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,18 @@ class Faults:
         self.heartbeats_stopped = False
         self.is_network_down = False
         self.consent_blocked = False
+        self._token_rewrites: dict[str, deque[Callable[[str], str]]] = {}
 
     # -------------------------------------------------------------- request faults
+
+    def rewrite_next_token_answer(self, service: str, rewrite: Callable[[str], str]) -> None:
+        """The next successful token answer of "entra" or "genesys-login" is sent as ``rewrite(its JSON
+        text)``: a hostile or broken token endpoint (deep nesting, ``expires_in`` of NaN or 1e308)."""
+        self._token_rewrites.setdefault(_check(service), deque()).append(rewrite)
+
+    def token_answer(self, service: str, text: str) -> str:
+        queued = self._token_rewrites.get(service)
+        return queued.popleft()(text) if queued else text
 
     def set_latency(self, service: str, seconds: float) -> None:
         """Delay every request of ``service`` by ``seconds`` of simulated time (0 clears)."""
@@ -110,6 +121,7 @@ class Faults:
         self.heartbeats_stopped = False
         self.is_network_down = False
         self.consent_blocked = False
+        self._token_rewrites.clear()
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from typing import Any
@@ -136,12 +137,15 @@ async def token(request: web.Request) -> web.Response:
         if found is None or found.revoked or found.client_id != client_id or state.clock.now() >= found.expires_at:
             return genesys_login_error(request, 400, "invalid_grant", "invalid refresh token")
         identify(request, found.user_id, client_id)
-        return _json(_token_body(state, found.user_id, client_id))
+        return _json(_token_body(state, found.user_id, client_id), state)
     return genesys_login_error(request, 400, "unsupported_grant_type", f"unsupported grant type: {grant}")
 
 
-def _json(body: dict[str, Any]) -> web.Response:
-    return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+def _json(body: dict[str, Any], state: SimulatorState) -> web.Response:
+    text = state.faults.token_answer("genesys-login", json.dumps(body))
+    return web.Response(
+        text=text, content_type="application/json", headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )
 
 
 def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, str]) -> web.Response:
@@ -169,7 +173,7 @@ def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, st
     del state.genesys_codes[value]
     state.genesys_redeemed_codes.add(value)
     identify(request, code.user_id, code.client_id)
-    return _json(_token_body(state, code.user_id, code.client_id))
+    return _json(_token_body(state, code.user_id, code.client_id), state)
 
 
 def add_routes(app: web.Application) -> None:

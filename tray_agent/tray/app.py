@@ -70,10 +70,12 @@ class TrayApp:
         locked: frozenset[str] = frozenset(),
         policy_problems: tuple[str, ...] = (),
         allow_device_code: bool = True,
+        settings_problems: tuple[str, ...] = (),
     ) -> None:
         self._paths = paths
         self._locked = locked
         self._policy_problems = policy_problems
+        self._settings_problems = settings_problems
         self._allow_device_code = allow_device_code
         self._setup_problem = setup_problem
         self._now = now
@@ -233,6 +235,8 @@ class TrayApp:
         icon.visible = True
         for problem in self._policy_problems:  # IT's policy has a bad value: its default is in effect
             self._show(_info("A setting from IT could not be used", problem), icon)
+        for problem in self._settings_problems:  # the agent's own file: last good settings or defaults apply
+            self._show(_info("Your settings file has a problem", problem), icon)
         if self._engine is not None and not self._quitting.is_set():
             self._engine.start()
         while not self._quitting.is_set():

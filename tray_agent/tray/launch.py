@@ -44,6 +44,17 @@ def missing_settings(settings: Settings) -> list[str]:
     return [name for name, value in wanted.items() if not value]
 
 
+def setup_problem_for(settings: Settings, file_problem: str | None) -> str | None:
+    """What stops the agent from starting: only settings it cannot do without. A damaged settings file
+    does not (the last good copy or the defaults are in effect); it is shown as a notice instead."""
+    missing = missing_settings(settings)
+    if not missing:
+        return None
+    return f"Settings needed from IT: {', '.join(missing)} (menu: Settings…)" + (
+        f". {file_problem}" if file_problem else ""
+    )
+
+
 def _start(name: str, verbose: bool, out: TextIO) -> tuple[AgentPaths, InstanceLock] | None:
     block_quit_signals()
     paths = AgentPaths.for_user().ensure()
@@ -70,10 +81,7 @@ def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys
         if at_login and not may_start_at_login(settings.start_at_login, for_this_desktop()):
             log.info("started at sign-in, but start at login is off (by IT policy or your choice): not starting")
             return 0
-        missing = missing_settings(settings)
-        setup_problem = problem or (
-            f"Settings needed from IT: {', '.join(missing)} (menu: Settings…)" if missing else None
-        )
+        setup_problem = setup_problem_for(settings, problem)
 
         async def factory(
             on_snapshot: Callable[[Snapshot], None], on_transition: Callable[[Transition], None]
@@ -88,6 +96,7 @@ def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys
             setup_problem=setup_problem,
             locked=layered.locked,
             policy_problems=layered.policy.problems,
+            settings_problems=(problem,) if problem else (),
             allow_device_code=settings.allow_device_code,
         )
         return app.run()
