@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import websockets
+
 from tests.core.org import DEFINITIONS, definition
 from tray_agent.auth.tokens import BrowserOpener
 from tray_agent.clients.errors import ServiceError
@@ -68,6 +70,9 @@ class FakeGenesys:
         self.writes: list[tuple[float, str]] = []
         self.write_failures: list[Exception] = []
         self.sockets: list[asyncio.Queue[str]] = []
+        self.user_id = USER
+        self.written_for: list[str] = []
+        self.subscribed: list[str] = []
 
     def _state(self, name: str, routing: str) -> GenesysState:
         shown = definition(name)
@@ -78,7 +83,7 @@ class FakeGenesys:
 
     async def me(self, now: float) -> GenesysUser:
         await asyncio.sleep(self.latency)
-        return GenesysUser(USER, "Agent One", replace(self.state, confirmed_at=self.clock.now()))
+        return GenesysUser(self.user_id, "Agent One", replace(self.state, confirmed_at=self.clock.now()))
 
     async def presence_definitions(self) -> list[PresenceDefinition]:
         return list(DEFINITIONS)
@@ -87,7 +92,7 @@ class FakeGenesys:
         await asyncio.sleep(self.latency)
         if self.write_failures:
             raise self.write_failures.pop(0)
-        assert user_id == USER
+        self.written_for.append(user_id)
         shown = next(d for d in DEFINITIONS if d.id == definition_id)
         self._change(replace(self.state, presence_id=shown.id, system_presence=shown.system_presence))
         self.writes.append((self.clock.now(), shown.label))
@@ -97,7 +102,7 @@ class FakeGenesys:
         return Channel("channel-1", "wss://fake/channel-1", self.clock.now() + 24 * 3600)
 
     async def subscribe(self, channel_id: str, topics: list[str]) -> None:
-        assert topics == [ACTIVITY_TOPIC.format(user_id=USER)]
+        self.subscribed.extend(topics)
 
     @asynccontextmanager
     async def connect(self, uri: str, **options: Any) -> AsyncIterator[_FakeSocket]:
@@ -109,6 +114,10 @@ class FakeGenesys:
             self.sockets.remove(queue)
 
     # --- what the test does ---
+
+    def another_person_signs_in(self, user_id: str, shows: str) -> None:
+        """From now on the token belongs to someone else, whose Genesys shows ``shows``."""
+        self.user_id, self.state = user_id, self._state(shows, OFF_QUEUE)
 
     def agent_sets(self, name: str) -> None:
         shown = definition(name)
@@ -128,14 +137,14 @@ class FakeGenesys:
     def _change(self, state: GenesysState) -> None:
         self.state = replace(state, modified_at=self.clock.now())
         body = {
-            "id": USER,
+            "id": self.user_id,
             "presence": {
                 "presenceDefinition": {"id": self.state.presence_id, "systemPresence": self.state.system_presence},
                 "modifiedDate": iso(self.state.modified_at),
             },
             "routingStatus": {"status": self.state.routing_status},
         }
-        self._send({"topicName": ACTIVITY_TOPIC.format(user_id=USER), "eventBody": body})
+        self._send({"topicName": ACTIVITY_TOPIC.format(user_id=self.user_id), "eventBody": body})
 
     def _send(self, frame: dict[str, Any]) -> None:
         for socket in self.sockets:
@@ -146,16 +155,27 @@ class FakeGenesys:
         return next(d.label for d in DEFINITIONS if d.id == self.state.presence_id)
 
 
+_CLOSED = "\x00closed"
+
+
 class _FakeSocket:
     def __init__(self, queue: asyncio.Queue[str]) -> None:
         self._queue = queue
         self.sent: list[str] = []
+        self.closed = False
 
     async def recv(self) -> str:
-        return await self._queue.get()
+        frame = await self._queue.get()
+        if frame is _CLOSED:
+            raise websockets.ConnectionClosedOK(None, None)
+        return frame
 
     async def send(self, message: str) -> None:
         self.sent.append(message)
+
+    async def close(self) -> None:
+        self.closed = True
+        self._queue.put_nowait(_CLOSED)
 
 
 class Unavailable(ServiceError):

@@ -62,6 +62,10 @@ def with_engine(
         teams, genesys = FakeTeams(clock), FakeGenesys(clock, genesys_shows)
         teams.shows = teams_shows or teams.shows
         snapshots: list[Snapshot] = []
+
+        async def browser(url: str) -> None:
+            return None
+
         engine = Engine(
             teams=teams,
             genesys=genesys,
@@ -74,6 +78,7 @@ def with_engine(
             on_snapshot=snapshots.append,
             rng=random.Random(7),
             workstation=AlwaysPresent(),
+            browser=browser,
             memory=memory,
             connect=genesys.connect,
         )
@@ -189,3 +194,26 @@ def test_pause_stops_reads_and_resume_reads_at_once() -> None:
         await rig.until(lambda: len(rig.teams.reads) > before, within=5)
 
     with_engine(story)
+
+
+def test_signing_out_and_in_as_someone_else_replaces_user_channel_and_memory(tmp_path: Path) -> None:
+    store = FileMemory(tmp_path / "sync-memory.json")
+
+    async def story(rig: Rig) -> None:
+        rig.genesys.agent_sets("Training")
+        await rig.wait(100)
+        rig.teams.shows = MEETING
+        await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)
+        rig.engine.submit(Command(CommandKind.SIGN_OUT, service="genesys"))
+        await rig.wait(5)
+        rig.genesys.another_person_signs_in("user-2", "Available")
+        rig.engine.submit(Command(CommandKind.SIGN_IN, service="genesys"))
+        await rig.until(lambda: rig.engine.protocol.user_id == "user-2", within=60)
+        assert rig.genesys.subscribed[-1] == "v2.users.user-2.activity", "a fresh channel for the new user"
+        assert rig.engine.protocol.memory.episode is None, "nothing of the previous user's episode is kept"
+        await rig.until(lambda: '"user_id":"user-2"' in (tmp_path / "sync-memory.json").read_text(), within=60)
+        rig.teams.shows = TeamsPresence("Busy", "InACall")
+        await rig.until(lambda: rig.genesys.shows == "Busy", within=300)
+        assert rig.genesys.written_for == ["user-1", "user-2"]
+
+    with_engine(story, memory=store)

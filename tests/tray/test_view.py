@@ -354,3 +354,9 @@ def test_an_agent_that_could_not_run_says_stopped_and_why() -> None:
     assert view.headline == "Stopped"
     assert view.detail == "The agent stopped: no secure keyring"
     assert not view.can_pause
+
+
+def test_each_service_line_says_who_is_signed_in() -> None:
+    view = view_of(replace(snapshot(), microsoft_account="alex@contoso.com", genesys_account="alex@contoso.com"))
+    assert view.teams_line.endswith("· alex@contoso.com")
+    assert view.genesys_line.endswith("· alex@contoso.com")

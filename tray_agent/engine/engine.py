@@ -347,7 +347,7 @@ class Engine:
                 LinkChanged(service, Link.CONNECTED if still_connected else Link.STARTING, "signed in")
             )
             if service == "genesys":
-                self._follower.signed_in_again()
+                await self._follower.signed_in_again()
             else:
                 await self._inbox.put(TeamsSourceReady(True, self._clock.now()))
 
@@ -406,8 +406,16 @@ class Engine:
             microsoft_expires_at=self._auth["microsoft"].expires_at,
             genesys_expires_at=self._auth["genesys"].expires_at,
             sign_in_prompt=self._sign_in_prompt,
+            microsoft_account=_account(self._auth["microsoft"], "account_name"),
+            genesys_account=_account(self._auth["genesys"], "email"),
         )
         if self._snapshot is None or replace(snapshot, at=self._snapshot.at) != self._snapshot:
             self._snapshot = snapshot
             if self._on_snapshot is not None:
                 self._on_snapshot(snapshot)
+
+
+def _account(auth: TokenSource, attribute: str) -> str:
+    """Who is signed in to a service, where its sign-in can tell (MSAL's UPN, the Genesys email)."""
+    value = getattr(auth, attribute, None) if auth.signed_in else None
+    return value if isinstance(value, str) else ""

@@ -64,6 +64,8 @@ class Socket(Protocol):
 
     async def send(self, message: str) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 class Connect(Protocol):
     """Opens the notifications websocket (``websockets.connect``; a fake in the engine tests)."""
@@ -103,6 +105,8 @@ class GenesysFollower:
         self._rng = rng or random.Random()  # noqa: S311 - jitter
         self._backoff = Backoff(timing.backoff_base, min(timing.backoff_cap, 60.0), self._rng)
         self._user: GenesysUser | None = None
+        self._socket: Socket | None = None
+        self._user_switched = False
         self._signed_in = asyncio.Event()
         self._signed_in.set()
         self.connections = 0
@@ -112,8 +116,14 @@ class GenesysFollower:
     def user_id(self) -> str | None:
         return self._user.id if self._user else None
 
-    def signed_in_again(self) -> None:
+    async def signed_in_again(self) -> None:
+        """After a Genesys sign-in: whoever signed in is read again and followed on a fresh channel
+        (the one we have follows the previous sign-in's user)."""
+        self._user = None
         self._signed_in.set()
+        if self._socket is not None:
+            self._user_switched = True
+            await self._socket.close()
 
     async def refresh(self, source: Source = Source.REST) -> GenesysUser:
         """Read ``users/me`` and report it; raises ServiceError / SignInRequired."""
@@ -172,13 +182,21 @@ class GenesysFollower:
             max_size=MAX_FRAME_BYTES,
             close_timeout=2,
         ) as socket:
+            self._socket, self._user_switched = socket, False
             self.connections += 1
             self.connected = True
             await self._inbox.put(GenesysSocket(True, self._clock.now()))
             await self.refresh()
             self._backoff.reset()
             await self._inbox.put(LinkChanged("genesys", Link.CONNECTED))
-            await self._relay(socket, channel, topic)
+            try:
+                await self._relay(socket, channel, topic)
+            except websockets.ConnectionClosed:
+                if self._user_switched:
+                    raise _Reconnect("signed in again: following on a fresh channel", at_once=True) from None
+                raise
+            finally:
+                self._socket = None
 
     async def _relay(self, socket: Socket, channel: Channel, topic: str) -> None:
         assert self._user is not None  # noqa: S101 - set by refresh() in _follow_once

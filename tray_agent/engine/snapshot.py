@@ -44,6 +44,8 @@ class Snapshot:
     microsoft_expires_at: float | None = None  # access token expiry, engine clock
     genesys_expires_at: float | None = None  # Genesys has no refresh for PKCE: the agent signs in again
     sign_in_prompt: str = ""  # device-code sign-in: where to go and which code to enter (no secret)
+    microsoft_account: str = ""  # who is signed in (the UPN), for the tray
+    genesys_account: str = ""  # the Genesys user's email
 
 
 class CommandKind(enum.Enum):

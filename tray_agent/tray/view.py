@@ -174,6 +174,11 @@ def _genesys_line(snapshot: Snapshot) -> str:
     return f"Genesys: {label}{by}"
 
 
+def _with_account(line: str, account: str) -> str:
+    """Who is signed in, on that service's line (after a sign-in as someone else it says so)."""
+    return f"{line} · {account}" if account and not line.endswith("not signed in") else line
+
+
 def _teams_line(snapshot: Snapshot) -> str:
     if snapshot.microsoft is Link.SIGN_IN_NEEDED:
         return "Teams: not signed in"
@@ -303,8 +308,8 @@ def view_of(
         icon=IconKey(look, tone),
         tooltip=clamp_tooltip(tooltip),
         headline=headline,
-        teams_line=_teams_line(snapshot),
-        genesys_line=_genesys_line(snapshot),
+        teams_line=_with_account(_teams_line(snapshot), snapshot.microsoft_account),
+        genesys_line=_with_account(_genesys_line(snapshot), snapshot.genesys_account),
         detail=_detail(snapshot, look),
         can_pause=not paused,
         can_resume=paused or tripped,
