@@ -16,6 +16,7 @@ from tray_agent.auth.tokens import BrowserOpener, TokenStore
 from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client, tls_context
+from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
@@ -54,10 +55,19 @@ def build_agent(
     on_transition: Callable[[Transition], None] | None = None,
     rng: random.Random | None = None,
     workstation: Workstation | None = None,
+    proxies: ProxyResolver | None = None,
 ) -> Agent:
-    """Must be called on the event loop that will run the engine (httpx clients bind to it)."""
+    """Must be called on the event loop that will run the engine (httpx clients bind to it).
+
+    One :class:`ProxyResolver` (IT policy, the environment, the OS settings, PAC) decides the proxy of
+    every channel, each for its own host. (The notifications websocket reads the environment itself
+    until the engine passes it ``proxies.proxy_url(connect_uri)``: see clients/proxy.py.)
+    """
     ca = endpoints.extra_ca_file
-    graph_http, genesys_http, login_http = make_http_client(ca), make_http_client(ca), make_http_client(ca)
+    resolver = proxies or resolver_for(settings)
+    graph_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.graph_base))
+    genesys_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_api_base))
+    login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
     microsoft = MicrosoftAuth(
         authority=endpoints.entra_authority,
         client_id=settings.microsoft_client_id,
@@ -65,6 +75,7 @@ def build_agent(
         ca_file=ca,
         now=clock.now,
         windows_broker=settings.windows_broker,
+        proxy_for=resolver.proxy_url,
     )
     genesys_auth = GenesysAuth(
         login_base_url=endpoints.genesys_login_base,
@@ -91,3 +102,10 @@ def build_agent(
         workstation=workstation,
     )
     return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http))
+
+
+def resolver_for(settings: Settings) -> ProxyResolver:
+    """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
+    return ProxyResolver.for_this_computer(
+        policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
+    )

@@ -25,7 +25,7 @@ def build_real_agent(
     KeyringRefused when the OS keyring is not a secure one (unless the settings allow it)."""
     return build_agent(
         settings,
-        Endpoints.cloud(settings.tenant_id, settings.genesys_region),
+        Endpoints.cloud(settings.tenant_id, settings.genesys_region, settings.microsoft_cloud),
         clock=RealClock(),
         store=open_token_store(settings, paths=paths),
         browser=system_browser,

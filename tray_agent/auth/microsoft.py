@@ -35,7 +35,10 @@ import requests
 
 from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
-from tray_agent.clients.errors import Unreachable
+from tray_agent.clients.errors import NoAnswer, Unreachable
+from tray_agent.clients.failures import is_timeout, transport_failure
+from tray_agent.clients.requests_session import BoundedSession
+from tray_agent.clients.threads import DeadlineExceeded, call_in_daemon_thread
 from tray_agent.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -82,19 +85,17 @@ def explain_aad_error(result: Mapping[str, Any]) -> str:
     return f"Microsoft sign-in failed: {error}"
 
 
-class _PinnedCASession(requests.Session):
-    """A requests session whose explicit CA bundle is not replaced by ``REQUESTS_CA_BUNDLE``.
+DEADLINE = 30.0  # seconds for one msal call that needs the network (discovery, token redemption, refresh)
 
-    requests lets the environment override ``Session.verify`` (psf/requests#3829); when we pin the
-    simulator's CA, it must stay pinned. With ``verify=True`` the environment still applies, so a
-    corporate TLS-inspection bundle configured that way keeps working.
-    """
 
-    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        settings: dict[str, Any] = super().merge_environment_settings(*args, **kwargs)
-        if isinstance(self.verify, str):
-            settings["verify"] = self.verify
-        return settings
+def network_failure(error: BaseException, host: str) -> Unreachable:
+    """A failed msal call in words: no answer, an untrusted certificate, a 407 proxy, or unreachable."""
+    if isinstance(error, DeadlineExceeded) or is_timeout(error):
+        return NoAnswer(SERVICE, f"Microsoft sign-in did not answer ({host} stayed silent); check the network or proxy")
+    failure = transport_failure(SERVICE, error, host)
+    if type(failure) is Unreachable:
+        return Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})")
+    return failure
 
 
 class MicrosoftAuth:
@@ -110,6 +111,8 @@ class MicrosoftAuth:
         now: Callable[[], float] = time.time,
         windows_broker: bool = False,
         parent_window_handle: int | None = None,
+        proxy_for: Callable[[str], str | None] | None = None,
+        deadline: float = DEADLINE,
     ) -> None:
         tenant = urlparse(authority).path.strip("/").split("/")[-1] if authority else ""
         if tenant.lower() in _MULTI_TENANT:
@@ -119,6 +122,9 @@ class MicrosoftAuth:
         self._authority = authority
         self._client_id = client_id
         self._ca_file = ca_file
+        self._proxy_for = proxy_for
+        self._deadline = deadline
+        self._host = urlparse(authority).hostname or "Microsoft sign-in"
         self._cache = msal.SerializableTokenCache()
         try:
             stored = store.load(CACHE_KEY)
@@ -164,8 +170,7 @@ class MicrosoftAuth:
     def _application(self) -> msal.PublicClientApplication:
         """Built on first use, in a worker thread: MSAL fetches the tenant's OpenID configuration here."""
         if self._app is None:
-            session = _PinnedCASession()
-            session.verify = self._ca_file or True
+            session = BoundedSession(self._ca_file, self._proxy_for)
             options: dict[str, Any] = {}
             if self._broker:
                 options["enable_broker_on_windows"] = True
@@ -182,7 +187,7 @@ class MicrosoftAuth:
             except ValueError:  # MSAL's wording for a tenant whose configuration it could not get
                 raise SignInFailed(self._tenant_problem(session)) from None
             except requests.RequestException as error:
-                raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+                raise network_failure(error, self._host) from None
         return self._app
 
     def _tenant_problem(self, session: requests.Session) -> str:
@@ -201,9 +206,9 @@ class MicrosoftAuth:
     async def access_token(self) -> str:
         asked_at = self._now()
         try:
-            result = await asyncio.to_thread(self._silent)
-        except requests.RequestException as error:
-            raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+            result = await call_in_daemon_thread(self._silent, deadline=self._deadline)
+        except (requests.RequestException, DeadlineExceeded) as error:
+            raise network_failure(error, self._host) from None
         except SignInFailed as error:  # the tenant itself is wrong: nothing to retry until it is fixed
             raise SignInRequired(SERVICE, str(error)) from None
         if not result or "access_token" not in result:
@@ -237,10 +242,10 @@ class MicrosoftAuth:
             log.info("signed in to Microsoft (silently, from the saved sign-in)")
             return
         asked_at = self._now()
-        app = await asyncio.to_thread(self._application)
+        app = await self._bounded(self._application)
         if self._broker:
             try:
-                result = await asyncio.wait_for(asyncio.to_thread(self._interactive_via_broker, app), timeout)
+                result = await call_in_daemon_thread(self._interactive_via_broker, app, deadline=timeout)
             except TimeoutError:
                 raise SignInFailed(f"the Windows sign-in window was not completed within {timeout:g} s") from None
         else:
@@ -272,13 +277,14 @@ class MicrosoftAuth:
         port = await listener.start()
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
-            flow = await asyncio.to_thread(
-                app.initiate_auth_code_flow,
-                SCOPES,
-                redirect_uri=f"http://localhost:{port}",
-                prompt="select_account",
-                login_hint=self.account_name,
-                response_mode="form_post",
+            flow = await self._bounded(
+                lambda: app.initiate_auth_code_flow(
+                    SCOPES,
+                    redirect_uri=f"http://localhost:{port}",
+                    prompt="select_account",
+                    login_hint=self.account_name,
+                    response_mode="form_post",
+                )
             )
             listener.expect_state(flow["state"])
             await browser(flow["auth_uri"])
@@ -286,12 +292,21 @@ class MicrosoftAuth:
         finally:
             await listener.close()
         try:
-            result: dict[str, Any] = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
+            result: dict[str, Any] = await self._bounded(app.acquire_token_by_auth_code_flow, flow, answer)
         except ValueError:  # MSAL's own state/nonce checks
             raise SignInFailed("the sign-in answer did not match this app's request; please try again") from None
-        except requests.RequestException as error:
-            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
         return result
+
+    async def _bounded(self, function: Callable[..., Any], *args: Any) -> Any:
+        """One msal call that needs the network, in a daemon thread, within the deadline.
+
+        A silent server, a proxy asking for a sign-in, or an untrusted certificate becomes an
+        :class:`Unreachable` that says so (a stuck thread never keeps the agent from quitting).
+        """
+        try:
+            return await call_in_daemon_thread(function, *args, deadline=self._deadline)
+        except (requests.RequestException, DeadlineExceeded) as error:
+            raise network_failure(error, self._host) from None
 
     async def sign_in_with_device_code(self, show: Callable[[str], None], timeout: float = 900.0) -> None:
         """For a computer whose browser cannot reach this one: the agent enters a code on another device.
@@ -301,22 +316,19 @@ class MicrosoftAuth:
         Needs "Allow public client flows" on the app registration.
         """
         asked_at = self._now()
-        try:
-            app = await asyncio.to_thread(self._application)
-            flow: dict[str, Any] = await asyncio.to_thread(app.initiate_device_flow, SCOPES)
-        except requests.RequestException as error:
-            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+        app = await self._bounded(self._application)
+        flow: dict[str, Any] = await self._bounded(app.initiate_device_flow, SCOPES)
         if "user_code" not in flow:
             raise SignInFailed(explain_aad_error(flow))
         show(str(flow.get("message") or f"Open {flow.get('verification_uri')} and enter {flow['user_code']}"))
-        polling = asyncio.ensure_future(asyncio.to_thread(app.acquire_token_by_device_flow, flow))
+        polling = asyncio.ensure_future(call_in_daemon_thread(app.acquire_token_by_device_flow, flow))
         polling.add_done_callback(lambda task: task.cancelled() or task.exception())  # never "not retrieved"
         try:
             result: dict[str, Any] = await asyncio.wait_for(asyncio.shield(polling), timeout)
         except TimeoutError:
             raise SignInFailed(f"the code was not entered within {timeout:g} s; please try again") from None
         except requests.RequestException as error:
-            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+            raise network_failure(error, self._host) from None
         finally:
             flow["expires_at"] = 0  # stops MSAL's polling loop within a second if it is still running
         self._finish(app, result, asked_at)
