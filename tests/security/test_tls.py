@@ -92,7 +92,7 @@ async def test_the_cloud_http_client_refuses_a_self_signed_server() -> None:
     async with https_server() as (base, _):
         http = make_http_client(None)  # what build_agent makes for Endpoints.cloud (no extra CA)
         try:
-            with pytest.raises(CertificateNotTrusted, match="not trusted by this computer.*TLS"):
+            with pytest.raises(CertificateNotTrusted, match=r"not trusted by this computer.*TLS"):
                 await GraphPresenceClient(http, token, base).my_presence()
         finally:
             await http.aclose()
