@@ -141,3 +141,68 @@ def pac_server(script: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+MITMDUMP = Path(__file__).resolve().parents[2] / ".venv-mitmproxy" / "bin" / "mitmdump"
+OS_STORE_FOLDER = Path("/usr/local/share/ca-certificates")
+
+
+@dataclass
+class Inspector:
+    url: str
+    ca_pem: Path  # the inspection root a company would push to its computers' OS stores
+    flows: Path  # mitmdump's output: one line per request it re-signed and passed on
+
+
+@contextlib.contextmanager
+def mitmdump() -> Iterator[Inspector]:
+    """A TLS-inspecting proxy: it re-signs every site with its own CA. (Its own upstream check is off:
+    the simulators it meets make their CAs at start-up, and what is tested is the agent's check.)"""
+    if not MITMDUMP.exists():
+        pytest.fail("mitmdump is missing: run `bash .ci/setup` (it makes .venv-mitmproxy)")
+    folder = Path(tempfile.mkdtemp(prefix="tray-agent-mitm-"))
+    port = free_port()
+    flows = folder / "flows.log"
+    with flows.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                str(MITMDUMP),
+                "--listen-host",
+                "127.0.0.1",
+                "--listen-port",
+                str(port),
+                "--set",
+                f"confdir={folder}",
+                "--set",
+                "ssl_insecure=true",
+                "--set",
+                "flow_detail=1",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**{k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        wait_for_port(port, process, limit=60)
+        ca = folder / "mitmproxy-ca-cert.pem"
+        yield Inspector(f"http://127.0.0.1:{port}", ca, flows)
+    finally:
+        process.terminate()
+        process.wait(15)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def trusted_by_the_os(ca_pem: Path) -> Iterator[None]:
+    """The CA in Debian's OS store (what IT's GPO/MDM does on Windows/macOS) for the test, removed after."""
+    if os.geteuid() != 0:
+        pytest.fail("adding a CA to the OS store needs root (CI and the dev machines run as root)")
+    target = OS_STORE_FOLDER / f"tray-agent-test-inspection-{os.getpid()}.crt"
+    OS_STORE_FOLDER.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ca_pem, target)
+    try:
+        subprocess.run(["update-ca-certificates"], check=True, capture_output=True)
+        yield
+    finally:
+        target.unlink(missing_ok=True)
+        subprocess.run(["update-ca-certificates", "--fresh"], check=True, capture_output=True)
