@@ -31,6 +31,15 @@ ROUTING_STATUSES: tuple[str, ...] = ("OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RE
 CHANNEL_LIFETIME = 24 * 3600.0
 MAX_CHANNELS_PER_USER_APP = 20
 MAX_TOPICS_PER_CHANNEL = 1000
+
+# Permissions per role. The SDK docs say which endpoints need which permission ("Requires ALL
+# permissions: …"); which permissions an org's default agent role holds is not documented (inferred:
+# orgs differ, so the simulator has one agent role with presence-definition viewing and one without).
+PRESENCE_DEFINITION_VIEW = "presence:presenceDefinition:view"
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "agent": frozenset({PRESENCE_DEFINITION_VIEW}),
+    "agent_without_presence_view": frozenset(),  # a least-privilege agent role
+}
 ENTRA_CODE_LIFETIME = 600.0
 GENESYS_CODE_LIFETIME = 600.0  # real behaviour unknown: Genesys does not document the code lifetime
 ENTRA_REFRESH_LIFETIME = 90 * 86400.0
@@ -116,6 +125,12 @@ class GenesysStatus:
     ooo_modified: float
     queue_ids: tuple[str, ...]
     queues_changed: float
+    # Several presence sources: the *primary* one's presence is the one shown (users/me, events). SDK
+    # PresenceApi.md, patch_user_presences_purecloud: "Set the 'primary' property to true. This will set
+    # the PURECLOUD source as the user's primary presence source." (inferred: a PURECLOUD write while
+    # another source is primary is kept for that source but not shown.)
+    primary_source: str = "PURECLOUD"
+    unshown_purecloud_definition_id: str | None = None
 
     @property
     def on_queue(self) -> bool:
@@ -132,6 +147,11 @@ class SimUser:
     genesys_id: str
     teams: TeamsPresence
     genesys: GenesysStatus
+    role: str = "agent"  # a key of ROLE_PERMISSIONS
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return ROLE_PERMISSIONS[self.role]
 
 
 @dataclass
@@ -333,10 +353,13 @@ class SimulatorState:
         genesys_presence: str = "Available",
         routing_status: str = "OFF_QUEUE",
         queue_ids: Sequence[str] = (DEFAULT_QUEUE_ID,),
+        role: str = "agent",
     ) -> SimUser:
         """Add a person (Microsoft user linked to a Genesys user). O(1); fine for thousands."""
         if email.lower() in self._by_email:
             raise ValueError(f"user {email} already exists")
+        if role not in ROLE_PERMISSIONS:
+            raise ValueError(f"unknown role {role!r} (one of: {', '.join(ROLE_PERMISSIONS)})")
         now = self.clock.now()
         definition = self.resolve_definition(genesys_presence)
         if routing_status not in ROUTING_STATUSES:
@@ -363,6 +386,7 @@ class SimulatorState:
                 queue_ids=tuple(queue_ids),
                 queues_changed=now,
             ),
+            role=role,
         )
         self.users[user.ms_id] = user
         self._by_genesys_id[user.genesys_id] = user
@@ -487,8 +511,18 @@ class SimulatorState:
 
     # ------------------------------------------------------------------ Genesys changes (Platform API)
 
+    def make_primary_source(self, person: SimUser, source: str) -> None:
+        """Another presence source (an integration, e.g. ``MICROSOFTTEAMS``) becomes the user's primary one."""
+        person.genesys.primary_source = source.upper()
+
     def api_patch_presence(
-        self, person: SimUser, *, definition_id: str | None, message: str | None, client_id: str
+        self,
+        person: SimUser,
+        *,
+        definition_id: str | None,
+        message: str | None,
+        client_id: str,
+        primary: bool = False,
     ) -> None:
         """``PATCH /api/v2/users/{id}/presences/purecloud`` by the person's own token."""
         g = person.genesys
@@ -514,6 +548,12 @@ class SimulatorState:
                 400, "bad.request", "The user is Out of Office; their presence cannot be changed."
             )
         self.counters.genesys_presence_patches += 1
+        if primary:
+            g.primary_source = "PURECLOUD"
+        elif g.primary_source != "PURECLOUD":
+            # Stored for the PURECLOUD source, but another source is primary: the status shown stays.
+            g.unshown_purecloud_definition_id = definition.id if definition else g.unshown_purecloud_definition_id
+            return
         self._change_presence(person, definition, message, "api", client_id)
 
     def api_put_routing(self, person: SimUser, status: str, client_id: str) -> None:
