@@ -39,7 +39,7 @@ MAX_PAC_BYTES = 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class ProxyChoice:
     url: str | None  # "http://host:port", or None for a direct connection
-    source: str  # why: "IT policy (Proxy)", "the environment (HTTPS_PROXY)", "PAC file …", "no proxy configured"
+    source: str  # why: "the proxy setting (…)", "the environment (HTTPS_PROXY)", "PAC file …", "no proxy configured"
 
     def describe(self) -> str:
         return f"{'through ' + self.url if self.url else 'direct'} ({self.source})"
@@ -212,8 +212,8 @@ class ProxyResolver:
         host = urlsplit(url).hostname or ""
         if self._proxy:
             if bypassed(host, self._bypass):
-                return ProxyChoice(None, f"IT policy (ProxyBypass covers {host})")
-            return ProxyChoice(self._proxy, "IT policy (Proxy)")
+                return ProxyChoice(None, f"the proxy_bypass setting covers {host}")
+            return ProxyChoice(self._proxy, "the proxy setting (IT policy Proxy, or settings.toml)")
         if self._pac_url:
             return self._from_pac(url, host)
         from_env = environment_proxy(url, self._environ)
@@ -236,11 +236,11 @@ class ProxyResolver:
             answer = self._pac(self._pac_url, asked, host)
         except Exception as error:  # a broken PAC file (fetch, JavaScript) must not stop the agent
             log.warning("the PAC file %s could not be used (%s); connecting directly", self._pac_url, error)
-            return ProxyChoice(None, f"IT policy PAC file {self._pac_url} could not be used ({type(error).__name__})")
+            return ProxyChoice(None, f"PAC file {self._pac_url} could not be used ({type(error).__name__})")
         usable, chosen = parse_pac_answer(answer)
         if not usable:
-            return ProxyChoice(None, f"IT policy PAC file {self._pac_url} offered nothing usable ({answer[:60]!r})")
-        return ProxyChoice(chosen, f"IT policy PAC file {self._pac_url} ({answer.strip()[:60]})")
+            return ProxyChoice(None, f"PAC file {self._pac_url} offered nothing usable ({answer[:60]!r})")
+        return ProxyChoice(chosen, f"PAC file {self._pac_url} ({answer.strip()[:60]})")
 
 
 def choose(resolver: ProxyResolver | None) -> Callable[[str], str | None]:
