@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tray_agent.auth.genesys_keepalive import GenesysKeepalive
 from tray_agent.auth.genesys_pkce import GenesysAuth
 from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import BrowserOpener, TokenStore
@@ -30,6 +31,9 @@ class Agent:
     microsoft: MicrosoftAuth
     genesys: GenesysAuth
     _clients: tuple[httpx.AsyncClient, ...]
+    # Idle Token Timeout: every Genesys API call counts as use; the engine calls ``keepalive.tick()``
+    # when ``keepalive.seconds_until_due()`` has passed (see auth/genesys_keepalive.py).
+    keepalive: GenesysKeepalive | None = None
 
     async def aclose(self) -> None:
         for client in self._clients:
@@ -86,9 +90,12 @@ def build_agent(
         store=store,
         now=clock.now,
     )
+    keepalive = GenesysKeepalive(
+        http=genesys_http, api_base_url=endpoints.genesys_api_base, token=genesys_auth.access_token, now=clock.now
+    )
     engine = Engine(
         graph=GraphPresenceClient(graph_http, microsoft.access_token, endpoints.graph_base),
-        genesys=GenesysClient(genesys_http, genesys_auth.access_token, endpoints.genesys_api_base),
+        genesys=GenesysClient(genesys_http, keepalive.track(genesys_auth.access_token), endpoints.genesys_api_base),
         microsoft_auth=microsoft,
         genesys_auth=genesys_auth,
         clock=clock,
@@ -101,7 +108,7 @@ def build_agent(
         rng=rng,
         workstation=workstation,
     )
-    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http))
+    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http), keepalive)
 
 
 def resolver_for(settings: Settings) -> ProxyResolver:

@@ -58,6 +58,9 @@ def _authenticate(request: web.Request) -> GenesysToken | web.Response:
     retry_after = found.window.hit(state.clock.now())
     if retry_after is not None:
         return genesys_throttled(request, retry_after)
+    preserve = request.path == "/api/v2/tokens/me" and request.query.get("preserveIdleTTL", "").lower() == "true"
+    if not preserve:
+        state.use_genesys_token(found)
     return found
 
 
@@ -437,8 +440,11 @@ async def tokens_me(request: web.Request, token: GenesysToken, person: SimUser) 
                 "name": "Teams presence tray agent",
                 "organization": {"id": ORG_ID, "selfUri": f"/api/v2/organizations/{ORG_ID}"},
             },
-            # real behaviour unknown: dateTokenIdles is for idle-timeout orgs; we report the expiry
-            "dateTokenIdles": iso(token.expires_at),
+            # TokenInfo.dateTokenIdles: "Date/Time when token is due to expire" (SDK). With an idle timeout,
+            # the sooner of the idle end and the expiry (real behaviour unknown: whether it is sent without one).
+            "dateTokenIdles": iso(
+                min(token.expires_at, token.idles_at(state_of(request).genesys_idle_timeout) or math.inf)
+            ),
         }
     )
 

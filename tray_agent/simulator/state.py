@@ -207,6 +207,12 @@ class GenesysToken:
     expires_at: float
     revoked: bool = False
     window: SlidingWindow | None = None
+    last_used: float | None = None  # for the org's Idle Token Timeout; None = since it was issued
+
+    def idles_at(self, idle_timeout: float | None) -> float | None:
+        if idle_timeout is None:
+            return None
+        return (self.created if self.last_used is None else self.last_used) + idle_timeout
 
 
 @dataclass
@@ -293,6 +299,10 @@ class SimulatorState:
         self.genesys_rate_per_minute = genesys_rate_per_minute
         self.graph_limit_per_30s = graph_limit_per_30s
         self.genesys_issue_refresh_tokens = genesys_issue_refresh_tokens
+        # The org's Idle Token Timeout (Genesys: 5 min to 8 h, at most 15 min with HIPAA; IdleTokenTimeout.md):
+        # a token not used for this long is ended. Every authenticated API call counts as use, except
+        # GET /api/v2/tokens/me?preserveIdleTTL=true; websocket traffic does not (inferred: undocumented).
+        self.genesys_idle_timeout: float | None = None
         self.auto_approve = auto_approve
         self.heartbeat_interval = heartbeat_interval
         self.device_code_interval = device_code_interval
@@ -787,7 +797,16 @@ class SimulatorState:
     def _token_status(self, found: EntraToken | GenesysToken | None) -> Literal["ok", "expired", "invalid"]:
         if found is None or found.revoked:
             return "invalid"
-        return "expired" if self.clock.now() >= found.expires_at else "ok"
+        now = self.clock.now()
+        if isinstance(found, GenesysToken):
+            idles_at = found.idles_at(self.genesys_idle_timeout)
+            if idles_at is not None and now >= idles_at:
+                return "expired"  # ended by the idle timeout (real behaviour unknown: the code it answers with)
+        return "expired" if now >= found.expires_at else "ok"
+
+    def use_genesys_token(self, token: GenesysToken) -> None:
+        """An API call with ``token``: it restarts the idle timeout."""
+        token.last_used = self.clock.now()
 
     def add_device_code(self, client_id: str, scopes: tuple[str, ...]) -> DeviceCode:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
