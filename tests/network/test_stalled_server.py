@@ -91,3 +91,25 @@ def test_quitting_does_not_wait_for_a_sign_in_stuck_on_a_silent_server() -> None
     assert done.returncode == 0, done.stderr
     assert "quitting" in done.stdout
     assert took < 10  # the read timeout (20 s) and the deadline (30 s) were not waited for
+
+
+async def test_a_silent_refresh_against_a_sign_in_service_that_stops_answering_fails_in_bounded_time() -> None:
+    from tray_agent.demo.approving_browser import ApprovingBrowser
+    from tray_agent.simulator import SimulatorThread
+
+    with SimulatorThread(auto_approve=True) as simulator:
+        auth = MicrosoftAuth(
+            authority=f"{simulator.base_url}/{simulator.tenant_id}",
+            client_id=simulator.ms_client_id,
+            store=MemoryTokenStore(),
+            ca_file=simulator.ca_path,
+        )
+        await auth.sign_in(ApprovingBrowser(simulator.ca_path), 30)
+        simulator.call(simulator.state.faults.set_latency, "entra", 25.0)  # answers, but only after 25 s
+        auth.invalidate()  # Graph refused the token: the next one needs the token endpoint
+        started = time.monotonic()
+        with pytest.raises(NoAnswer, match="Microsoft sign-in did not answer"):
+            await auth.access_token()
+        took = time.monotonic() - started
+        simulator.call(simulator.state.faults.set_latency, "entra", 0.0)
+    assert took <= DEADLINE + 5
