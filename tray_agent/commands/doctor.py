@@ -286,7 +286,9 @@ def _check_settings(target: Any, report: Report) -> bool:
         report.ok(
             "settings",
             f"tenant {settings.tenant_id}, Genesys region {settings.genesys_region}, "
-            f"redirect port {settings.genesys_redirect_port} ({path})",
+            f"redirect port {settings.genesys_redirect_port}"
+            + (f", Microsoft cloud {settings.microsoft_cloud}" if settings.microsoft_cloud != "global" else "")
+            + f" ({path})",
         )
     return good
 
