@@ -128,3 +128,17 @@ def test_winhttp_proxy_lists_are_read_per_scheme() -> None:
     assert static_proxy_for("http=a:1;https=b:2", "https") == "b:2"
     assert static_proxy_for("plain:3128", "https") == "plain:3128"
     assert static_proxy_for("http=a:1", "https") is None
+
+
+def test_the_macos_system_proxy_settings_are_used_with_their_bypass_list() -> None:
+    from tray_agent.clients.proxy import StaticSystemProxy
+
+    system = StaticSystemProxy(
+        lambda: {"https": "http://mac.proxy:8080", "http": "http://other:1"},
+        lambda host: host.endswith(".mypurecloud.ie"),
+        "macOS proxy settings",
+    )
+    resolver = ProxyResolver(environ={}, system=system)
+    assert resolver.for_url(GRAPH) == ProxyChoice("http://mac.proxy:8080", "macOS proxy settings")
+    assert resolver.for_url(GENESYS).url is None
+    assert ProxyResolver(environ={}, system=StaticSystemProxy(dict, lambda h: False, "x")).for_url(GRAPH).url is None

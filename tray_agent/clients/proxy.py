@@ -3,13 +3,19 @@
 The agent talks to a fixed, small set of hosts (Entra sign-in, Graph, the Genesys login, API and
 streaming hosts). For each, :meth:`ProxyResolver.for_url` decides once, in this order:
 
-1. **IT policy** ``Proxy`` (``host:port`` or ``http://host:port``) with ``ProxyBypass`` (``;`` or ``,``
-   separated host patterns, ``*.corp.example``, ``<local>``), or ``PacUrl`` (a PAC file IT points at);
+1. the **``proxy`` setting** (IT policy ``Proxy``, or settings.toml; ``host:port`` or ``http://host:port``)
+   with ``proxy_bypass`` (``ProxyBypass``: ``;`` or ``,`` separated host patterns, ``*.corp.example``,
+   ``<local>``), else the **``pac_url`` setting** (``PacUrl``: a PAC file IT points at);
 2. the **environment**: ``HTTPS_PROXY``/``ALL_PROXY`` with ``NO_PROXY`` (what httpx, requests and
    websockets ≥ 15 read by themselves — read here once so all three agree);
-3. **Windows**: the user's proxy settings through WinHTTP (:mod:`.winhttp`), so the OS itself evaluates
-   PAC/WPAD (``AutoConfigURL``, "Automatically detect settings") and applies ``ProxyOverride``;
+3. the **OS settings**: on Windows through WinHTTP (:mod:`.winhttp`), so the OS itself evaluates
+   PAC/WPAD (``AutoConfigURL``, "Automatically detect settings") and applies ``ProxyOverride``; on macOS
+   the static System Settings proxies (urllib's SystemConfiguration reader);
 4. otherwise direct.
+
+Decisions are cached per host for the resolver's life (one agent run): a laptop that moves between
+networks gets a fresh decision when the agent is restarted (inferred acceptable: PAC answers rarely
+change within a day; the lead may rebuild the resolver on network change).
 
 A PAC file named by policy is evaluated by WinHTTP on Windows and by pypac (a maintained PAC
 library; JavaScript through dukpy) elsewhere. PAC answers are ``PROXY h:p; DIRECT``-style lists:
@@ -156,12 +162,40 @@ def pypac_evaluator(pac_url: str, url: str, host: str) -> str:
     return str(PACFile(text.decode("utf-8", "replace")).find_proxy_for_url(url, host))
 
 
+class StaticSystemProxy:
+    """The OS's static proxy settings as urllib reads them: on macOS the System Settings proxies
+    (SystemConfiguration, through urllib) with their bypass list. (A PAC file set in
+    macOS System Settings is not evaluated: set ``PacUrl`` by policy for that.)"""
+
+    def __init__(self, proxies: Callable[[], Mapping[str, str]], bypass: Callable[[str], bool], what: str) -> None:
+        self._proxies = proxies
+        self._bypass = bypass
+        self._what = what
+
+    def __call__(self, url: str) -> ProxyChoice | None:
+        found = {key.lower(): value for key, value in self._proxies().items() if value}
+        address = found.get("https") or found.get("http")
+        if not address:
+            return None
+        host = urlsplit(url).hostname or ""
+        if self._bypass(host):
+            return ProxyChoice(None, f"{self._what} (its bypass list covers {host})")
+        try:
+            return ProxyChoice(normalise_proxy(address), self._what)
+        except ValueError:
+            return None
+
+
 def default_system_proxy() -> SystemProxy | None:
     if sys.platform == "win32":
         from tray_agent.clients.winhttp import WinHttpProxy
 
         return WinHttpProxy()
-    return None
+    if sys.platform == "darwin":
+        # On macOS, getproxies()/proxy_bypass() are the environment, then System Settings; the environment
+        # was already asked, so what is left here is System Settings (SystemConfiguration).
+        return StaticSystemProxy(urllib.request.getproxies, urllib.request.proxy_bypass, "macOS proxy settings")
+    return None  # Linux: desktops keep proxies in the environment (HTTPS_PROXY), which comes first anyway
 
 
 class ProxyResolver:

@@ -37,9 +37,8 @@ _WRONG_NAME = {62}  # X509_V_ERR_HOSTNAME_MISMATCH
 def tls_context(extra_ca_file: str | None = None) -> ssl.SSLContext:
     """The OS trust store, plus ``extra_ca_file`` (the simulator's CA) when given. Always verifies.
 
-    On Windows and macOS truststore asks the OS verifier; an added CA file is used by truststore's
-    OpenSSL side on Linux. (inferred: on Windows/macOS the extra CA matters only for the simulator,
-    which is a test tool; the field's CAs come from the OS store.)
+    truststore honours ``load_verify_locations`` on every platform: on Windows and macOS, a chain the OS
+    verifier refuses is tried again against the added CAs only (truststore's ``_windows``/``_macos``).
     """
     context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if extra_ca_file:
