@@ -199,6 +199,8 @@ def trusted_by_the_os(ca_pem: Path) -> Iterator[None]:
         pytest.fail("adding a CA to the OS store needs root (CI and the dev machines run as root)")
     target = OS_STORE_FOLDER / f"tray-agent-test-inspection-{os.getpid()}.crt"
     OS_STORE_FOLDER.mkdir(parents=True, exist_ok=True)
+    for stale in OS_STORE_FOLDER.glob("tray-agent-test-inspection-*.crt"):  # left by a run that was killed
+        stale.unlink()
     shutil.copyfile(ca_pem, target)
     try:
         subprocess.run(["update-ca-certificates"], check=True, capture_output=True)
