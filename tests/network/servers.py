@@ -192,6 +192,16 @@ def mitmdump() -> Iterator[Inspector]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
+
+
 @contextlib.contextmanager
 def trusted_by_the_os(ca_pem: Path) -> Iterator[None]:
     """The CA in Debian's OS store (what IT's GPO/MDM does on Windows/macOS) for the test, removed after."""
@@ -200,7 +210,8 @@ def trusted_by_the_os(ca_pem: Path) -> Iterator[None]:
     target = OS_STORE_FOLDER / f"tray-agent-test-inspection-{os.getpid()}.crt"
     OS_STORE_FOLDER.mkdir(parents=True, exist_ok=True)
     for stale in OS_STORE_FOLDER.glob("tray-agent-test-inspection-*.crt"):  # left by a run that was killed
-        stale.unlink()
+        if not _alive(int(stale.stem.rsplit("-", 1)[-1] or 0)):
+            stale.unlink()
     shutil.copyfile(ca_pem, target)
     try:
         subprocess.run(["update-ca-certificates"], check=True, capture_output=True)
