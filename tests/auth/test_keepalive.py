@@ -136,3 +136,10 @@ async def test_checking_the_token_with_preserve_idle_ttl_does_not_count_as_use(o
     org.clock.at += 20
     with pytest.raises(AuthenticationRequired):
         await org.client().me(org.clock.now())
+
+
+async def test_a_failed_keepalive_is_retried_within_a_minute_not_after_an_hour(org: Org) -> None:
+    keepalive = org.keepalive()
+    await org.auth.sign_out()  # e.g. the agent has not signed in yet
+    assert await keepalive.tick() == pytest.approx(MIN_INTERVAL)
+    assert keepalive.keepalives_sent == 0

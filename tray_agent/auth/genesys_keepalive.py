@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from tray_agent.auth.tokens import SignInRequired
 from tray_agent.clients.errors import ServiceError
 from tray_agent.clients.http import TokenGetter, json_body, request
 from tray_agent.clock import parse_iso
@@ -68,6 +69,7 @@ class GenesysKeepalive:
         self._wall_now = wall_now or now
         self._last_use: float | None = None
         self._last_check: float | None = None
+        self._retry_at: float | None = None  # after a failed keepalive (not signed in yet, network down)
         self._window: float | None = None  # the idle window, once Genesys has shown there is one
         self._ends_at: float | None = None
         self.keepalives_sent = 0
@@ -105,7 +107,7 @@ class GenesysKeepalive:
     def seconds_until_due(self) -> float:
         now = self._now()
         if self._last_check is None:
-            return 0.0
+            return 0.0 if self._retry_at is None else max(self._retry_at - now, 0.0)
         if self._window is None:
             return max(self._last_check + NO_IDLE_TIMEOUT_INTERVAL - now, 0.0)
         last = max(self._last_use or self._last_check, self._last_check)
@@ -122,9 +124,11 @@ class GenesysKeepalive:
         if self.due():
             try:
                 await self.keep_alive()
-            except ServiceError as error:
-                log.info("Genesys keepalive failed (%s); the next API call will tell", error)
-                self._last_check = self._now()  # try again after an interval, not in a loop
+            except (ServiceError, SignInRequired) as error:
+                log.info("Genesys keepalive failed (%s); trying again in %.0f s", error, MIN_INTERVAL)
+                self._retry_at = self._now() + MIN_INTERVAL  # soon (the window may be short), not in a loop
+                if self._last_check is not None:
+                    self._last_check = None  # a failure teaches nothing about the window: ask again
         return self.seconds_until_due()
 
     async def keep_alive(self) -> None:
@@ -133,6 +137,7 @@ class GenesysKeepalive:
         response = await request(self._http, SERVICE, "GET", self._url, await self._token())
         self.keepalives_sent += 1
         self._last_check = self._last_use = asked
+        self._retry_at = None
         remaining = parse_date_token_idles(json_body(SERVICE, response), self._wall_now())
         if remaining is None:
             return  # no end reported: only the sign-in's own expiry counts
