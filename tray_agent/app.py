@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import httpx
 
+from tray_agent.auth.genesys_keepalive import GenesysKeepalive
 from tray_agent.auth.genesys_pkce import GenesysAuth
 from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import BrowserOpener, TokenStore
 from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client, tls_context
+from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import MemoryStore
@@ -31,6 +33,9 @@ class Agent:
     microsoft: MicrosoftAuth
     genesys: GenesysAuth
     _clients: tuple[httpx.AsyncClient, ...]
+    # Idle Token Timeout: every Genesys API call counts as use; the engine calls ``keepalive.tick()``
+    # when ``keepalive.seconds_until_due()`` has passed (see auth/genesys_keepalive.py).
+    keepalive: GenesysKeepalive | None = None
 
     async def aclose(self) -> None:
         for client in self._clients:
@@ -57,11 +62,19 @@ def build_agent(
     rng: random.Random | None = None,
     workstation: Workstation | None = None,
     memory: MemoryStore | None = None,
+    proxies: ProxyResolver | None = None,
 ) -> Agent:
-    """``memory``: where the sync memory survives a restart (none: every start is a clean one)."""
-    # Must be called on the event loop that will run the engine (httpx clients bind to it).
+    """Must be called on the event loop that will run the engine (httpx clients bind to it).
+
+    ``memory``: where the sync memory survives a restart (none: every start is a clean one). One
+    :class:`ProxyResolver` (IT policy, the environment, the OS settings, PAC) decides the proxy of
+    every channel, each for its own host, the notifications websocket included.
+    """
     ca = endpoints.extra_ca_file
-    graph_http, genesys_http, login_http = make_http_client(ca), make_http_client(ca), make_http_client(ca)
+    resolver = proxies or resolver_for(settings)
+    graph_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.graph_base))
+    genesys_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_api_base))
+    login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
     microsoft = MicrosoftAuth(
         authority=endpoints.entra_authority,
         client_id=settings.microsoft_client_id,
@@ -71,6 +84,7 @@ def build_agent(
         windows_broker=settings.windows_broker,
         genesys_email=lambda: genesys_auth.email,
         allow_different_emails=settings.allow_different_emails,
+        proxy_for=resolver.proxy_url,
     )
     genesys_auth = GenesysAuth(
         login_base_url=endpoints.genesys_login_base,
@@ -83,11 +97,14 @@ def build_agent(
         microsoft_email=lambda: microsoft.account_name,
         allow_different_emails=settings.allow_different_emails,
     )
+    keepalive = GenesysKeepalive(
+        http=genesys_http, api_base_url=endpoints.genesys_api_base, token=genesys_auth.access_token, now=clock.now
+    )
     engine = Engine(
         teams=GraphTeamsSource(
             GraphPresenceClient(graph_http, microsoft.access_token, endpoints.graph_base), microsoft
         ),
-        genesys=GenesysClient(genesys_http, genesys_auth.access_token, endpoints.genesys_api_base),
+        genesys=GenesysClient(genesys_http, keepalive.track(genesys_auth.access_token), endpoints.genesys_api_base),
         microsoft_auth=microsoft,
         genesys_auth=genesys_auth,
         clock=clock,
@@ -100,5 +117,14 @@ def build_agent(
         rng=rng,
         workstation=workstation,
         memory=memory,
+        proxy_for=resolver.proxy_url,
+        keepalive=keepalive,
     )
-    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http))
+    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http), keepalive)
+
+
+def resolver_for(settings: Settings) -> ProxyResolver:
+    """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
+    return ProxyResolver.for_this_computer(
+        policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
+    )

@@ -49,7 +49,7 @@ LINUX_POLICY_FILE: Final = Path("/etc/xdg") / APP_NAME / "policy.toml"
 MACOS_POLICY_FILE: Final = Path("/Library/Application Support") / APP_NAME / "policy.toml"
 MACOS_MANAGED_PREFERENCES: Final = Path("/Library/Managed Preferences") / f"{MACOS_BUNDLE_ID}.plist"
 
-Kind = Literal["tenant", "guid", "region", "port", "seconds", "flag", "mapping"]
+Kind = Literal["tenant", "guid", "region", "port", "seconds", "flag", "mapping", "cloud", "proxy", "hosts", "pac"]
 Hive = Literal["HKLM", "HKCU"]
 
 MIN_POLL_INTERVAL_RANGE: Final = (5, 3600)
@@ -94,6 +94,12 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
         "flag",
         "allow a Genesys user whose email is not the Microsoft user name (UPN)",
     ),
+    PolicyKey(
+        "microsoft_cloud", "MicrosoftCloud", "MICROSOFTCLOUD", "cloud", "Microsoft cloud: global, gcc_high or dod"
+    ),
+    PolicyKey("proxy", "Proxy", "PROXY", "proxy", "proxy (host:port) for every channel"),
+    PolicyKey("proxy_bypass", "ProxyBypass", "PROXYBYPASS", "hosts", "hosts reached without the Proxy"),
+    PolicyKey("pac_url", "PacUrl", "PACURL", "pac", "PAC file address (evaluated for the agent's hosts)"),
     PolicyKey("mapping", "Mapping", "MAPPING", "mapping", "Teams → Genesys mapping overrides"),
 )
 
@@ -150,6 +156,10 @@ class Policy:
     allow_insecure_keyring: bool | None = None
     windows_broker: bool | None = None
     allow_different_emails: bool | None = None
+    microsoft_cloud: str | None = None
+    proxy: str | None = None
+    proxy_bypass: str | None = None
+    pac_url: str | None = None
     mapping: tuple[tuple[str, str], ...] = ()  # (Teams value as IT wrote it, normalised target)
     locked: frozenset[str] = frozenset()  # setting names, and "mapping.<TeamsValue>" per mapping entry
     problems: tuple[str, ...] = ()
@@ -269,6 +279,42 @@ def _parse_flag(raw: object) -> bool:
     raise PolicyValueError(f"must be 1 or 0 (true or false), got {raw!r}")
 
 
+def _parse_cloud(raw: object) -> str:
+    from tray_agent.settings import MICROSOFT_CLOUDS
+
+    value = _text(raw).lower().replace("-", "_")
+    if value not in MICROSOFT_CLOUDS:
+        raise PolicyValueError(f"{value!r} is not a Microsoft cloud (one of: {', '.join(MICROSOFT_CLOUDS)})")
+    return value
+
+
+def _parse_proxy(raw: object) -> str:
+    from tray_agent.clients.proxy import normalise_proxy
+
+    value = _text(raw)
+    try:
+        normalise_proxy(value)
+    except ValueError as error:
+        raise PolicyValueError(str(error)) from None
+    return value
+
+
+def _parse_hosts(raw: object) -> str:
+    if isinstance(raw, list | tuple) and all(isinstance(item, str) for item in raw):  # REG_MULTI_SZ, plist array
+        raw = ";".join(str(item) for item in raw)
+    value = _text(raw)
+    if not re.fullmatch(r"[A-Za-z0-9.*<>:\[\]_-]+([;,\s]+[A-Za-z0-9.*<>:\[\]_-]+)*[;,\s]*", value):
+        raise PolicyValueError(f"{value!r} is not a list of host names such as *.corp.example;<local>")
+    return value
+
+
+def _parse_pac(raw: object) -> str:
+    value = _text(raw)
+    if not re.match(r"^(https?|file)://\S+$", value):
+        raise PolicyValueError(f"{value!r} is not a PAC file address (http://, https:// or file://)")
+    return value
+
+
 _PARSERS: Final[dict[Kind, Callable[[object], object]]] = {
     "tenant": _parse_tenant,
     "guid": _parse_guid,
@@ -276,6 +322,10 @@ _PARSERS: Final[dict[Kind, Callable[[object], object]]] = {
     "port": _parse_port,
     "seconds": _parse_seconds,
     "flag": _parse_flag,
+    "cloud": _parse_cloud,
+    "proxy": _parse_proxy,
+    "hosts": _parse_hosts,
+    "pac": _parse_pac,
 }
 
 

@@ -27,7 +27,7 @@ def build_real_agent(
     paths = paths or AgentPaths.for_user()
     return build_agent(
         settings,
-        Endpoints.cloud(settings.tenant_id, settings.genesys_region),
+        Endpoints.cloud(settings.tenant_id, settings.genesys_region, settings.microsoft_cloud),
         clock=RealClock(),
         store=open_token_store(settings, paths=paths),
         browser=system_browser,

@@ -52,6 +52,14 @@ GENESYS_REGIONS: dict[str, str] = {
     "ap_northeast_3": "apne3.pure.cloud",
 }
 
+# Microsoft national clouds where Graph presence exists (reference: signals-writeback-enterprise.md §4;
+# Microsoft's "national cloud deployments" page): setting value → (Entra sign-in host, Graph host).
+MICROSOFT_CLOUDS: dict[str, tuple[str, str]] = {
+    "global": ("login.microsoftonline.com", "graph.microsoft.com"),
+    "gcc_high": ("login.microsoftonline.us", "graph.microsoft.us"),  # US Government L4
+    "dod": ("login.microsoftonline.us", "dod-graph.microsoft.us"),  # US Government L5
+}
+
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message names it and says what is expected."""
@@ -78,13 +86,17 @@ class Endpoints:
     extra_ca_file: str | None = None  # the simulator's private CA; added to, never replacing, the trust store
 
     @classmethod
-    def cloud(cls, tenant_id: str, genesys_region: str) -> Endpoints:
+    def cloud(cls, tenant_id: str, genesys_region: str, microsoft_cloud: str = "global") -> Endpoints:
         domain = GENESYS_REGIONS.get(genesys_region)
         if domain is None:
             raise SettingsError(f"genesys_region {genesys_region!r} is not a Genesys Cloud region")
+        hosts = MICROSOFT_CLOUDS.get(microsoft_cloud)
+        if hosts is None:
+            raise SettingsError(f"microsoft_cloud {microsoft_cloud!r} is not one of: {', '.join(MICROSOFT_CLOUDS)}")
+        login, graph = hosts
         return cls(
-            entra_authority=f"https://login.microsoftonline.com/{tenant_id}",
-            graph_base="https://graph.microsoft.com",
+            entra_authority=f"https://{login}/{tenant_id}",
+            graph_base=f"https://{graph}",
             genesys_login_base=f"https://login.{domain}",
             genesys_api_base=f"https://api.{domain}",
         )
@@ -123,6 +135,10 @@ class Settings:
     windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
     # IT policy only: the Genesys user's email may differ from the Microsoft user name (UPN).
     allow_different_emails: bool = False
+    microsoft_cloud: str = "global"  # or gcc_high (US Government L4), dod (L5): MICROSOFT_CLOUDS
+    proxy: str = ""  # host:port for every channel (else: PAC file, environment, the OS settings)
+    proxy_bypass: str = ""  # hosts that go direct despite ``proxy``: "*.corp.example;<local>"
+    pac_url: str = ""  # a PAC file to evaluate (WinHTTP on Windows, pypac elsewhere)
     timing: Timing = field(default_factory=Timing)
     sync: SyncConfig = field(default_factory=SyncConfig)
 
@@ -170,6 +186,11 @@ class Settings:
         region = _text(general, "genesys_region", "us_east_1")
         if region not in GENESYS_REGIONS:
             raise SettingsError(f"genesys_region {region!r} is not one of: {', '.join(GENESYS_REGIONS)}")
+        cloud = _text(general, "microsoft_cloud", "global").lower()
+        if cloud not in MICROSOFT_CLOUDS:
+            raise SettingsError(f"microsoft_cloud {cloud!r} is not one of: {', '.join(MICROSOFT_CLOUDS)}")
+        proxy, pac_url = _text(general, "proxy", ""), _text(general, "pac_url", "")
+        _check_proxy_settings(proxy, pac_url)
         return cls(
             tenant_id=_text(general, "tenant_id", ""),
             microsoft_client_id=_text(general, "microsoft_client_id", ""),
@@ -178,6 +199,10 @@ class Settings:
             genesys_redirect_port=port,
             allow_insecure_keyring=_flag(general, "allow_insecure_keyring"),
             windows_broker=_flag(general, "windows_broker"),
+            microsoft_cloud=cloud,
+            proxy=proxy,
+            proxy_bypass=_text(general, "proxy_bypass", ""),
+            pac_url=pac_url,
             timing=timing,
             sync=sync,
         )
@@ -196,6 +221,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path.name}: not valid TOML ({error})") from None
     except RecursionError:  # tomllib recurses per nested array/table: a damaged or hostile file
         raise SettingsError(f"{path.name}: nested too deeply to be a settings file") from None
+
+
+def _check_proxy_settings(proxy: str, pac_url: str) -> None:
+    from tray_agent.clients.proxy import ProxyResolver
+
+    try:
+        ProxyResolver(policy_proxy=proxy, pac_url=pac_url, environ={})
+    except ValueError as error:
+        raise SettingsError(f"proxy/pac_url: {error}") from None
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, problems: list[str] | None) -> float:
@@ -265,6 +299,15 @@ DEFAULT_SETTINGS_TOML = """\
 # Windows only: sign in to Microsoft with your Windows account (Web Account Manager) instead of the browser.
 # windows_broker = false
 
+# Microsoft cloud: global, gcc_high (US Government L4) or dod (US Government L5). Ask IT.
+# microsoft_cloud = "global"
+
+# Network. Normally nothing to set: the agent uses your system's proxy settings (on Windows including
+# PAC/WPAD) or HTTPS_PROXY/NO_PROXY. Set these only if IT tells you to.
+# proxy = "proxy.example.com:8080"
+# proxy_bypass = "*.example.com;<local>"
+# pac_url = "http://wpad.example.com/proxy.pac"
+
 # Sign-ins are kept in your system's secure keyring. Only if you have none (and accept the risk):
 # allow_insecure_keyring = false
 
@@ -311,6 +354,10 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
         "start_at_login",
         "windows_broker",
         "allow_different_emails",
+        "microsoft_cloud",
+        "proxy",
+        "proxy_bypass",
+        "pac_url",
     ):
         if name in policy.locked:
             value = policy.value_of(name)

@@ -99,11 +99,14 @@ async def running_world(
     sync: SyncConfig | None = None,
     settle: bool = True,
     workstation: Workstation | None = None,
+    role: str = "agent",
 ) -> AsyncIterator[World]:
-    """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read)."""
+    """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
+    ``role``: the agent's Genesys role (simulator.state.ROLE_PERMISSIONS)."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
+    simulator.call(setattr, simulator.state.default_user, "role", role)
     agent: Agent | None = None
     engine: asyncio.Task[None] | None = None
     try:

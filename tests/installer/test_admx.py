@@ -14,7 +14,7 @@ from tests.installer.conftest import INSTALLER
 from tests.policy.fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, FakeRegistry
 from tray_agent.policy import MIN_POLL_INTERVAL_RANGE, POLICY_KEYS, POLICY_REGISTRY_KEY, read_policy
 from tray_agent.policy import RegistryPolicySource as Source
-from tray_agent.settings import GENESYS_REGIONS
+from tray_agent.settings import GENESYS_REGIONS, MICROSOFT_CLOUDS
 
 NS = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
 ADMX = INSTALLER / "windows" / "policy" / "TeamsGenesysPresence.admx"
@@ -115,8 +115,12 @@ def test_each_policy_offers_what_the_reader_accepts(admx: ET.Element) -> None:
             disabled = policy.find("p:disabledValue/p:decimal", NS)
             assert enabled is not None and disabled is not None
             assert (enabled.attrib["value"], disabled.attrib["value"]) == ("1", "0")
-        elif key.kind in ("tenant", "guid"):
+        elif key.kind in ("tenant", "guid", "proxy", "hosts", "pac"):
             assert kinds == ["text"]
+        elif key.kind == "cloud":
+            assert kinds == ["enum"]
+            values = [s.text for s in elements(policy)[0].iterfind("p:item/p:value/p:string", NS)]
+            assert values == list(MICROSOFT_CLOUDS)
         elif key.kind == "region":
             assert kinds == ["enum"]
             values = [s.text for s in elements(policy)[0].iterfind("p:item/p:value/p:string", NS)]
@@ -144,6 +148,10 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
         "AllowInsecureKeyring": 0,
         "WindowsBroker": 1,
         "AllowDifferentEmails": 1,
+        "MicrosoftCloud": "gcc_high",
+        "Proxy": "proxy.corp.example:8080",
+        "ProxyBypass": "*.corp.example;<local>",
+        "PacUrl": "http://wpad.corp.example/proxy.pac",
         "Mapping": ["InAMeeting=Meeting|Busy", "InACall=Teams call", "Presenting="],
     }
     assert written.keys() == policies(admx).keys()

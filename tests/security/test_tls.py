@@ -20,7 +20,7 @@ from aiohttp import web
 
 from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import MemoryTokenStore
-from tray_agent.clients.errors import BadResponse, Unreachable
+from tray_agent.clients.errors import BadResponse, CertificateNotTrusted, Unreachable
 from tray_agent.clients.genesys import parse_channel
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client, tls_context
@@ -92,7 +92,7 @@ async def test_the_cloud_http_client_refuses_a_self_signed_server() -> None:
     async with https_server() as (base, _):
         http = make_http_client(None)  # what build_agent makes for Endpoints.cloud (no extra CA)
         try:
-            with pytest.raises(Unreachable, match="connection failed"):
+            with pytest.raises(CertificateNotTrusted, match=r"not trusted by this computer.*TLS"):
                 await GraphPresenceClient(http, token, base).my_presence()
         finally:
             await http.aclose()
@@ -146,7 +146,7 @@ async def test_microsoft_sign_in_refuses_a_self_signed_authority() -> None:
         async def browser(url: str) -> None:
             opened.append(url)
 
-        with pytest.raises(Unreachable, match="SSLError"):
+        with pytest.raises(CertificateNotTrusted, match="not trusted by this computer"):
             await asyncio.wait_for(auth.sign_in(browser, 5), 20)
         assert opened == []  # no sign-in page was ever offered from the untrusted server
 

@@ -34,6 +34,7 @@ from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
 from tray_agent.clients import bounded_json
 from tray_agent.clients.errors import ServerError, Unreachable
+from tray_agent.clients.failures import transport_failure
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +332,7 @@ class GenesysAuth:
         try:
             response = await self._http.post(f"{self._login}/oauth/token", data=form)
         except httpx.HTTPError as error:
-            raise Unreachable(SERVICE, f"could not reach the login service ({error.__class__.__name__})") from None
+            raise transport_failure(SERVICE, error, httpx.URL(self._login).host) from None
         try:
             body = bounded_json.loads(response.content)
         except ValueError:  # not JSON, or too large / too deep / NaN

@@ -47,7 +47,10 @@ from tray_agent.auth.identity import (
 from tray_agent.auth.loopback import LoopbackRedirect, SignInFailed
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenStore
 from tray_agent.clients import bounded_json
-from tray_agent.clients.errors import BadResponse, Unreachable
+from tray_agent.clients.errors import BadResponse, NoAnswer, Unreachable
+from tray_agent.clients.failures import is_timeout, transport_failure
+from tray_agent.clients.requests_session import BoundedSession
+from tray_agent.clients.threads import DeadlineExceeded, call_in_daemon_thread
 from tray_agent.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -100,19 +103,17 @@ def explain_aad_error(result: Mapping[str, Any]) -> str:
     return f"Microsoft sign-in failed (error code: {error})"
 
 
-class _PinnedCASession(requests.Session):
-    """A requests session whose explicit CA bundle is not replaced by ``REQUESTS_CA_BUNDLE``.
+DEADLINE = 30.0  # seconds for one msal call that needs the network (discovery, token redemption, refresh)
 
-    requests lets the environment override ``Session.verify`` (psf/requests#3829); when we pin the
-    simulator's CA, it must stay pinned. With ``verify=True`` the environment still applies, so a
-    corporate TLS-inspection bundle configured that way keeps working.
-    """
 
-    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        settings: dict[str, Any] = super().merge_environment_settings(*args, **kwargs)
-        if isinstance(self.verify, str):
-            settings["verify"] = self.verify
-        return settings
+def network_failure(error: BaseException, host: str) -> Unreachable:
+    """A failed msal call in words: no answer, an untrusted certificate, a 407 proxy, or unreachable."""
+    if isinstance(error, DeadlineExceeded) or is_timeout(error):
+        return NoAnswer(SERVICE, f"Microsoft sign-in did not answer ({host} stayed silent); check the network or proxy")
+    failure = transport_failure(SERVICE, error, host)
+    if type(failure) is Unreachable:
+        return Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})")
+    return failure
 
 
 class MicrosoftAuth:
@@ -130,6 +131,8 @@ class MicrosoftAuth:
         parent_window_handle: int | None = None,
         genesys_email: EmailLookup | None = None,
         allow_different_emails: bool = False,
+        proxy_for: Callable[[str], str | None] | None = None,
+        deadline: float = DEADLINE,
     ) -> None:
         """``genesys_email`` gives the address of the Genesys Cloud user this computer is signed in as
         (None when not signed in there): a new Microsoft sign-in must be for the same address unless
@@ -145,6 +148,9 @@ class MicrosoftAuth:
         self._authority = authority
         self._client_id = client_id
         self._ca_file = ca_file
+        self._proxy_for = proxy_for
+        self._deadline = deadline
+        self._host = urlparse(authority).hostname or "Microsoft sign-in"
         self._cache = msal.SerializableTokenCache()
         try:
             stored = store.load(CACHE_KEY)
@@ -209,8 +215,7 @@ class MicrosoftAuth:
         return self._build_application(msal.SerializableTokenCache())
 
     def _build_application(self, cache: msal.SerializableTokenCache) -> msal.PublicClientApplication:
-        session = _PinnedCASession()
-        session.verify = self._ca_file or True
+        session = BoundedSession(self._ca_file, self._proxy_for)
         options: dict[str, Any] = {}
         if self._broker:
             options["enable_broker_on_windows"] = True
@@ -227,7 +232,7 @@ class MicrosoftAuth:
         except ValueError:  # MSAL's wording for a tenant whose configuration it could not get
             raise SignInFailed(self._tenant_problem(session)) from None
         except requests.RequestException as error:
-            raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+            raise network_failure(error, self._host) from None
         except (RecursionError, OverflowError):  # a hostile OpenID configuration
             raise SignInFailed(_UNUSABLE) from None
         return app
@@ -248,9 +253,9 @@ class MicrosoftAuth:
     async def access_token(self) -> str:
         asked_at = self._now()
         try:
-            result = await asyncio.to_thread(self._silent)
-        except requests.RequestException as error:
-            raise Unreachable(SERVICE, f"cannot reach Microsoft sign-in ({error.__class__.__name__})") from None
+            result = await call_in_daemon_thread(self._silent, deadline=self._deadline)
+        except (requests.RequestException, DeadlineExceeded) as error:
+            raise network_failure(error, self._host) from None
         except SignInFailed as error:  # the tenant itself is wrong: nothing to retry until it is fixed
             raise SignInRequired(SERVICE, str(error)) from None
         except _UNUSABLE_ANSWER as error:
@@ -286,10 +291,10 @@ class MicrosoftAuth:
             log.info("signed in to Microsoft (silently, from the saved sign-in)")
             return
         asked_at = self._now()
-        app = await asyncio.to_thread(self._sign_in_application)
+        app = await self._bounded(self._sign_in_application)
         if self._broker:
             try:
-                result = await asyncio.wait_for(asyncio.to_thread(self._interactive_via_broker, app), timeout)
+                result = await call_in_daemon_thread(self._interactive_via_broker, app, deadline=timeout)
             except TimeoutError:
                 raise SignInFailed(f"the Windows sign-in window was not completed within {timeout:g} s") from None
         else:
@@ -324,14 +329,15 @@ class MicrosoftAuth:
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
             login_hint, domain_hint = self._hints()
-            flow = await asyncio.to_thread(
-                app.initiate_auth_code_flow,
-                SCOPES,
-                redirect_uri=f"http://localhost:{port}",
-                prompt="select_account",
-                login_hint=login_hint,
-                domain_hint=domain_hint,
-                response_mode="form_post",
+            flow = await self._bounded(
+                lambda: app.initiate_auth_code_flow(
+                    SCOPES,
+                    redirect_uri=f"http://localhost:{port}",
+                    prompt="select_account",
+                    login_hint=login_hint,
+                    domain_hint=domain_hint,
+                    response_mode="form_post",
+                )
             )
             listener.expect_state(flow["state"])
             await browser(listener.start_link(flow["auth_uri"]))
@@ -339,9 +345,7 @@ class MicrosoftAuth:
         finally:
             await listener.close()
         try:
-            result: dict[str, Any] = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
-        except requests.RequestException as error:
-            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+            result: dict[str, Any] = await self._bounded(app.acquire_token_by_auth_code_flow, flow, answer)
         except ValueError as error:  # MSAL's own state/nonce checks (or a number it could not read)
             if "state" in str(error).lower() or "nonce" in str(error).lower():
                 raise SignInFailed("the sign-in answer did not match this app's request; please try again") from None
@@ -357,6 +361,17 @@ class MicrosoftAuth:
         tenant_domain = self._tenant.lower() if "." in self._tenant else None
         return login_hint, tenant_domain or domain_of(login_hint)
 
+    async def _bounded(self, function: Callable[..., Any], *args: Any) -> Any:
+        """One msal call that needs the network, in a daemon thread, within the deadline.
+
+        A silent server, a proxy asking for a sign-in, or an untrusted certificate becomes an
+        :class:`Unreachable` that says so (a stuck thread never keeps the agent from quitting).
+        """
+        try:
+            return await call_in_daemon_thread(function, *args, deadline=self._deadline)
+        except (requests.RequestException, DeadlineExceeded) as error:
+            raise network_failure(error, self._host) from None
+
     async def sign_in_with_device_code(self, show: Callable[[str], None], timeout: float = 900.0) -> None:
         """For a computer whose browser cannot reach this one: the agent enters a code on another device.
 
@@ -366,10 +381,8 @@ class MicrosoftAuth:
         """
         asked_at = self._now()
         try:
-            app = await asyncio.to_thread(self._sign_in_application)
-            flow: dict[str, Any] = await asyncio.to_thread(app.initiate_device_flow, SCOPES)
-        except requests.RequestException as error:
-            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+            app = await self._bounded(self._sign_in_application)
+            flow: dict[str, Any] = await self._bounded(app.initiate_device_flow, SCOPES)
         except _UNUSABLE_ANSWER:
             raise SignInFailed(_UNUSABLE) from None
         if "user_code" not in flow:
@@ -377,14 +390,14 @@ class MicrosoftAuth:
         # The code is for the agent's eyes (the tray shows it): never for the log, whoever logs the prompt.
         logs.never_log(str(flow["user_code"]))
         show(str(flow.get("message") or f"Open {flow.get('verification_uri')} and enter {flow['user_code']}"))
-        polling = asyncio.ensure_future(asyncio.to_thread(app.acquire_token_by_device_flow, flow))
+        polling = asyncio.ensure_future(call_in_daemon_thread(app.acquire_token_by_device_flow, flow))
         polling.add_done_callback(lambda task: task.cancelled() or task.exception())  # never "not retrieved"
         try:
             result: dict[str, Any] = await asyncio.wait_for(asyncio.shield(polling), timeout)
         except TimeoutError:
             raise SignInFailed(f"the code was not entered within {timeout:g} s; please try again") from None
         except requests.RequestException as error:
-            raise SignInFailed(f"could not reach Microsoft sign-in ({error.__class__.__name__})") from None
+            raise network_failure(error, self._host) from None
         except _UNUSABLE_ANSWER:
             raise SignInFailed(_UNUSABLE) from None
         finally:

@@ -19,6 +19,7 @@ from tray_agent.auth.genesys_pkce import GenesysAuth
 from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import BrowserOpener, TokenStore, system_browser
 from tray_agent.clients.http import make_http_client
+from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.paths import AgentPaths
 from tray_agent.settings import Endpoints, Settings, SettingsError, load_effective_settings
 
@@ -52,7 +53,7 @@ class Target:
             if not ca or not Path(ca).is_file():
                 raise SettingsError("--simulator needs --ca with the simulator's CA file")
             return Endpoints.simulator(simulator.rstrip("/"), self.settings.tenant_id, ca)
-        return Endpoints.cloud(self.settings.tenant_id, self.settings.genesys_region)
+        return Endpoints.cloud(self.settings.tenant_id, self.settings.genesys_region, self.settings.microsoft_cloud)
 
     def missing(self) -> list[str]:
         """Settings a sign-in cannot do without."""
@@ -73,6 +74,13 @@ def load_target() -> Target:
     )
 
 
+def proxies_for(target: Target) -> ProxyResolver:
+    """The same resolver the tray agent uses (app.resolver_for), for the CLI commands."""
+    from tray_agent.app import resolver_for
+
+    return resolver_for(target.settings)
+
+
 def build_microsoft(target: Target, endpoints: Endpoints, store: TokenStore) -> MicrosoftAuth:
     if not target.settings.microsoft_client_id:
         raise SettingsError("microsoft_client_id is not set (ask IT for the agent's app registration)")
@@ -84,6 +92,7 @@ def build_microsoft(target: Target, endpoints: Endpoints, store: TokenStore) -> 
         windows_broker=target.settings.windows_broker,
         genesys_email=lambda: _remembered_genesys_email(store),
         allow_different_emails=target.settings.allow_different_emails,
+        proxy_for=proxies_for(target).proxy_url,
     )
 
 
@@ -103,7 +112,7 @@ def _remembered_microsoft_upn(target: Target, endpoints: Endpoints, store: Token
 async def genesys_auth(target: Target, endpoints: Endpoints, store: TokenStore) -> AsyncIterator[GenesysAuth]:
     if not target.settings.genesys_client_id:
         raise SettingsError("genesys_client_id is not set (ask IT for the agent's Genesys OAuth client)")
-    http = make_http_client(endpoints.extra_ca_file)
+    http = make_http_client(endpoints.extra_ca_file, proxy=proxies_for(target).proxy_url(endpoints.genesys_login_base))
     try:
         yield GenesysAuth(
             login_base_url=endpoints.genesys_login_base,

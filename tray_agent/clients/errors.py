@@ -48,3 +48,15 @@ class Rejected(ServiceError):
 
 class BadResponse(ServiceError):
     """The service answered, but not with anything we understand. State is left as it was."""
+
+
+class CertificateNotTrusted(Unreachable):
+    """TLS verification failed: the message says why (often a TLS-inspecting proxy whose root is missing)."""
+
+
+class ProxyAuthenticationRequired(Unreachable):
+    """The proxy answered 407: it wants a sign-in the agent cannot give (NTLM/Negotiate/Basic)."""
+
+
+class NoAnswer(Unreachable):
+    """The server accepted the connection (or not) but did not answer in time."""

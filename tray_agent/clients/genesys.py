@@ -6,17 +6,21 @@ raises :class:`BadResponse` rather than letting a KeyError or TypeError escape.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from tray_agent.clients.errors import BadResponse
+from tray_agent.clients.errors import BadResponse, Rejected
 from tray_agent.clients.http import TokenGetter, json_body, request
 from tray_agent.clock import parse_iso
 from tray_agent.core.presence import GenesysState, PresenceDefinition, normalise_system_presence
 
+log = logging.getLogger(__name__)
+
 SERVICE = "Genesys Cloud"
+MAX_LEGACY_PAGES = 10  # 1,000 presences: more than any org defines
 ACTIVITY_TOPIC = "v2.users.{user_id}.activity"
 
 
@@ -126,6 +130,25 @@ def parse_definitions(body: Any) -> list[PresenceDefinition]:
     return definitions
 
 
+def parse_legacy_definitions(body: Any) -> tuple[list[PresenceDefinition], int]:
+    """``GET /api/v2/presencedefinitions`` (``OrganizationPresence`` pages) → (definitions, page count).
+
+    Legacy entities say ``primary: true`` for the system presences instead of ``type``; they are put in
+    the new shape and read by :func:`parse_definitions`, so both answers are held to the same rules.
+    """
+    listing = _dict(body, "presence definitions answer")
+    entities = listing.get("entities")
+    if not isinstance(entities, list):
+        raise BadResponse(SERVICE, "presence definitions answer has no entities")
+    reshaped = [
+        {**entity, "type": "System" if entity.get("primary") is not False else "User"}
+        for entity in entities
+        if isinstance(entity, dict)
+    ]
+    pages = listing.get("pageCount")
+    return parse_definitions({"entities": reshaped}), pages if isinstance(pages, int) and pages > 0 else 1
+
+
 def parse_channel(body: Any) -> Channel:
     channel = _dict(body, "channel answer")
     uri = _str(channel.get("connectUri"), "channel connectUri")
@@ -150,14 +173,49 @@ class GenesysClient:
         return parse_user_me(json_body(SERVICE, response), now)
 
     async def presence_definitions(self) -> list[PresenceDefinition]:
-        response = await self._call("GET", "/api/v2/presence/definitions", params={"deactivated": "false"})
+        """The org's presences, for an agent with or without ``presence:presenceDefinition:view``.
+
+        1. ``GET /api/v2/presence/definitions`` (needs that permission, SDK PresenceApi.md);
+        2. on 403, the legacy ``GET /api/v2/presencedefinitions`` ("Requires no permissions"; deprecated,
+           paged), so a least-privilege agent role still syncs.
+        """
+        try:
+            response = await self._call("GET", "/api/v2/presence/definitions", params={"deactivated": "false"})
+        except Rejected as error:
+            if error.status != 403:
+                raise
+            log.info("no presence:presenceDefinition:view permission: reading the legacy presence definitions")
+            return await self._legacy_presence_definitions()
         return parse_definitions(json_body(SERVICE, response))
 
+    async def _legacy_presence_definitions(self) -> list[PresenceDefinition]:
+        found: list[PresenceDefinition] = []
+        page, pages = 1, 1
+        while page <= min(pages, MAX_LEGACY_PAGES):
+            params = {"pageSize": "100", "pageNumber": str(page), "deleted": "false"}
+            try:
+                response = await self._call("GET", "/api/v2/presencedefinitions", params=params)
+            except Rejected as error:
+                raise Rejected(
+                    SERVICE,
+                    "your Genesys role may not read presence definitions (presence:presenceDefinition:view): "
+                    "ask IT to add it to your role",
+                    status=error.status,
+                    code=error.code,
+                ) from None
+            definitions, pages = parse_legacy_definitions(json_body(SERVICE, response))
+            found.extend(definitions)
+            page += 1
+        return found
+
     async def set_my_presence(self, user_id: str, definition_id: str) -> tuple[str, str, float]:
+        """PATCH the PURECLOUD presence with ``primary: true``: where another source (an integration) is
+        primary, a write without it is kept for PURECLOUD but not shown (SDK PresenceApi.md,
+        patch_user_presences_purecloud, "Option 1"; Genesys's own Teams blueprint sends it too)."""
         response = await self._call(
             "PATCH",
             f"/api/v2/users/{user_id}/presences/purecloud",
-            json_payload={"presenceDefinition": {"id": definition_id}},
+            json_payload={"presenceDefinition": {"id": definition_id}, "primary": True},
         )
         return parse_user_presence(json_body(SERVICE, response))
 

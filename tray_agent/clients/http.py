@@ -9,16 +9,17 @@ from typing import Any
 
 import httpx
 
-from tray_agent.clients import bounded_json
+from tray_agent.clients import bounded_json, tls
 from tray_agent.clients.errors import (
     AuthenticationRequired,
     BadResponse,
+    NoAnswer,
     Rejected,
     ServerError,
     ServiceError,
     Throttled,
-    Unreachable,
 )
+from tray_agent.clients.failures import transport_failure
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,21 @@ for _noisy in ("httpx", "httpcore"):
 
 
 def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """Verification is always on. ``ca_file`` adds a private CA (the simulator's); it never disables checks."""
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    return context
+    """The OS trust store plus ``ca_file`` (the simulator's CA); verification is always on (:mod:`.tls`)."""
+    return tls.tls_context(ca_file)
 
 
-def make_http_client(ca_file: str | None, timeout: float = 15.0) -> httpx.AsyncClient:
+def make_http_client(ca_file: str | None, timeout: float = 15.0, *, proxy: str | None = None) -> httpx.AsyncClient:
+    """One service's client. ``proxy`` is what :class:`~tray_agent.clients.proxy.ProxyResolver` chose for
+    that service's host (None: direct); the environment is not read again here (``trust_env=False``),
+    so httpx cannot disagree with the resolver (it ignores Windows' ProxyOverride, encode/httpx#1536)."""
     return httpx.AsyncClient(
         verify=tls_context(ca_file),
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         headers={"User-Agent": "tray-agent/0.1"},
         follow_redirects=False,
-        trust_env=True,
+        trust_env=False,
+        proxy=proxy,
     )
 
 
@@ -95,9 +97,9 @@ async def request(
     try:
         response = await client.request(method, url, params=params, json=json_payload, headers=headers)
     except httpx.TimeoutException:
-        raise Unreachable(service, "timed out") from None
+        raise NoAnswer(service, f"{httpx.URL(url).host} did not answer in time") from None
     except (httpx.TransportError, ssl.SSLError, OSError) as error:
-        raise Unreachable(service, f"connection failed ({error.__class__.__name__})") from None
+        raise transport_failure(service, error, httpx.URL(url).host) from None
     if response.is_success:
         return response
     raise _error_for(service, response)

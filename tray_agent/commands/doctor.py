@@ -13,7 +13,7 @@ import os
 import re
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -38,6 +38,7 @@ class Report:
     out: TextIO
     problems: int = 0
     warnings: int = 0
+    seen: set[str] = field(default_factory=set)  # failures already explained (each is said once in full)
 
     def ok(self, what: str, detail: str) -> None:
         self.out.write(f"ok       {what}: {detail}\n")
@@ -97,10 +98,14 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
         return
     if not settings_ok:
         return
-    async with httpx.AsyncClient(
-        verify=_tls(endpoints.extra_ca_file), timeout=httpx.Timeout(10.0), follow_redirects=False
-    ) as http:
+    from tray_agent.auth.session import proxies_for
+
+    resolver = proxies_for(target)
+    async with _Channels(endpoints.extra_ca_file, resolver) as http:
+        _check_proxies(resolver, endpoints, report)
+        await _check_microsoft_stack(endpoints, resolver, report)
         await _check_reachability(http, endpoints, report)
+        await _check_notifications_socket(endpoints, resolver, report)
         if store is None:
             report.problem("sign-ins", "cannot be read without a usable keyring", "fix the keyring problem above")
             return
@@ -111,10 +116,145 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
             report.problem("sign-ins", str(error), "unlock your keyring, then run tray-agent doctor again")
 
 
-def _tls(ca_file: str | None) -> Any:
-    from tray_agent.clients.http import tls_context
+class _Channels:
+    """httpx as the agent uses it: one client per proxy the resolver chose, so each host is checked
+    through the same proxy, trust store and timeouts as the agent's own calls."""
 
-    return tls_context(ca_file)
+    def __init__(self, ca_file: str | None, resolver: Any) -> None:
+        self._ca_file = ca_file
+        self._resolver = resolver
+        self._clients: dict[str | None, httpx.AsyncClient] = {}
+
+    async def __aenter__(self) -> _Channels:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        from tray_agent.clients.http import make_http_client
+
+        proxy = self._resolver.proxy_url(url)
+        if proxy not in self._clients:
+            self._clients[proxy] = make_http_client(self._ca_file, timeout=10.0, proxy=proxy)
+        return await self._clients[proxy].get(url, **kwargs)
+
+
+def _failure_fix(error: Any, host: str) -> str:
+    from tray_agent.clients.errors import CertificateNotTrusted, NoAnswer, ProxyAuthenticationRequired
+    from tray_agent.clients.failures import PROXY_AUTH_FIX
+
+    if isinstance(error, CertificateNotTrusted):
+        return f"ask IT to put the TLS-inspection root certificate in this computer's trust store, or to exempt {host}"
+    if isinstance(error, ProxyAuthenticationRequired):
+        return PROXY_AUTH_FIX.format(hosts=host)
+    if isinstance(error, NoAnswer):
+        return f"check the proxy and firewall: something accepts connections for {host} but does not answer"
+    return f"check the network connection and proxy, or ask IT whether {host} is allowed"
+
+
+def _report_failure(report: Report, what: str, failure: Any, host: str) -> None:
+    """One channel's network failure: what is wrong, then the fix; the same failure again is said briefly."""
+    from tray_agent.clients.errors import CertificateNotTrusted
+
+    text = str(failure).split(": ", 1)[-1]
+    for advice in (". Ask IT", ": ask IT"):  # the failure's own advice becomes the fix
+        text = text.split(advice, 1)[0]
+    if isinstance(failure, CertificateNotTrusted):
+        if "certificates" not in report.seen:
+            report.seen.add("certificates")
+            report.problem("certificates", text, _failure_fix(failure, host))
+        report.problem(what, f"cannot connect securely to {host}", "see 'certificates' above")
+        return
+    if text in report.seen:
+        report.problem(what, f"{host}: the same problem as above", "see above")
+        return
+    report.seen.add(text)
+    report.problem(
+        what,
+        text if text.startswith(("the ", "cannot", host)) else f"cannot reach {host} ({text})",
+        _failure_fix(failure, host),
+    )
+
+
+def _check_proxies(resolver: Any, endpoints: Any, report: Report) -> None:
+    shown: set[str] = set()
+    for url in (endpoints.entra_authority, endpoints.graph_base, endpoints.genesys_login_base, _streaming(endpoints)):
+        host = httpx.URL(url.replace("wss://", "https://")).host
+        line = f"{host}: {resolver.for_url(url).describe()}"
+        if line not in shown:
+            shown.add(line)
+            report.ok("proxy", line)
+
+
+def _streaming(endpoints: Any) -> str:
+    """The notifications websocket's host: ``streaming.<region>`` in the cloud (the simulator serves it itself)."""
+    api = httpx.URL(endpoints.genesys_api_base)
+    host = api.host.replace("api.", "streaming.", 1) if api.host.startswith("api.") else api.host
+    port = f":{api.port}" if api.port else ""
+    return f"wss://{host}{port}/"
+
+
+def _clock(report: Report, where: str, date_header: str | None) -> None:
+    """Clock skew against the server's ``Date``: tokens are checked against this computer's clock."""
+    import email.utils
+    import time
+
+    if not date_header:
+        return
+    try:
+        server = email.utils.parsedate_to_datetime(date_header).timestamp()
+    except (TypeError, ValueError):
+        return
+    skew = time.time() - server
+    ahead = "ahead of" if skew > 0 else "behind"
+    if abs(skew) > 300:
+        report.problem(
+            "clock",
+            f"this computer is {abs(skew) / 60:.0f} min {ahead} {where}: sign-ins look expired or not yet valid",
+            "turn on automatic date and time (or ask IT to fix the time service)",
+        )
+    elif abs(skew) > 60:
+        report.warn("clock", f"this computer is {abs(skew):.0f} s {ahead} {where}; turn on automatic date and time")
+    else:
+        report.ok("clock", f"within {abs(skew):.0f} s of {where}")
+
+
+async def _check_microsoft_stack(endpoints: Any, resolver: Any, report: Report) -> None:
+    """Microsoft sign-in through msal's own stack (the requests session with the OS trust store, the
+    resolver's proxy and timeouts), not httpx: TLS inspection and proxies behave differently there."""
+    from tray_agent.auth.microsoft import explain_aad_error, network_failure
+    from tray_agent.clients.requests_session import BoundedSession
+    from tray_agent.clients.threads import call_in_daemon_thread
+
+    url = f"{endpoints.entra_authority}/v2.0/.well-known/openid-configuration"
+    host = httpx.URL(url).host
+    session = BoundedSession(endpoints.extra_ca_file, resolver.proxy_url)
+    try:
+        answer = await call_in_daemon_thread(session.get, url, deadline=30.0)
+    except Exception as error:  # requests' errors, DeadlineExceeded: said in words below
+        failure = network_failure(error, host)
+        _report_failure(report, "Microsoft sign-in", failure, host)
+        return
+    finally:
+        session.close()
+    report.ok("certificates", f"{host} presents a certificate this computer trusts (system trust store)")
+    _clock(report, f"{host}'s clock", answer.headers.get("Date"))
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    if answer.status_code == 200:
+        report.ok("Microsoft sign-in", f"{host} answers for your tenant")
+    elif isinstance(body, dict) and "error" in body:
+        report.problem("Microsoft sign-in", explain_aad_error(body), "correct tenant_id in the settings")
+    else:
+        report.problem(
+            "Microsoft sign-in",
+            f"{host} answered HTTP {answer.status_code}",
+            f"check the network connection and proxy, or ask IT whether {host} is allowed",
+        )
 
 
 def _check_policy(target: Any, report: Report) -> None:
@@ -148,7 +288,9 @@ def _check_settings(target: Any, report: Report) -> bool:
         report.ok(
             "settings",
             f"tenant {settings.tenant_id}, Genesys region {settings.genesys_region}, "
-            f"redirect port {settings.genesys_redirect_port} ({path})",
+            f"redirect port {settings.genesys_redirect_port}"
+            + (f", Microsoft cloud {settings.microsoft_cloud}" if settings.microsoft_cloud != "global" else "")
+            + f" ({path})",
         )
     return good
 
@@ -188,12 +330,15 @@ def _check_redirect_port(port: int, report: Report) -> None:
     report.ok("sign-in port", f"{' and '.join(free)} are free for the Genesys sign-in")
 
 
-async def _reachable(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any, str]:
-    """(status, JSON body or None, error text)."""
+async def _reachable(http: Any, url: str) -> tuple[int | None, Any, str]:
+    """(status, JSON body or None, error text: the certificate, 407 or no-answer sentence when it is one)."""
+    from tray_agent.clients.failures import transport_failure
+
     try:
         response = await http.get(url)
     except httpx.HTTPError as error:
-        return None, None, error.__class__.__name__
+        failure = transport_failure("", error, httpx.URL(url).host)
+        return None, failure, str(failure).split(": ", 1)[-1]
     try:
         body = bounded_json.loads(response.content)
     except ValueError:
@@ -201,41 +346,53 @@ async def _reachable(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any
     return response.status_code, body, ""
 
 
-async def _check_reachability(http: httpx.AsyncClient, endpoints: Any, report: Report) -> None:
-    from tray_agent.auth.microsoft import explain_aad_error
-
-    host_fix = "check the network connection and proxy, or ask IT whether {host} is allowed"
-    status, body, error = await _reachable(http, f"{endpoints.entra_authority}/v2.0/.well-known/openid-configuration")
-    host = httpx.URL(endpoints.entra_authority).host
-    if status == 200:
-        report.ok("Microsoft sign-in", f"{host} answers for your tenant")
-    elif status is None:
-        report.problem("Microsoft sign-in", f"cannot reach {host} ({error})", host_fix.format(host=host))
-    elif isinstance(body, dict) and "error" in body:
-        report.problem("Microsoft sign-in", explain_aad_error(body), "correct tenant_id in the settings")
-    else:
-        report.problem("Microsoft sign-in", f"{host} answered HTTP {status}", host_fix.format(host=host))
-
+async def _check_reachability(http: Any, endpoints: Any, report: Report) -> None:
+    """Graph and Genesys through httpx, as the agent calls them (Microsoft sign-in: _check_microsoft_stack)."""
     for what, url in (
         ("Microsoft Graph", f"{endpoints.graph_base}/v1.0/me/presence"),
         ("Genesys Cloud API", f"{endpoints.genesys_api_base}/api/v2/tokens/me"),
         ("Genesys Cloud login", f"{endpoints.genesys_login_base}/oauth/authorize"),
     ):
-        status, _, error = await _reachable(http, url)
+        status, failure, _ = await _reachable(http, url)
         host = httpx.URL(url).host
         if status is None:
-            report.problem(what, f"cannot reach {host} ({error})", host_fix.format(host=host))
+            _report_failure(report, what, failure, host)
         elif status >= 500:
             report.problem(what, f"{host} answered HTTP {status}", "the service has trouble: try again later")
         else:
             report.ok(what, f"{host} is reachable")
 
 
+async def _check_notifications_socket(endpoints: Any, resolver: Any, report: Report) -> None:
+    """The websocket's own stack (websockets, the same proxy and trust store): a refused upgrade is fine here;
+    what matters is that the TLS handshake through the proxy succeeds."""
+    import ssl
+
+    import websockets
+
+    from tray_agent.clients.failures import transport_failure
+    from tray_agent.clients.http import tls_context
+
+    url = _streaming(endpoints)
+    host = httpx.URL(url.replace("wss://", "https://")).host
+    try:
+        async with websockets.connect(
+            url, ssl=tls_context(endpoints.extra_ca_file), proxy=resolver.proxy_url(url), open_timeout=10
+        ):
+            pass
+    except websockets.InvalidStatus:
+        pass  # the server answered over a trusted TLS connection: reachable
+    except (OSError, ssl.SSLError, TimeoutError, websockets.WebSocketException) as error:
+        _report_failure(report, "Genesys notifications", transport_failure("", error, host), host)
+        return
+    report.ok("Genesys notifications", f"{host} is reachable (websocket)")
+
+
 def _when(timestamp: float | None) -> str:
     return f"{datetime.fromtimestamp(timestamp):%a %H:%M}" if timestamp else "unknown"
 
 
-async def _check_microsoft(http: httpx.AsyncClient, target: Any, endpoints: Any, store: Any, report: Report) -> None:
+async def _check_microsoft(http: Any, target: Any, endpoints: Any, store: Any, report: Report) -> None:
     from tray_agent.auth.loopback import SignInFailed
     from tray_agent.auth.session import build_microsoft
     from tray_agent.auth.tokens import SignInRequired
@@ -274,7 +431,7 @@ async def _check_microsoft(http: httpx.AsyncClient, target: Any, endpoints: Any,
         report.problem("Teams presence", f"Graph answered HTTP {answer.status_code}", "try again later")
 
 
-async def _check_genesys(http: httpx.AsyncClient, target: Any, endpoints: Any, store: Any, report: Report) -> None:
+async def _check_genesys(http: Any, target: Any, endpoints: Any, store: Any, report: Report) -> None:
     from tray_agent.auth.session import genesys_auth
     from tray_agent.auth.tokens import SignInRequired
     from tray_agent.clients.errors import ServiceError
@@ -304,8 +461,40 @@ async def _check_genesys(http: httpx.AsyncClient, target: Any, endpoints: Any, s
             until = genesys.expires_at
             detail = f"valid until {_when(until)}" if until else "renewed automatically"
             report.ok("Genesys sign-in", f"signed in; {detail}")
+            _clock(report, "Genesys Cloud's clock", answer.headers.get("Date"))
+            await _check_genesys_permissions(http, endpoints, token, report)
         elif answer.status_code == 401:
             genesys.invalidate()
             report.problem("Genesys sign-in", "Genesys no longer accepts the sign-in (expired or revoked)", fix)
         else:
             report.problem("Genesys sign-in", f"Genesys answered HTTP {answer.status_code}", "try again later")
+
+
+async def _check_genesys_permissions(http: Any, endpoints: Any, token: str, report: Report) -> None:
+    """What the signed-in user's Genesys role allows, for the calls that need a permission at all."""
+    headers = {"Authorization": f"Bearer {token}"}
+    base = endpoints.genesys_api_base
+    try:
+        current = await http.get(f"{base}/api/v2/presence/definitions", headers=headers)
+        if current.status_code == 200:
+            report.ok(
+                "Genesys permissions", "your role can read presence definitions (presence:presenceDefinition:view)"
+            )
+            return
+        legacy = await http.get(f"{base}/api/v2/presencedefinitions", headers=headers)
+    except httpx.HTTPError as error:
+        report.problem("Genesys permissions", f"could not be checked ({error.__class__.__name__})", "check the network")
+        return
+    add = "ask IT to add Presence > Presence Definition > View (presence:presenceDefinition:view) to your role"
+    if current.status_code == 403 and legacy.status_code == 200:
+        report.warn(
+            "Genesys permissions",
+            "your role lacks presence:presenceDefinition:view, so the agent reads Genesys's deprecated list "
+            f"(GET /api/v2/presencedefinitions) instead; it works today — {add}",
+        )
+    else:
+        report.problem(
+            "Genesys permissions",
+            f"the presence definitions cannot be read (HTTP {current.status_code}, legacy {legacy.status_code})",
+            add,
+        )

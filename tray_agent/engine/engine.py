@@ -15,9 +15,9 @@ import logging
 import random
 import ssl
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import websockets
 
@@ -89,6 +89,15 @@ def protocol_timing(timing: Timing) -> ProtocolTiming:
     )
 
 
+class Keepalive(Protocol):
+    """Keeps the Genesys token from idling out (:class:`~tray_agent.auth.genesys_keepalive.GenesysKeepalive`)."""
+
+    @property
+    def ends_at(self) -> float | None: ...
+
+    async def run(self, sleep: Callable[[float], Awaitable[None]]) -> None: ...
+
+
 class Engine:
     def __init__(
         self,
@@ -108,6 +117,8 @@ class Engine:
         workstation: Workstation | None = None,
         memory: MemoryStore | None = None,
         connect: Connect = websockets.connect,
+        proxy_for: Callable[[str], str | None] | None = None,
+        keepalive: Keepalive | None = None,
     ) -> None:
         self._clock = clock
         self._teams_source = teams
@@ -118,6 +129,7 @@ class Engine:
         self._on_transition = on_transition
         self._workstation = workstation or (for_this_session() if timing.pause_when_away else AlwaysPresent())
         self._memory_store = memory or NoMemory()
+        self._keepalive = keepalive
         rng = rng or random.Random()  # noqa: S311 - jitter
         self._inbox: Inbox = asyncio.Queue()
         self._protocol = SyncProtocol(
@@ -128,7 +140,16 @@ class Engine:
             now=clock.now(),
         )
         self._follower = GenesysFollower(
-            genesys, genesys_auth, clock, timing, self._inbox, ssl_context, lambda: self._protocol.genesys, rng, connect
+            genesys,
+            genesys_auth,
+            clock,
+            timing,
+            self._inbox,
+            ssl_context,
+            lambda: self._protocol.genesys,
+            rng,
+            connect,
+            proxy_for,
         )
         self._links = {"microsoft": Link.STARTING, "genesys": Link.STARTING}
         self._last_error = ""
@@ -166,6 +187,8 @@ class Engine:
         self._feed(Tick(self._clock.now()))
         self._publish()
         self._spawn(self._follower.run(), "genesys-follower")
+        if self._keepalive is not None:  # Genesys's Idle Token Timeout: see auth/genesys_keepalive.py
+            self._spawn(self._keepalive.run(self._clock.sleep), "genesys-keepalive")
         try:
             await self._react()
         finally:
@@ -379,6 +402,12 @@ class Engine:
         if self._on_transition is not None:
             self._on_transition(transition)
 
+    def _genesys_expires_at(self) -> float | None:
+        """The sooner of the token's lifetime and its idle timeout (the org's Idle Token Timeout)."""
+        ends = [self._auth["genesys"].expires_at, self._keepalive.ends_at if self._keepalive else None]
+        known = [at for at in ends if at is not None]
+        return min(known) if known else None
+
     def _publish(self) -> None:
         protocol = self._protocol
         decision, genesys, memory = protocol.decision, protocol.genesys, protocol.memory
@@ -404,7 +433,7 @@ class Engine:
             last_error=self._last_error,
             at=self._clock.now(),
             microsoft_expires_at=self._auth["microsoft"].expires_at,
-            genesys_expires_at=self._auth["genesys"].expires_at,
+            genesys_expires_at=self._genesys_expires_at(),
             sign_in_prompt=self._sign_in_prompt,
             microsoft_account=_account(self._auth["microsoft"], "account_name"),
             genesys_account=_account(self._auth["genesys"], "email"),

@@ -93,6 +93,7 @@ class GenesysFollower:
         current_state: Callable[[], GenesysState | None],
         rng: random.Random | None = None,
         connect: Connect = websockets.connect,
+        proxy_for: Callable[[str], str | None] | None = None,
     ) -> None:
         self._genesys = genesys
         self._auth = auth
@@ -101,6 +102,7 @@ class GenesysFollower:
         self._inbox = inbox
         self._ssl = ssl_context
         self._connect = connect
+        self._proxy_for = proxy_for  # the agent's one proxy resolver (clients/proxy.py); None: environment
         self._current = current_state
         self._rng = rng or random.Random()  # noqa: S311 - jitter
         self._backoff = Backoff(timing.backoff_base, min(timing.backoff_cap, 60.0), self._rng)
@@ -181,6 +183,7 @@ class GenesysFollower:
             ping_interval=None,  # Genesys has its own ping/heartbeat protocol
             max_size=MAX_FRAME_BYTES,
             close_timeout=2,
+            **({"proxy": self._proxy_for(channel.connect_uri)} if self._proxy_for is not None else {}),
         ) as socket:
             self._socket, self._user_switched = socket, False
             self.connections += 1

@@ -23,6 +23,7 @@ from .state import (
     MAX_TOPICS_PER_CHANNEL,
     ORG_ID,
     ORG_NAME,
+    PRESENCE_DEFINITION_VIEW,
     Channel,
     GenesysToken,
     PresenceChangeRejected,
@@ -57,6 +58,9 @@ def _authenticate(request: web.Request) -> GenesysToken | web.Response:
     retry_after = found.window.hit(state.clock.now())
     if retry_after is not None:
         return genesys_throttled(request, retry_after)
+    preserve = request.path == "/api/v2/tokens/me" and request.query.get("preserveIdleTTL", "").lower() == "true"
+    if not preserve:
+        state.use_genesys_token(found)
     return found
 
 
@@ -104,6 +108,19 @@ def route(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespo
     return authed(rejecting(handler))
 
 
+def _require(person: SimUser, permission: str) -> None:
+    """Refuse as Genesys does when the user's role lacks ``permission`` (SDK: "Requires ALL permissions").
+
+    real behaviour unknown: the exact message text; the status (403) and code are Genesys's usual ones.
+    """
+    if permission not in person.permissions:
+        raise _Reject(
+            403,
+            "missing.permissions",
+            f"Unable to perform the requested action. You are missing the following permission(s): [{permission}]",
+        )
+
+
 def _target(request: web.Request, token: GenesysToken, *, write: bool) -> SimUser:
     """The ``{userId}`` in the path; writing someone else's state is refused."""
     state = state_of(request)
@@ -137,7 +154,7 @@ def user_presence_body(state: SimulatorState, person: SimUser) -> dict[str, Any]
     return {
         "source": "PURECLOUD",
         "sourceId": PURECLOUD_SOURCE_ID,
-        "primary": True,
+        "primary": g.primary_source == "PURECLOUD",
         "presenceDefinition": _definition_ref(state.definitions[g.definition_id]),
         "message": g.message,
         "modifiedDate": iso(g.modified),
@@ -232,6 +249,7 @@ async def get_user(request: web.Request, token: GenesysToken, person: SimUser) -
 
 @route
 async def presence_definitions(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
+    _require(person, PRESENCE_DEFINITION_VIEW)  # SDK PresenceApi.md: get_presence_definitions
     state = state_of(request)
     wanted = request.query.get("deactivated")
     entities = [
@@ -245,6 +263,7 @@ async def presence_definitions(request: web.Request, token: GenesysToken, person
 
 @route
 async def presence_definition(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
+    _require(person, PRESENCE_DEFINITION_VIEW)
     found = state_of(request).definitions.get(request.match_info["definitionId"])
     if found is None:
         raise _Reject(404, "not.found", "Presence definition not found.")
@@ -275,6 +294,7 @@ async def legacy_presence_definitions(request: web.Request, token: GenesysToken,
 
 @route
 async def legacy_presence_definition(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
+    _require(person, PRESENCE_DEFINITION_VIEW)  # the single legacy definition does need it (SDK); the list does not
     found = state_of(request).definitions.get(request.match_info["definitionId"])
     if found is None:
         raise _Reject(404, "not.found", "Presence definition not found.")
@@ -329,9 +349,14 @@ async def patch_presence(request: web.Request, token: GenesysToken, person: SimU
     message = body.get("message")
     if message is not None and not isinstance(message, str):
         raise _Reject(400, "bad.request", "message must be a string.")
-    if definition_id is None and message is None and body.get("primary") is not True:
+    primary = body.get("primary")
+    if primary is not None and not isinstance(primary, bool):
+        raise _Reject(400, "bad.request", "primary must be true or false.")
+    if definition_id is None and message is None and primary is not True:
         raise _Reject(400, "bad.request", "Provide presenceDefinition, message and/or primary=true.")
-    state.api_patch_presence(target, definition_id=definition_id, message=message, client_id=token.client_id)
+    state.api_patch_presence(
+        target, definition_id=definition_id, message=message, client_id=token.client_id, primary=primary is True
+    )
     return web.json_response(user_presence_body(state, target))
 
 
@@ -415,8 +440,11 @@ async def tokens_me(request: web.Request, token: GenesysToken, person: SimUser) 
                 "name": "Teams presence tray agent",
                 "organization": {"id": ORG_ID, "selfUri": f"/api/v2/organizations/{ORG_ID}"},
             },
-            # real behaviour unknown: dateTokenIdles is for idle-timeout orgs; we report the expiry
-            "dateTokenIdles": iso(token.expires_at),
+            # TokenInfo.dateTokenIdles: "Date/Time when token is due to expire" (SDK). With an idle timeout,
+            # the sooner of the idle end and the expiry (real behaviour unknown: whether it is sent without one).
+            "dateTokenIdles": iso(
+                min(token.expires_at, token.idles_at(state_of(request).genesys_idle_timeout) or math.inf)
+            ),
         }
     )
 

@@ -133,6 +133,7 @@ class Simulator:
         genesys_issue_refresh_tokens: bool = False,
         heartbeat_interval: float = 30.0,
         genesys_token_lifetime: int = 86400,
+        genesys_idle_timeout: float | None = None,
         entra_token_lifetime: int = 3599,
         genesys_rate_per_minute: int = 300,
         graph_limit_per_30s: int = 1500,
@@ -159,6 +160,9 @@ class Simulator:
             device_code_interval=device_code_interval,
             request_log_size=request_log_size,
         )
+        if genesys_idle_timeout is not None and not 300 <= genesys_idle_timeout <= 8 * 3600:
+            raise ValueError("genesys_idle_timeout: Genesys allows 5 min to 8 h")
+        self.state.genesys_idle_timeout = genesys_idle_timeout
         self.hub = NotificationHub(self.state)
         self.state.observer = self.hub
         self._runner: web.AppRunner | None = None

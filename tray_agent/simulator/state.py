@@ -31,6 +31,15 @@ ROUTING_STATUSES: tuple[str, ...] = ("OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RE
 CHANNEL_LIFETIME = 24 * 3600.0
 MAX_CHANNELS_PER_USER_APP = 20
 MAX_TOPICS_PER_CHANNEL = 1000
+
+# Permissions per role. The SDK docs say which endpoints need which permission ("Requires ALL
+# permissions: …"); which permissions an org's default agent role holds is not documented (inferred:
+# orgs differ, so the simulator has one agent role with presence-definition viewing and one without).
+PRESENCE_DEFINITION_VIEW = "presence:presenceDefinition:view"
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "agent": frozenset({PRESENCE_DEFINITION_VIEW}),
+    "agent_without_presence_view": frozenset(),  # a least-privilege agent role
+}
 ENTRA_CODE_LIFETIME = 600.0
 GENESYS_CODE_LIFETIME = 600.0  # real behaviour unknown: Genesys does not document the code lifetime
 ENTRA_REFRESH_LIFETIME = 90 * 86400.0
@@ -116,6 +125,12 @@ class GenesysStatus:
     ooo_modified: float
     queue_ids: tuple[str, ...]
     queues_changed: float
+    # Several presence sources: the *primary* one's presence is the one shown (users/me, events). SDK
+    # PresenceApi.md, patch_user_presences_purecloud: "Set the 'primary' property to true. This will set
+    # the PURECLOUD source as the user's primary presence source." (inferred: a PURECLOUD write while
+    # another source is primary is kept for that source but not shown.)
+    primary_source: str = "PURECLOUD"
+    unshown_purecloud_definition_id: str | None = None
 
     @property
     def on_queue(self) -> bool:
@@ -132,6 +147,11 @@ class SimUser:
     genesys_id: str
     teams: TeamsPresence
     genesys: GenesysStatus
+    role: str = "agent"  # a key of ROLE_PERMISSIONS
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return ROLE_PERMISSIONS[self.role]
 
 
 @dataclass
@@ -187,6 +207,12 @@ class GenesysToken:
     expires_at: float
     revoked: bool = False
     window: SlidingWindow | None = None
+    last_used: float | None = None  # for the org's Idle Token Timeout; None = since it was issued
+
+    def idles_at(self, idle_timeout: float | None) -> float | None:
+        if idle_timeout is None:
+            return None
+        return (self.created if self.last_used is None else self.last_used) + idle_timeout
 
 
 @dataclass
@@ -273,6 +299,10 @@ class SimulatorState:
         self.genesys_rate_per_minute = genesys_rate_per_minute
         self.graph_limit_per_30s = graph_limit_per_30s
         self.genesys_issue_refresh_tokens = genesys_issue_refresh_tokens
+        # The org's Idle Token Timeout (Genesys: 5 min to 8 h, at most 15 min with HIPAA; IdleTokenTimeout.md):
+        # a token not used for this long is ended. Every authenticated API call counts as use, except
+        # GET /api/v2/tokens/me?preserveIdleTTL=true; websocket traffic does not (inferred: undocumented).
+        self.genesys_idle_timeout: float | None = None
         self.auto_approve = auto_approve
         self.heartbeat_interval = heartbeat_interval
         self.device_code_interval = device_code_interval
@@ -333,10 +363,13 @@ class SimulatorState:
         genesys_presence: str = "Available",
         routing_status: str = "OFF_QUEUE",
         queue_ids: Sequence[str] = (DEFAULT_QUEUE_ID,),
+        role: str = "agent",
     ) -> SimUser:
         """Add a person (Microsoft user linked to a Genesys user). O(1); fine for thousands."""
         if email.lower() in self._by_email:
             raise ValueError(f"user {email} already exists")
+        if role not in ROLE_PERMISSIONS:
+            raise ValueError(f"unknown role {role!r} (one of: {', '.join(ROLE_PERMISSIONS)})")
         now = self.clock.now()
         definition = self.resolve_definition(genesys_presence)
         if routing_status not in ROUTING_STATUSES:
@@ -363,6 +396,7 @@ class SimulatorState:
                 queue_ids=tuple(queue_ids),
                 queues_changed=now,
             ),
+            role=role,
         )
         self.users[user.ms_id] = user
         self._by_genesys_id[user.genesys_id] = user
@@ -487,8 +521,18 @@ class SimulatorState:
 
     # ------------------------------------------------------------------ Genesys changes (Platform API)
 
+    def make_primary_source(self, person: SimUser, source: str) -> None:
+        """Another presence source (an integration, e.g. ``MICROSOFTTEAMS``) becomes the user's primary one."""
+        person.genesys.primary_source = source.upper()
+
     def api_patch_presence(
-        self, person: SimUser, *, definition_id: str | None, message: str | None, client_id: str
+        self,
+        person: SimUser,
+        *,
+        definition_id: str | None,
+        message: str | None,
+        client_id: str,
+        primary: bool = False,
     ) -> None:
         """``PATCH /api/v2/users/{id}/presences/purecloud`` by the person's own token."""
         g = person.genesys
@@ -514,6 +558,12 @@ class SimulatorState:
                 400, "bad.request", "The user is Out of Office; their presence cannot be changed."
             )
         self.counters.genesys_presence_patches += 1
+        if primary:
+            g.primary_source = "PURECLOUD"
+        elif g.primary_source != "PURECLOUD":
+            # Stored for the PURECLOUD source, but another source is primary: the status shown stays.
+            g.unshown_purecloud_definition_id = definition.id if definition else g.unshown_purecloud_definition_id
+            return
         self._change_presence(person, definition, message, "api", client_id)
 
     def api_put_routing(self, person: SimUser, status: str, client_id: str) -> None:
@@ -747,7 +797,16 @@ class SimulatorState:
     def _token_status(self, found: EntraToken | GenesysToken | None) -> Literal["ok", "expired", "invalid"]:
         if found is None or found.revoked:
             return "invalid"
-        return "expired" if self.clock.now() >= found.expires_at else "ok"
+        now = self.clock.now()
+        if isinstance(found, GenesysToken):
+            idles_at = found.idles_at(self.genesys_idle_timeout)
+            if idles_at is not None and now >= idles_at:
+                return "expired"  # ended by the idle timeout (real behaviour unknown: the code it answers with)
+        return "expired" if now >= found.expires_at else "ok"
+
+    def use_genesys_token(self, token: GenesysToken) -> None:
+        """An API call with ``token``: it restarts the idle timeout."""
+        token.last_used = self.clock.now()
 
     def add_device_code(self, client_id: str, scopes: tuple[str, ...]) -> DeviceCode:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
