@@ -100,6 +100,7 @@ async def running_world(
     settle: bool = True,
     workstation: Workstation | None = None,
     role: str = "agent",
+    genesys_idle_timeout: float | None = None,
 ) -> AsyncIterator[World]:
     """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
     ``role``: the agent's Genesys role (simulator.state.ROLE_PERMISSIONS)."""
@@ -107,6 +108,7 @@ async def running_world(
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
     simulator.call(setattr, simulator.state.default_user, "role", role)
+    simulator.call(setattr, simulator.state, "genesys_idle_timeout", genesys_idle_timeout)  # the org's, from the start
     agent: Agent | None = None
     engine: asyncio.Task[None] | None = None
     try:

@@ -236,7 +236,8 @@ class Engine:
             if message.service == "microsoft" and message.link in (Link.CONNECTED, Link.SIGN_IN_NEEDED):
                 self._feed(TeamsSourceReady(message.link is Link.CONNECTED, now))
         elif isinstance(message, GenesysSignedIn):
-            self._note("genesys", f"signed in as {message.name or message.user_id}; {len(message.catalog)} presences")
+            # Who it is shows in the tray (Snapshot.genesys_account); the log needs no one's name.
+            self._note("genesys", f"signed in to Genesys; {len(message.catalog)} presences in the org")
             self._feed(GenesysIdentity(message.user_id, message.catalog, now))
         elif isinstance(message, Command):
             await self._command(message)
