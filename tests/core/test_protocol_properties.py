@@ -64,6 +64,7 @@ def play(world: World, day: list[Happening], *, restart_after: int | None = None
             world.teams_shows(happening.teams, at=at)
             record.teams.append((at, happening.teams))
         else:
+            world.run_until(at)  # our own writes up to then are not someone else's change
             before = world.genesys_now
             _genesys_happening(world, happening, at)
             shown = (world.genesys_now.presence_id, world.genesys_now.routing_status, world.genesys_now.out_of_office)

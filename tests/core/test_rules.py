@@ -51,6 +51,7 @@ class Row:
     write: str | None = None  # the label written
     restore: bool = False
     read_at: float = NOW - 1  # when Teams was read
+    sent_at: float | None = None  # when that read was sent (None: when it came)
     catalog: PresenceCatalog = CATALOG
     remembers: Callable[[SyncMemory], bool] = field(default=lambda _: True)
 
@@ -122,14 +123,26 @@ ROWS = {
     "5: off queue and Teams changed since the baseline → acted on (after a second reading)": Row(
         TEAMS_IN_A_MEETING,
         shows("Available"),
-        confirmed(
-            replace(
-                FOLLOWING_AVAILABLE, phase=Phase.HANDS_OFF, acted_signal="Available", seen_presence_id=ID["On Queue"]
-            ),
-            MEETING,
-        ),
+        confirmed(replace(FOLLOWING_AVAILABLE, phase=Phase.MANUAL, baseline_until=NOW - 30), MEETING),
         SyncStatus.WRITING,
         write="Meeting",
+        sent_at=NOW - 2,
+    ),
+    "5: a reading sent before hands-off ended (answered after) is still the baseline": Row(
+        teams("Away"),
+        shows("Available"),
+        replace(FOLLOWING_AVAILABLE, phase=Phase.MANUAL, baseline_until=NOW - 5),
+        SyncStatus.MANUAL,
+        sent_at=NOW - 10,
+        remembers=lambda m: m.acted_signal == "Away" and m.baseline_until == NOW - 5,
+    ),
+    "5: the first reading sent after hands-off ended is judged against the baseline": Row(
+        teams("Away"),
+        shows("Available"),
+        replace(FOLLOWING_AVAILABLE, phase=Phase.MANUAL, baseline_until=NOW - 5),
+        SyncStatus.DEBOUNCING,
+        sent_at=NOW - 2,
+        remembers=lambda m: m.baseline_until is None and m.candidate is not None,
     ),
     # 6 paused, 7 loop_breaker_tripped
     "6: paused → hold": Row(
@@ -291,7 +304,8 @@ ROWS = {
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_rule(row: Row) -> None:
-    situation = Situation(row.teams, row.read_at if row.teams else None, row.genesys, row.catalog, CONFIG, NOW, 130.0)
+    read_at = row.read_at if row.teams else None
+    situation = Situation(row.teams, read_at, row.genesys, row.catalog, CONFIG, NOW, 130.0, row.sent_at)
     decision = decide(situation, row.memory)
     assert decision.status is row.status, decision.reason
     if row.write is None:

@@ -179,7 +179,7 @@ class World:
             if self.graph_fails:
                 self._later(self.latency, TeamsReadFailed(self.graph_fails.pop(0), self.now + self.latency))
             else:
-                self._later(self.latency, TeamsRead(self.teams_now, self.now + self.latency))
+                self._later(self.latency, TeamsRead(self.teams_now, self.now + self.latency, self.now))
         elif isinstance(effect, RefreshGenesys):
             self._later(self.latency, _Refresh(effect.source))
         elif isinstance(effect, WriteGenesys):

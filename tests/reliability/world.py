@@ -299,7 +299,10 @@ async def fault_world(
         )
         world.teams_changes.append((clock.now(), "Available", "Available"))
         ready = _settled if settle else _connected
-        await world.eventually(lambda: ready(agent.engine.snapshot), 300, "the engine is connected and settled")
+        # Start-up takes real time (sign-in sessions, TLS, the first reads): at the soak's 2,400×, 300
+        # simulated seconds are an eighth of a real one. Wait at least 3 real seconds.
+        within = max(300.0, 3 * getattr(clock, "speed", 1.0))
+        await world.eventually(lambda: ready(agent.engine.snapshot), within, "the engine is connected and settled")
         yield world
     finally:
         if agent is not None:

@@ -26,7 +26,8 @@ class Tick:
 @dataclass(frozen=True, slots=True)
 class TeamsRead:
     presence: TeamsPresence
-    at: float
+    at: float  # when the answer arrived
+    requested_at: float | None = None  # when the read was sent (it shows Teams as of then); None: ``at``
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ class SyncMemory:
     episode: Episode | None = None
     candidate: Candidate | None = None
     acknowledge_from: float | None = None  # the first Teams reading at/after this is "what was there"
+    baseline_until: float | None = None  # hands-off ended then: readings sent before it are the baseline
     write_times: tuple[float, ...] = ()
     paused_until: float | None = None  # float("inf") = until resumed
     tripped_until: float | None = None
@@ -93,7 +94,7 @@ class MemoryRefused(ValueError):
 
 def persisted_part(memory: SyncMemory) -> SyncMemory:
     """The memory without what a restart must forget (a half-read change, a 'sync now')."""
-    return replace(memory, candidate=None, force=False, acknowledge_from=None)
+    return replace(memory, candidate=None, force=False, acknowledge_from=None, baseline_until=None)
 
 
 def encode(memory: SyncMemory, now: float) -> dict[str, Any]:

@@ -120,6 +120,7 @@ class SyncProtocol:
         self.now = now
         self.teams: TeamsPresence | None = None
         self.teams_read_at: float | None = None
+        self.teams_requested_at: float | None = None
         self.genesys: GenesysState | None = None
         self.catalog = PresenceCatalog([])
         self.decision: Decision | None = None
@@ -225,6 +226,7 @@ class SyncProtocol:
             return
         self._dropped_stale_reading = False
         self.teams, self.teams_read_at = event.presence, self.now
+        self.teams_requested_at = event.requested_at if event.requested_at is not None else self.now
         if previous is None or (previous.availability, previous.activity) != (
             event.presence.availability,
             event.presence.activity,
@@ -359,7 +361,14 @@ class SyncProtocol:
 
     def _situation(self) -> Situation:
         return Situation(
-            self.teams, self.teams_read_at, self.genesys, self.catalog, self.config, self.now, self._max_teams_age()
+            self.teams,
+            self.teams_read_at,
+            self.genesys,
+            self.catalog,
+            self.config,
+            self.now,
+            self._max_teams_age(),
+            self.teams_requested_at,
         )
 
     def _record(self, decision: Decision, effects: list[Effect]) -> None:

@@ -101,6 +101,7 @@ class Situation:
     config: SyncConfig
     now: float
     max_teams_age: float = math.inf  # a reading older than this is read again before it is acted on
+    teams_requested_at: float | None = None  # when the latest reading was sent (None: when it came)
 
     @property
     def signal(self) -> str | None:
@@ -195,9 +196,9 @@ def hands_off(s: Situation, m: SyncMemory) -> Step:
 
 
 def hands_off_ended(s: Situation, m: SyncMemory) -> Step:
-    # The last reading during hands-off is the baseline (acted_signal): what Teams showed then is
-    # not pushed over the status the agent landed on; a later change is (rule 11 onwards).
-    return replace(m, phase=Phase.MANUAL) if m.phase is Phase.HANDS_OFF else m
+    # The last reading sent during hands-off is the baseline (acted_signal): what Teams showed then
+    # is not pushed over the status the agent landed on; a later change is (rule 11 onwards).
+    return replace(m, phase=Phase.MANUAL, baseline_until=s.now) if m.phase is Phase.HANDS_OFF else m
 
 
 def know_teams(s: Situation, m: SyncMemory) -> Step:
@@ -208,6 +209,9 @@ def know_teams(s: Situation, m: SyncMemory) -> Step:
         if s.teams_read_at < m.acknowledge_from:
             return _hold(SyncStatus.WAITING, "re-reading Teams after the change in Genesys", m)
         m = replace(_acknowledge(m, signal), acknowledge_from=None)
+    if m.baseline_until is not None:  # a reading sent before hands-off ended is still the baseline
+        sent = s.teams_requested_at if s.teams_requested_at is not None else s.teams_read_at
+        m = _acknowledge(m, signal) if sent < m.baseline_until else replace(m, baseline_until=None)
     if s.now - s.teams_read_at > s.max_teams_age:
         return _hold(SyncStatus.WAITING, "the Teams reading is too old to act on; re-reading it", m)
     return m

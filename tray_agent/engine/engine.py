@@ -130,6 +130,7 @@ class Engine:
         self._workstation = workstation or (for_this_session() if timing.pause_when_away else AlwaysPresent())
         self._memory_store = memory or NoMemory()
         self._keepalive = keepalive
+        self._keepalive_started = False
         rng = rng or random.Random()  # noqa: S311 - jitter
         self._inbox: Inbox = asyncio.Queue()
         self._protocol = SyncProtocol(
@@ -187,8 +188,6 @@ class Engine:
         self._feed(Tick(self._clock.now()))
         self._publish()
         self._spawn(self._follower.run(), "genesys-follower")
-        if self._keepalive is not None:  # Genesys's Idle Token Timeout: see auth/genesys_keepalive.py
-            self._spawn(self._keepalive.run(self._clock.sleep), "genesys-keepalive")
         try:
             await self._react()
         finally:
@@ -233,6 +232,8 @@ class Engine:
         now = self._clock.now()
         if isinstance(message, LinkChanged):
             self._set_link(message.service, message.link, message.detail)
+            if message.service == "genesys" and message.link is Link.CONNECTED:
+                self._start_keepalive()
             if message.service == "microsoft" and message.link in (Link.CONNECTED, Link.SIGN_IN_NEEDED):
                 self._feed(TeamsSourceReady(message.link is Link.CONNECTED, now))
         elif isinstance(message, GenesysSignedIn):
@@ -270,7 +271,7 @@ class Engine:
     # --- effects -------------------------------------------------------------------------------
 
     async def _read_teams(self, effect: ReadTeams) -> None:
-        put = self._inbox.put
+        put, sent = self._inbox.put, self._clock.now()
         try:
             if effect.unless_away and await self._workstation.away():
                 await put(TeamsReadSkipped(self._clock.now()))
@@ -293,7 +294,7 @@ class Engine:
             await put(TeamsReadFailed(Outcome.FAILED, self._clock.now()))
         else:
             await put(LinkChanged("microsoft", Link.CONNECTED))
-            await put(TeamsRead(presence, self._clock.now()))
+            await put(TeamsRead(presence, self._clock.now(), sent))
 
     async def _refresh_genesys(self, effect: RefreshGenesys) -> None:
         try:
@@ -402,6 +403,12 @@ class Engine:
         log.info("%s: %s", kind, text)
         if self._on_transition is not None:
             self._on_transition(transition)
+
+    def _start_keepalive(self) -> None:
+        """Genesys's Idle Token Timeout (auth/genesys_keepalive.py): from the first connection on, once."""
+        if self._keepalive is not None and not self._keepalive_started:
+            self._keepalive_started = True
+            self._spawn(self._keepalive.run(self._clock.sleep), "genesys-keepalive")
 
     def _genesys_expires_at(self) -> float | None:
         """The sooner of the token's lifetime and its idle timeout (the org's Idle Token Timeout)."""
