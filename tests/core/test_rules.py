@@ -52,6 +52,7 @@ class Row:
     restore: bool = False
     read_at: float = NOW - 1  # when Teams was read
     sent_at: float | None = None  # when that read was sent (None: when it came)
+    unseen_for: float = 0.0  # Genesys unconfirmed this long before this observation
     catalog: PresenceCatalog = CATALOG
     remembers: Callable[[SyncMemory], bool] = field(default=lambda _: True)
 
@@ -127,6 +128,14 @@ ROWS = {
         SyncStatus.WRITING,
         write="Meeting",
         sent_at=NOW - 2,
+    ),
+    "5: off queue seen only after Genesys was unseen for long → the next reading is acknowledged": Row(
+        TEAMS_IN_A_MEETING,
+        shows("Available"),
+        replace(FOLLOWING_AVAILABLE, phase=Phase.HANDS_OFF, seen_presence_id=ID["On Queue"]),
+        SyncStatus.WAITING,
+        unseen_for=1800.0,
+        remembers=lambda m: m.phase is Phase.MANUAL and m.acknowledge_from == NOW,
     ),
     "5: a reading sent before hands-off ended (answered after) is still the baseline": Row(
         teams("Away"),
@@ -305,7 +314,7 @@ ROWS = {
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_rule(row: Row) -> None:
     read_at = row.read_at if row.teams else None
-    situation = Situation(row.teams, read_at, row.genesys, row.catalog, CONFIG, NOW, 130.0, row.sent_at)
+    situation = Situation(row.teams, read_at, row.genesys, row.catalog, CONFIG, NOW, 130.0, row.sent_at, row.unseen_for)
     decision = decide(situation, row.memory)
     assert decision.status is row.status, decision.reason
     if row.write is None:

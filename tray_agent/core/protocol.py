@@ -121,6 +121,7 @@ class SyncProtocol:
         self.teams: TeamsPresence | None = None
         self.teams_read_at: float | None = None
         self.teams_requested_at: float | None = None
+        self._genesys_unseen_for = 0.0  # before the latest Genesys observation (rule 5)
         self.genesys: GenesysState | None = None
         self.catalog = PresenceCatalog([])
         self.decision: Decision | None = None
@@ -251,6 +252,7 @@ class SyncProtocol:
                 self.genesys = replace(previous, confirmed_at=self.now)
             return
         self.genesys = replace(state, confirmed_at=self.now)
+        self._genesys_unseen_for = self.now - previous.confirmed_at if previous is not None else 0.0
         if previous is None or _shown(previous) != _shown(state):
             effects.append(Report("genesys", f"Genesys is {self.describe_genesys(state)} (via {event.source.value})"))
 
@@ -350,6 +352,7 @@ class SyncProtocol:
         decision = decide(self._situation(), self.memory)
         self.memory = decision.memory
         self._record(decision, effects)
+        self._genesys_unseen_for = 0.0  # only the step of that observation judges by it
         self._follow_phase(before, effects)
         self._verify_or_write(decision, effects)
         self._refresh_if_stale(effects)
@@ -369,6 +372,7 @@ class SyncProtocol:
             self.now,
             self._max_teams_age(),
             self.teams_requested_at,
+            self._genesys_unseen_for,
         )
 
     def _record(self, decision: Decision, effects: list[Effect]) -> None:

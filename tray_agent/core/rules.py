@@ -102,6 +102,7 @@ class Situation:
     now: float
     max_teams_age: float = math.inf  # a reading older than this is read again before it is acted on
     teams_requested_at: float | None = None  # when the latest reading was sent (None: when it came)
+    genesys_unseen_for: float = 0.0  # how long Genesys had gone unconfirmed before this observation
 
     @property
     def signal(self) -> str | None:
@@ -197,8 +198,14 @@ def hands_off(s: Situation, m: SyncMemory) -> Step:
 
 def hands_off_ended(s: Situation, m: SyncMemory) -> Step:
     # The last reading sent during hands-off is the baseline (acted_signal): what Teams showed then
-    # is not pushed over the status the agent landed on; a later change is (rule 11 onwards).
-    return replace(m, phase=Phase.MANUAL, baseline_until=s.now) if m.phase is Phase.HANDS_OFF else m
+    # is not pushed over the status the agent landed on; a later change is (rule 11 onwards). If
+    # Genesys had gone unseen (signed out, offline), when hands-off ended is unknown: like a change
+    # by hand, the next reading is what Teams showed.
+    if m.phase is not Phase.HANDS_OFF:
+        return m
+    if s.genesys_unseen_for > s.config.max_genesys_staleness:
+        return replace(m, phase=Phase.MANUAL, acknowledge_from=s.now)
+    return replace(m, phase=Phase.MANUAL, baseline_until=s.now)
 
 
 def know_teams(s: Situation, m: SyncMemory) -> Step:
