@@ -73,3 +73,40 @@ def test_expired_and_wrong_name_certificates_are_not_blamed_on_inspection() -> N
     assert expired is not None and "expired" in expired and "inspects" not in expired
     assert wrong is not None and "another name" in wrong
     assert certificate_problem(ConnectionResetError(), "graph.microsoft.com") is None
+
+
+def test_a_sign_in_answer_larger_than_any_real_one_is_refused_while_it_downloads() -> None:
+    import http.server
+    import threading
+
+    import pytest
+    import requests
+
+    from tray_agent.clients.requests_session import MAX_ANSWER_BYTES, AnswerTooLarge, BoundedSession
+
+    sent: list[int] = []
+
+    class Endless(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            chunk = b" " * 65536
+            try:
+                for _ in range(16 * MAX_ANSWER_BYTES // len(chunk)):  # read whole, this would pass
+                    self.wfile.write(chunk)
+                    sent.append(len(chunk))
+            except OSError:
+                pass  # the client stopped reading: what this test wants
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(AnswerTooLarge), BoundedSession(None, None) as session:
+            session.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        assert isinstance(AnswerTooLarge("x"), requests.RequestException)  # msal's callers see a network failure
+    finally:
+        server.shutdown()

@@ -10,6 +10,8 @@
   (AzureAD/microsoft-authentication-library-for-python#960), and a session has no default, so a server
   that accepts and never answers would hang sign-in for ever. Every request here gets
   :data:`DEFAULT_TIMEOUT` unless the caller gave one.
+- **Size.** Every answer is read in chunks and refused once it passes :data:`MAX_ANSWER_BYTES`, while it
+  downloads (msal would otherwise hold any size in memory before our parser sees it).
 """
 
 from __future__ import annotations
@@ -21,9 +23,15 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from tray_agent.clients.bounded_json import MAX_BYTES
 from tray_agent.clients.tls import tls_context
 
 DEFAULT_TIMEOUT = (10.0, 20.0)  # (connect, read) seconds
+MAX_ANSWER_BYTES = MAX_BYTES  # an answer is refused while it downloads, not after (bounded_json's cap)
+
+
+class AnswerTooLarge(requests.RequestException):
+    """A sign-in answer larger than any real one: the download stops there."""
 
 
 class TrustStoreAdapter(HTTPAdapter):
@@ -69,4 +77,15 @@ class BoundedSession(requests.Session):
             proxy = self._proxy_for(url.decode() if isinstance(url, bytes) else url)
             kwargs["proxies"] = {"https": proxy, "http": proxy} if proxy else {}
         kwargs["verify"] = True
-        return super().request(method, url, *args, **kwargs)
+        kwargs["stream"] = True  # read below, at most MAX_ANSWER_BYTES
+        response = super().request(method, url, *args, **kwargs)
+        if response.raw is None:  # an adapter that answered without a body stream
+            return response
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                response.close()
+                raise AnswerTooLarge(f"Microsoft sign-in answered with more than {MAX_ANSWER_BYTES} bytes")
+        response._content = bytes(body)  # what .content/.json() read: already bounded
+        return response
