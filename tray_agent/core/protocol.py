@@ -439,12 +439,14 @@ class SyncProtocol:
     def _read_if_due(self, effects: list[Effect]) -> None:
         if not self._reads_allowed() or self._poll.next_at > self.now:
             return
-        timer = self._read_why in ("timer", "hands-off ended")
-        if timer and not self.timing.working_hours.contains(*self._local_time(self.now)):
+        # Only the agent's own "sync now" reads outside working hours or with nobody at the desk; every
+        # other read (the first one at start-up too) waits for the agent to be working.
+        asked = self._read_why == "sync now"
+        if not asked and not self.timing.working_hours.contains(*self._local_time(self.now)):
             self._poll = replace(self._poll, next_at=self.now + self._interval())
             return
         self._reading = True
-        effects.append(ReadTeams(self._read_why, unless_away=self._read_why == "timer"))
+        effects.append(ReadTeams(self._read_why, unless_away=not asked))
 
     # --- helpers -------------------------------------------------------------------------------
 
