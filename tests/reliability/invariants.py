@@ -168,11 +168,22 @@ def _writes(record: Record) -> list[_Write]:
     return writes
 
 
-def _check_hands_off(writes: list[_Write], timeline: _Timeline, result: Checked) -> set[int]:
-    """Rule 1; returns the event numbers of writes that lost the race (hands-off began after the verify read)."""
+def _check_hands_off(
+    writes: list[_Write], timeline: _Timeline, result: Checked, verified_before_restart: float | None = None
+) -> set[int]:
+    """Rule 1; returns the event numbers of writes that lost the race (hands-off began after the verify read).
+
+    ``verified_before_restart``: the last users/me read the previous simulator answered. A write whose
+    verify read went to the cloud just before it restarted (``FaultWorld.restart``) raced the restart.
+    """
     raced: set[int] = set()
     for write in writes:
         result.attempts += 1
+        if write.verified is None and verified_before_restart is not None and write.sent - verified_before_restart < 60:
+            result.races += 1
+            if write.event is not None:
+                raced.add(write.event.seq)
+            continue
         if write.verified is None:
             result.violations.append(f"a write at {clock(write.sent)} was not preceded by a read of users/me (verify)")
             continue
@@ -308,9 +319,12 @@ def check(
         t.kind == "decision" and t.text.split(":", 1)[0] in HANDS_OFF_STATUSES for t in transitions
     )
     write_times: list[float] = []
+    last_read: float | None = None  # the previous simulator's last users/me read (see _check_hands_off)
     for record in records:
         writes, timeline = _writes(record), _Timeline(record)
-        raced = _check_hands_off(writes, timeline, result)
+        raced = _check_hands_off(writes, timeline, result, last_read)
+        reads = [e.at for e in record.requests if e.method == "GET" and e.path == "/api/v2/users/me"]
+        last_read = max(reads, default=None)
         write_times += _check_writes(record, writes, timeline, raced, teams_moments, restore_flags, result)
     result.writes = len(write_times)
     if len(reported) != result.writes:
