@@ -41,10 +41,11 @@ class Rig:
         while not condition():
             if self.clock.now() - start > within:
                 raise AssertionError(f"not within {within} s; last snapshot: {self.snapshots[-1:]}")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # virtual: VirtualTimeLoop jumps to this timer, no real waiting
         return self.clock.now() - start
 
     async def wait(self, seconds: float) -> None:
+        """Virtual seconds: the loop's clock jumps, nothing waits on the wall clock."""
         await asyncio.sleep(seconds)
 
 
