@@ -14,9 +14,11 @@ from tray_agent.auth.genesys_keepalive import GenesysKeepalive
 from tray_agent.auth.genesys_pkce import GenesysAuth
 from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import BrowserOpener, TokenStore
+from tray_agent.clients.genesys import SERVICE as GENESYS
 from tray_agent.clients.genesys import GenesysClient
+from tray_agent.clients.graph import SERVICE as GRAPH
 from tray_agent.clients.graph import GraphPresenceClient
-from tray_agent.clients.http import make_http_client, tls_context
+from tray_agent.clients.http import RetryAfterGate, make_http_client, tls_context
 from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock
 from tray_agent.engine.engine import Engine
@@ -72,8 +74,12 @@ def build_agent(
     """
     ca = endpoints.extra_ca_file
     resolver = proxies or resolver_for(settings)
-    graph_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.graph_base))
-    genesys_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_api_base))
+    graph_http = make_http_client(
+        ca, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
+    )
+    genesys_http = make_http_client(
+        ca, proxy=resolver.proxy_url(endpoints.genesys_api_base), gate=RetryAfterGate(GENESYS, clock.now)
+    )
     login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
     microsoft = MicrosoftAuth(
         authority=endpoints.entra_authority,

@@ -18,6 +18,7 @@ from tray_agent.core.events import (
     AgentCommandKind,
     GenesysIdentity,
     GenesysObserved,
+    GenesysRefreshFailed,
     Source,
     TeamsRead,
     WriteFailure,
@@ -268,6 +269,19 @@ def test_a_short_retry_after_on_a_write_is_waited_out() -> None:
     assert world.written == ["Meeting"]
     failed_at = next(at for at, kind, text in world.reports if text.startswith("writing"))
     assert world.writes[0].at >= failed_at + 30
+
+
+def test_a_retry_after_met_by_a_background_re_read_holds_back_the_next_write_too() -> None:
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.run_until(150)
+    world.feed(GenesysRefreshFailed(Source.STALE, "throttled", 150.0, throttled=True, retry_after=120.0))
+    world.teams_shows("Busy", "InAMeeting", at=160)
+    world.run_until(600)
+    assert world.written == ["Meeting"]
+    assert [at for at, _ in world.verify_reads if at > 150] and all(
+        at >= 150 + 120 for at, _ in world.verify_reads if at > 150
+    ), world.story()
+    assert any("trying again in 120.0 s" in text for _, _, text in world.reports)
 
 
 def test_a_failed_write_is_retried_with_backoff() -> None:

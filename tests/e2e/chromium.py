@@ -65,7 +65,9 @@ def chromium(ca_path: str) -> Iterator[webdriver.Chrome]:
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(20)
+    # A safety net, not a measure: the pages are on loopback, but a cold Chromium on a loaded 2-core
+    # machine (CI with a second suite beside it) has taken over 20 s to render its first one.
+    driver.set_page_load_timeout(120)
     try:
         yield driver
     finally:
@@ -83,7 +85,7 @@ def heading(driver: webdriver.Chrome) -> str:
         return ""
 
 
-def wait_for_heading(driver: webdriver.Chrome, text: str, timeout: float = 10) -> None:
+def wait_for_heading(driver: webdriver.Chrome, text: str, timeout: float = 60) -> None:
     WebDriverWait(driver, timeout).until(lambda _: heading(driver) == text, f"page heading {text!r}")
 
 

@@ -1,10 +1,17 @@
 """A running world for end-to-end tests: the simulator on its own thread, the real agent on the
-test's event loop, an accelerated clock shared by both, real HTTPS and websockets on 127.0.0.1."""
+test's event loop, an accelerated clock shared by both, real HTTPS and websockets on 127.0.0.1.
+
+Budgets are safety nets, not measurements. At 100×, a tenth of a real second of scheduling delay
+(a loaded CI machine, a second suite beside it) is ten simulated seconds, so a condition is given
+its budget in simulated seconds *and* at least :data:`PATIENCE` real seconds before a test fails.
+How fast the agent is, is measured by the deterministic core tests and by ``python -m tests.bench``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,6 +30,19 @@ from tray_agent.simulator.state import SimulatorState
 
 SPEED = 100.0  # simulated seconds per real second
 FAST_TIMING = Timing(poll_interval=10.0, genesys_fallback_poll=10.0, heartbeat_timeout=75.0)
+PATIENCE = 30.0  # real seconds: the least any eventual condition is given (see the module docstring)
+
+
+class Patience:
+    """Runs out once ``within`` simulated seconds and :data:`PATIENCE` real seconds have both passed."""
+
+    def __init__(self, clock: ScaledClock, within: float) -> None:
+        self._clock = clock
+        self._simulated_deadline = clock.now() + within
+        self._real_deadline = time.monotonic() + PATIENCE
+
+    def run_out(self) -> bool:
+        return self._clock.now() > self._simulated_deadline and time.monotonic() > self._real_deadline
 
 
 @dataclass
@@ -59,10 +79,10 @@ class World:
         return "\n".join(f"  {t.kind:<8} {t.text}" for t in list(self.agent.engine.history)[-25:])
 
     async def eventually(self, predicate: Callable[[], bool], within: float, what: str) -> None:
-        """``predicate`` becomes true within ``within`` simulated seconds."""
-        deadline = self.clock.now() + within
+        """``predicate`` becomes true within ``within`` simulated seconds (or :data:`PATIENCE`)."""
+        patience = Patience(self.clock, within)
         while not predicate():
-            if self.clock.now() > deadline:
+            if patience.run_out():
                 raise AssertionError(f"not within {within:g} simulated s: {what}\nengine story:\n{self.story()}")
             await asyncio.sleep(0.02)
 
@@ -76,6 +96,21 @@ class World:
 
     async def shows(self, label: str, within: float = 120.0) -> None:
         await self.eventually(lambda: self.genesys_shows() == label, within, f"Genesys shows {label}")
+
+    async def took_in_the_choice(self, label: str, within: float = 120.0) -> None:
+        """The engine saw ``label`` set by hand and then took in a fresh Teams reading (WAITING while it
+        re-reads, then MANUAL). A Teams change before that reading is indistinguishable from one the
+        agent reacted to, and is kept as theirs; only one after it is a new Teams state to follow."""
+
+        def knows() -> bool:
+            snapshot = self.agent.engine.snapshot
+            return snapshot is not None and (snapshot.genesys_label, snapshot.status, snapshot.set_by) == (
+                label,
+                SyncStatus.MANUAL,
+                "you",
+            )
+
+        await self.eventually(knows, within, f"the engine took in {label} as the agent's choice")
 
     async def keeps_showing(self, label: str, during: float = 120.0) -> None:
         await self.stays(lambda: self.genesys_shows() == label, during, f"Genesys keeps showing {label}")

@@ -23,7 +23,7 @@ async def test_a_status_set_by_hand_right_after_a_teams_change_is_not_overwritte
         world.teams("Busy", "InAMeeting")  # the agent joins a meeting…
         await world.clock.sleep(3)
         world.by_hand("Training")  # …and picks Training in Genesys for it, seconds later
-        overwritten = await world.time_until(lambda: world.genesys_shows() != "Training", within=200)
+        overwritten = await world.happens_within(lambda: world.genesys_shows() != "Training", during=200)
         await world.conclude(
             "status set by hand 3 s after a Teams change",
             "kept" if overwritten is None else f"**overwritten with {world.genesys_shows()}**",

@@ -47,7 +47,7 @@ async def test_a_teams_change_read_just_before_sleep_is_not_written_after_waking
         await world.eventually(lambda: world.snapshot.status is SyncStatus.DEBOUNCING, 120, "the meeting was read")
         woke = sleep_for(world, 2 * 3600)
         world.teams("Available", "Available")  # the meeting ended while the machine slept
-        shown = await world.time_until(lambda: world.genesys_shows() != "Available", within=300)
+        shown = await world.happens_within(lambda: world.genesys_shows() != "Available", during=300)
         unverified = writes_without_a_fresh_read(world, woke)
         await world.conclude(
             "sleep 2 h during a Teams change (clock jump)",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from tests.e2e.harness import FAST_TIMING, World
+from tests.e2e.harness import FAST_TIMING, Patience, World
 from tests.reliability import report
 from tests.reliability.invariants import Checked, Initial, Record, check, record_writes
 from tray_agent.app import Agent, build_agent
@@ -115,10 +115,22 @@ class FaultWorld(World):
         return self.engine_task is not None and not self.engine_task.done()
 
     async def time_until(self, predicate: Callable[[], bool], within: float) -> float | None:
-        """Simulated seconds until ``predicate`` holds, or None if it did not within ``within``."""
+        """Simulated seconds until ``predicate`` holds, or None if it did not within ``within`` (given
+        at least ``PATIENCE`` real seconds: a safety net, see tests/e2e/harness.py)."""
+        started, patience = self.clock.now(), Patience(self.clock, within)
+        while not predicate():
+            if patience.run_out():
+                return None
+            await asyncio.sleep(0.01)
+        return self.clock.now() - started
+
+    async def happens_within(self, predicate: Callable[[], bool], during: float) -> float | None:
+        """Simulated seconds until ``predicate`` holds, or None if it did not during ``during``: for
+        what must *not* happen, so the window is simulated time only (a loaded machine only makes
+        the agent do less in it, never more)."""
         started = self.clock.now()
         while not predicate():
-            if self.clock.now() - started > within:
+            if self.clock.now() - started > during:
                 return None
             await asyncio.sleep(0.01)
         return self.clock.now() - started

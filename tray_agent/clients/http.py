@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,10 +36,41 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return tls.tls_context(ca_file)
 
 
-def make_http_client(ca_file: str | None, timeout: float = 15.0, *, proxy: str | None = None) -> httpx.AsyncClient:
+class RetryAfterGate:
+    """Once a service answers 429 with a Retry-After, nothing more is sent to it until that time.
+
+    The limit is the client's, not one call's: a 429 met by a background re-read must also hold back
+    the write that follows, the channel set-up and the keep-alive. A call made meanwhile fails at once
+    with :class:`Throttled`, carrying the time still to wait, exactly as if the service had said so.
+    """
+
+    def __init__(self, service: str, now: Callable[[], float]) -> None:
+        self._service = service
+        self._now = now
+        self._until = -math.inf
+
+    async def before_sending(self, _request: httpx.Request) -> None:
+        wait = self._until - self._now()
+        if wait > 0:
+            raise Throttled(self._service, wait, code="waiting out an earlier Retry-After")
+
+    async def after_answer(self, response: httpx.Response) -> None:
+        if response.status_code == 429:
+            seconds = parse_retry_after(response.headers.get("Retry-After"))
+            if seconds is not None:
+                self._until = max(self._until, self._now() + seconds)
+
+
+def make_http_client(
+    ca_file: str | None, timeout: float = 15.0, *, proxy: str | None = None, gate: RetryAfterGate | None = None
+) -> httpx.AsyncClient:
     """One service's client. ``proxy`` is what :class:`~tray_agent.clients.proxy.ProxyResolver` chose for
     that service's host (None: direct); the environment is not read again here (``trust_env=False``),
-    so httpx cannot disagree with the resolver (it ignores Windows' ProxyOverride, encode/httpx#1536)."""
+    so httpx cannot disagree with the resolver (it ignores Windows' ProxyOverride, encode/httpx#1536).
+    ``gate``: every call of this client honours the service's Retry-After (:class:`RetryAfterGate`)."""
+    hooks: dict[str, list[Callable[[Any], Awaitable[None]]]] = {}
+    if gate is not None:
+        hooks = {"request": [gate.before_sending], "response": [gate.after_answer]}
     return httpx.AsyncClient(
         verify=tls_context(ca_file),
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -46,6 +78,7 @@ def make_http_client(ca_file: str | None, timeout: float = 15.0, *, proxy: str |
         follow_redirects=False,
         trust_env=False,
         proxy=proxy,
+        event_hooks=hooks,
     )
 
 

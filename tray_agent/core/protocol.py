@@ -140,6 +140,7 @@ class SyncProtocol:
         self._writing: tuple[Write, str] | None = None  # the write sent, and why
         self._write_failures = 0
         self._write_not_before = -math.inf
+        self._genesys_quiet_until = -math.inf  # a Retry-After: no Genesys call of ours before it
 
     # --- the two entry points ------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ class SyncProtocol:
         if self.decision is not None and self.decision.write is not None and not self._busy_writing():
             times.append(self._write_not_before)
         if self.genesys is not None:
-            times.append(self._next_refresh_at() + 0.001)
+            times.append(max(self._next_refresh_at(), self._genesys_quiet_until) + 0.001)
         due = [t for t in times if t > self.now]
         return min(due) if due else None
 
@@ -188,7 +189,8 @@ class SyncProtocol:
                 self._teams_ready = False
                 self._reschedule(Outcome.OK)  # nothing was sent: no backoff
             else:
-                self._reschedule(event.outcome, event.retry_after)
+                delay = self._reschedule(event.outcome, event.retry_after)
+                effects.append(Report("teams", f"could not read Teams: trying again in {delay:.1f} s"))
         elif isinstance(event, TeamsReadSkipped):
             self._reading = False
             self._poll = replace(self._poll, next_at=self.now + self._interval())
@@ -259,14 +261,17 @@ class SyncProtocol:
     def _refresh_failed(self, event: GenesysRefreshFailed, effects: list[Effect]) -> None:
         self._refreshing = False
         self._refresh_failures += 1
-        if self._refresh_failures == 1 or event.source is Source.VERIFY:  # not every 30 s while it lasts
-            effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
         if event.source is Source.VERIFY:
             self._verifying = None
-            if event.throttled:
-                self._genesys_throttled(event.retry_after, effects)
-            else:
-                self._write_backoff()
+        if event.throttled:  # the limit is the client's: the write path waits it out, whichever call met it
+            effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
+            self._genesys_throttled(event.retry_after, effects)
+        elif event.source is Source.VERIFY:
+            delay = self._write_backoff()
+            why = f"could not re-read the Genesys status: {event.detail}"
+            effects.append(Report("genesys", f"{why}; trying again in {delay:.1f} s"))
+        elif self._refresh_failures == 1:  # not every 30 s while it lasts
+            effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
 
     def _identity(self, event: GenesysIdentity, effects: list[Effect]) -> None:
         self.catalog = event.catalog
@@ -309,21 +314,27 @@ class SyncProtocol:
         if event.failure is WriteFailure.THROTTLED:
             self._genesys_throttled(retry_after, effects)
         elif event.failure is WriteFailure.REJECTED:
-            effects.append(Report("error", f"Genesys refused the change: {event.detail}"))
-            self._write_backoff(at_least=60.0)
+            delay = self._write_backoff(at_least=60.0)
+            effects.append(
+                Report("error", f"Genesys refused the change: {event.detail}; trying again in {delay:.1f} s")
+            )
         elif event.failure is WriteFailure.FAILED:
-            effects.append(Report("error", f"could not change the Genesys status: {event.detail}"))
-            self._write_backoff()
+            delay = self._write_backoff()
+            why = f"could not change the Genesys status: {event.detail}"
+            effects.append(Report("error", f"{why}; trying again in {delay:.1f} s"))
         else:
             self._write_backoff()
 
     def _genesys_throttled(self, retry_after: float | None, effects: list[Effect]) -> None:
-        """A 429 on the write path: wait it out (3 s without Retry-After, as Genesys's SDKs do); one
-        longer than ``max_honoured_retry_after`` pauses sync for that long, and says so."""
+        """A 429 from Genesys: wait it out (3 s without Retry-After, as Genesys's SDKs do) before any
+        write or re-read of ours; one longer than ``max_honoured_retry_after`` pauses sync for that
+        long, and says so."""
         if retry_after is not None and retry_after > self.timing.max_honoured_retry_after:
             self.memory = pause(self.memory, self.now + retry_after)
             effects.append(Report("error", f"Genesys asked us to wait {retry_after:.0f} s: sync paused until then"))
-        self._write_backoff(at_least=retry_after or 3.0)
+        delay = self._write_backoff(at_least=retry_after or 3.0)
+        self._genesys_quiet_until = max(self._genesys_quiet_until, self.now + (retry_after or 3.0))
+        effects.append(Report("genesys", f"Genesys is busy: trying again in {delay:.1f} s"))
 
     def _command(self, event: AgentCommand, effects: list[Effect]) -> None:
         if event.kind is AgentCommandKind.PAUSE:
@@ -421,7 +432,7 @@ class SyncProtocol:
         effects.append(WriteGenesys(write, user_id))
 
     def _refresh_if_stale(self, effects: list[Effect]) -> None:
-        if self._refreshing or self.now < self._next_refresh_at():
+        if self._refreshing or self.now < max(self._next_refresh_at(), self._genesys_quiet_until):
             return
         self._refreshing, self._refreshed_at = True, self.now
         effects.append(RefreshGenesys(Source.STALE if self._socket_up else Source.POLL))
@@ -460,11 +471,13 @@ class SyncProtocol:
             self._poll = replace(self._poll, next_at=at)
             self._read_why = why
 
-    def _reschedule(self, outcome: Outcome, retry_after: float | None = None) -> None:
+    def _reschedule(self, outcome: Outcome, retry_after: float | None = None) -> float:
+        """Schedules the next timer read after one that ended with ``outcome``; returns the wait."""
         slow = self.memory.phase is Phase.HANDS_OFF
         policy, u = self.timing.poll, self._random()
         self._poll = after_poll(self._poll, policy, self.now, outcome, u, retry_after=retry_after, slow=slow)
         self._read_why = "timer"
+        return self._poll.next_at - self.now
 
     def _interval(self) -> float:
         policy = self.timing.poll
@@ -483,12 +496,14 @@ class SyncProtocol:
     def _busy_writing(self) -> bool:
         return self._verifying is not None or self._writing is not None
 
-    def _write_backoff(self, at_least: float = 0.0) -> None:
+    def _write_backoff(self, at_least: float = 0.0) -> float:
+        """Holds the write path back after a failure; returns the wait (also told to the agent)."""
         self._write_failures += 1
         delay = backoff_delay(
             self._write_failures, self.timing.backoff_base, self.timing.backoff_cap, self._random(), at_least
         )
         self._write_not_before = self.now + delay
+        return delay
 
     def describe_genesys(self, state: GenesysState) -> str:
         text = self.catalog.describe(state.presence_id, state.system_presence)
