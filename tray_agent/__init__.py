@@ -1,3 +1,14 @@
-"""Teams → Genesys Cloud presence tray agent."""
+"""Teams → Genesys Cloud presence tray agent.
+
+The layers, from the inside out (each may use only those listed before it; tests/test_layering.py):
+
+- ``core/``: the sync protocol, pure (events in, effects out);
+- ``clock``: the injectable clock; ``clients/``: one client per service;
+- ``config/``: settings, IT policy, how they layer, endpoints, folders;
+- ``auth/``: signing in as the agent; ``engine/``: performs the core's effects;
+- ``agent``: the one place that builds the agent; ``tray/``: the tray icon and menu;
+- ``simulator/`` and ``demo/``: the services on loopback, and the demo on them (not shipped);
+- ``commands/`` and ``cli``: the ``tray-agent`` command line.
+"""
 
 __version__ = "0.1.0"

@@ -97,7 +97,7 @@ START_AT_LOGIN = f"""\
 # Started by the desktop at sign-in through /etc/xdg/autostart/tray-agent.desktop.
 # IT stops this for everyone with start_at_login = false in {POLICY_FILE};
 # a user stops it with the agent's menu (or Hidden=true in ~/.config/autostart/tray-agent.desktop).
-{PREFIX}/venv/bin/python -s -m tray_agent.policy --start-at-login || exit 0
+{PREFIX}/venv/bin/python -s -m tray_agent.config.policy --start-at-login || exit 0
 exec {PREFIX}/venv/bin/tray-agent --at-login "$@"
 """
 
@@ -120,7 +120,7 @@ POLICY_EXAMPLE = f"""\
 # IT policy for the Teams → Genesys presence agent: copy to {POLICY_FILE}
 # (owned by root, mode 0644 — a file others can write is ignored). Every key is optional; what is set
 # here wins over each user's ~/.config/TeamsGenesysPresence/settings.toml and cannot be changed there.
-# Check what the agent sees with: {PREFIX}/venv/bin/python -m tray_agent.policy
+# Check what the agent sees with: {PREFIX}/venv/bin/python -m tray_agent.config.policy
 
 [agent]
 # tenant_id = "00000000-0000-0000-0000-000000000000"      # Entra tenant ID (or verified domain)

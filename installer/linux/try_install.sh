@@ -55,7 +55,7 @@ section "version as nobody"
 setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent tray-agent --version
 
 section "policy"
-/opt/$package/venv/bin/python -m tray_agent.policy || true
+/opt/$package/venv/bin/python -m tray_agent.config.policy || true
 
 section "start at login"
 # What the autostart entry runs; with --version the agent prints its version instead of starting.

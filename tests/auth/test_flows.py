@@ -19,9 +19,9 @@ from tray_agent.auth.microsoft import MicrosoftAuth, explain_aad_error
 from tray_agent.auth.storage import TokenStorageError
 from tray_agent.auth.tokens import MemoryTokenStore, SignInRequired
 from tray_agent.clients.http import make_http_client, tls_context
+from tray_agent.config.settings import SettingsError
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import free_port
-from tray_agent.settings import SettingsError
 from tray_agent.simulator import SimulatorThread
 
 pytestmark = pytest.mark.anyio

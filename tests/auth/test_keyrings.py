@@ -15,8 +15,8 @@ from tests.auth.fake_keyrings import PlaintextKeyring, WindowsSizedKeyring
 from tray_agent.auth.keyrings import KeyringRefused, assess, choose
 from tray_agent.auth.storage import SealedTokenStore, open_token_store
 from tray_agent.auth.tokens import MemoryTokenStore
-from tray_agent.paths import AgentPaths
-from tray_agent.settings import Settings, SettingsError
+from tray_agent.config.paths import AgentPaths
+from tray_agent.config.settings import Settings, SettingsError
 
 
 @pytest.fixture

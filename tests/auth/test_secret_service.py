@@ -12,8 +12,8 @@ from tests.auth.secret_service import RealKeyring, real_keyring
 from tests.auth.test_storage import msal_sized_cache
 from tray_agent.auth.keyrings import WINDOWS_ENTRY_LIMIT
 from tray_agent.auth.storage import KEY_ENTRY, SealedTokenStore, open_token_store
-from tray_agent.paths import APP_NAME, AgentPaths
-from tray_agent.settings import Settings
+from tray_agent.config.paths import APP_NAME, AgentPaths
+from tray_agent.config.settings import Settings
 
 __all__ = ["real_keyring"]  # the fixture
 

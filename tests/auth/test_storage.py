@@ -18,7 +18,7 @@ from keyring.errors import PasswordSetError
 from tests.auth.fake_keyrings import WindowsSizedKeyring
 from tray_agent.auth.keyrings import WINDOWS_ENTRY_LIMIT
 from tray_agent.auth.storage import KEY_ENTRY, SealedTokenStore, TokenStorageError
-from tray_agent.paths import APP_NAME
+from tray_agent.config.paths import APP_NAME
 
 
 def msal_sized_cache() -> str:

@@ -9,10 +9,10 @@ import timeit
 from dataclasses import dataclass, replace
 
 from tests.e2e.harness import running_world
+from tray_agent.config.settings import Timing
 from tray_agent.core.memory import Candidate, Phase, SyncMemory
 from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition, TeamsPresence
 from tray_agent.core.rules import Situation, SyncConfig, decide
-from tray_agent.settings import Timing
 
 
 @dataclass

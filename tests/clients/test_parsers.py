@@ -15,9 +15,16 @@ from hypothesis import strategies as st
 from tray_agent.clients import bounded_json
 from tray_agent.clients.errors import BadResponse
 from tray_agent.clients.genesys import parse_channel, parse_definitions, parse_user_me, parse_user_presence
+from tray_agent.clients.genesys_notifications import (
+    Activity,
+    ChannelGone,
+    Heartbeat,
+    Ignored,
+    SocketClosing,
+    parse_frame,
+)
 from tray_agent.clients.graph import is_stale, parse_presence
 from tray_agent.clients.http import json_body, parse_retry_after
-from tray_agent.clients.notifications import Activity, ChannelGone, Heartbeat, Ignored, SocketClosing, parse_frame
 from tray_agent.core.presence import GenesysState, TeamsPresence
 
 USER = "user-1"

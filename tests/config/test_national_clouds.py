@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tray_agent.policy import RawLayer, resolve
-from tray_agent.settings import MICROSOFT_CLOUDS, Endpoints, Settings, SettingsError, apply_policy
+from tray_agent.config.endpoints import MICROSOFT_CLOUDS, Endpoints
+from tray_agent.config.layers import apply_policy
+from tray_agent.config.policy import RawLayer, resolve
+from tray_agent.config.settings import Settings, SettingsError
 
 TENANT = "contoso.onmicrosoft.us"
 

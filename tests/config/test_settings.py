@@ -10,16 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.layers import load_user_settings
+from tray_agent.config.paths import write_private
+from tray_agent.config.settings import DEFAULT_SETTINGS_TOML, NUMERIC_RANGES, Settings, SettingsError
 from tray_agent.core.presence import TeamsPresence
-from tray_agent.paths import write_private
-from tray_agent.settings import (
-    DEFAULT_SETTINGS_TOML,
-    NUMERIC_RANGES,
-    Endpoints,
-    Settings,
-    SettingsError,
-    load_user_settings,
-)
 
 
 def test_first_run_writes_the_commented_default_and_it_loads_as_the_defaults(tmp_path: Path) -> None:
@@ -169,8 +164,8 @@ def test_every_numeric_setting_has_its_range_in_the_settings_file() -> None:
 
 
 def test_a_damaged_settings_file_with_a_good_copy_does_not_keep_the_tray_from_syncing(tmp_path: Path) -> None:
-    from tray_agent.policy import Policy
-    from tray_agent.settings import layer_settings
+    from tray_agent.config.layers import layer_settings
+    from tray_agent.config.policy import Policy
     from tray_agent.tray.launch import setup_problem_for
 
     path = tmp_path / "settings.toml"

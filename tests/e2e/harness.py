@@ -16,15 +16,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tray_agent.app import Agent, build_agent
+from tray_agent.agent import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.clock import ScaledClock
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.settings import Settings, Timing
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
 from tray_agent.engine.snapshot import Link
 from tray_agent.engine.workstation import AlwaysPresent, Workstation
-from tray_agent.settings import Endpoints, Settings, Timing
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
 

@@ -19,7 +19,7 @@ from tests.auth.secret_service import RealKeyring, real_keyring
 from tests.e2e.chromium import wait_for_heading
 from tests.e2e.sign_in_cloud import Cloud, cloud, driver
 from tray_agent.clients.http import tls_context
-from tray_agent.paths import write_private
+from tray_agent.config.paths import write_private
 
 pytestmark = pytest.mark.e2e
 __all__ = ["Cloud", "cloud", "driver", "real_keyring"]  # the fixtures

@@ -20,14 +20,15 @@ from tests.agent_logging import agent_logging
 from tests.auth.secret_service import RealKeyring, real_keyring
 from tests.e2e.chromium import AgentAtTheBrowser, chromium
 from tests.e2e.harness import FAST_TIMING, World
-from tray_agent.app import build_agent
+from tray_agent.agent import build_agent
 from tray_agent.auth import genesys_pkce
 from tray_agent.auth.storage import KEY_ENTRY, SealedTokenStore, open_token_store
 from tray_agent.clock import ScaledClock
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.paths import APP_NAME, AgentPaths, write_private
+from tray_agent.config.settings import Settings
 from tray_agent.demo.runner import DAY_START, free_port
 from tray_agent.engine.snapshot import Link
-from tray_agent.paths import APP_NAME, AgentPaths, write_private
-from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

@@ -14,13 +14,13 @@ from pathlib import Path
 from tests.engine.fakes import FakeAuth, FakeGenesys, FakeTeams, Unavailable
 from tests.engine.virtual_time import LoopClock, run_virtual
 from tray_agent.clients.errors import Throttled
+from tray_agent.config.settings import Timing
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot
 from tray_agent.engine.workstation import AlwaysPresent
-from tray_agent.settings import Timing
 
 EPOCH = 1_800_000_000.0
 TIMING = Timing(poll_interval=60.0)

@@ -1,5 +1,5 @@
 """The Group Policy template: well-formed, every string resolves, and every policy writes exactly a value
-the agent's policy reader understands, of a type it accepts (checked against tray_agent.policy, so the
+the agent's policy reader understands, of a type it accepts (checked against tray_agent.config.policy, so the
 template, the MSI and the agent cannot drift apart)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.config.policy_fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, FakeRegistry
 from tests.installer.conftest import INSTALLER
-from tests.policy.fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, FakeRegistry
-from tray_agent.policy import MIN_POLL_INTERVAL_RANGE, POLICY_KEYS, POLICY_REGISTRY_KEY, read_policy
-from tray_agent.policy import RegistryPolicySource as Source
-from tray_agent.settings import GENESYS_REGIONS, MICROSOFT_CLOUDS
+from tray_agent.config.endpoints import GENESYS_REGIONS, MICROSOFT_CLOUDS
+from tray_agent.config.policy import MIN_POLL_INTERVAL_RANGE, POLICY_KEYS, POLICY_REGISTRY_KEY, read_policy
+from tray_agent.config.policy import RegistryPolicySource as Source
 
 NS = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
 ADMX = INSTALLER / "windows" / "policy" / "TeamsGenesysPresence.admx"

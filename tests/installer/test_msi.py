@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.installer.conftest import INSTALLER, run
 from tests.installer.msi import properties, summary, table
-from tray_agent.policy import POLICY_KEYS, POLICY_REGISTRY_KEY
+from tray_agent.config.policy import POLICY_KEYS, POLICY_REGISTRY_KEY
 
 UPGRADE_CODE = "{D67E1883-9D33-5A8A-BFE6-595FA772674D}"  # must never change: upgrades find older versions by it
 HKLM = "2"  # msidbRegistryRootLocalMachine

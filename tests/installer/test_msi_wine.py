@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.config.policy_fakes import FakeRegistry
 from tests.installer.conftest import INSTALLER, run
-from tests.policy.fakes import FakeRegistry
-from tray_agent.policy import POLICY_REGISTRY_KEY, RegistryPolicySource, read_policy
+from tray_agent.config.policy import POLICY_REGISTRY_KEY, RegistryPolicySource, read_policy
 
 WINE = shutil.which("wine64") or "/usr/lib/wine/wine64"
 WINESERVER = shutil.which("wineserver") or "/usr/lib/wine/wineserver"

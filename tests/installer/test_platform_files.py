@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.installer.conftest import INSTALLER, ROOT
-from tray_agent.policy import MACOS_BUNDLE_ID, POLICY_KEYS, FilePolicySource, PlistPolicySource, read_policy
+from tray_agent.config.policy import MACOS_BUNDLE_ID, POLICY_KEYS, FilePolicySource, PlistPolicySource, read_policy
 from tray_agent.tray import autostart
 
 WXS = (INSTALLER / "windows" / "TeamsGenesysPresence.wxs").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tray_agent.paths import write_private
+from tray_agent.config.paths import write_private
 from tray_agent.simulator import SimulatorThread
 
 from .servers import mitmdump, tinyproxy

@@ -21,12 +21,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.auth.fake_keyrings import WindowsSizedKeyring
-from tray_agent import paths
 from tray_agent.auth.storage import SealedTokenStore
+from tray_agent.config import paths
+from tray_agent.config.layers import load_user_settings
+from tray_agent.config.paths import write_private
+from tray_agent.config.policy import FilePolicySource, NoPolicy, PlistPolicySource, Policy, RawLayer, read_policy
+from tray_agent.config.settings import Settings, SettingsError
 from tray_agent.core.mapping import DEFAULT_MAPPING
-from tray_agent.paths import write_private
-from tray_agent.policy import FilePolicySource, NoPolicy, PlistPolicySource, Policy, RawLayer, read_policy
-from tray_agent.settings import Settings, SettingsError, load_user_settings
 
 AGENT_KEYS = (
     "tenant_id",

@@ -30,10 +30,10 @@ import pytest
 from tests.reliability import report
 from tests.reliability.soak import census, day_plan, play
 from tests.reliability.world import FaultWorld, fault_world
+from tray_agent.config.settings import Timing
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.engine.snapshot import CommandKind, Link
-from tray_agent.settings import Timing
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

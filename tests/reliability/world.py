@@ -25,9 +25,11 @@ from unittest import mock
 from tests.e2e.harness import FAST_TIMING, Patience, World
 from tests.reliability import report
 from tests.reliability.invariants import Checked, Initial, Record, check, record_writes
-from tray_agent.app import Agent, build_agent
+from tray_agent.agent import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.clock import ScaledClock
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.settings import Settings, Timing
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import (
@@ -38,7 +40,6 @@ from tray_agent.demo.runner import (
     free_port,
 )
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
-from tray_agent.settings import Endpoints, Settings, Timing
 from tray_agent.simulator import SimulatorThread, tls
 from tray_agent.simulator.state import SimulatorState
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tray_agent import logs
-from tray_agent.paths import AgentPaths, write_private
+from tray_agent.config.paths import AgentPaths, write_private
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 

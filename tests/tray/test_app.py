@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
+from tray_agent.config.paths import AgentPaths
+from tray_agent.config.settings import DEFAULT_SETTINGS_TOML
 from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
-from tray_agent.paths import AgentPaths
-from tray_agent.settings import DEFAULT_SETTINGS_TOML
 from tray_agent.tray.app import TrayApp
+from tray_agent.tray.desktop_notifications import MIN_INTERVAL, RateLimiter
 from tray_agent.tray.engine_thread import EngineThread
 from tray_agent.tray.icon import tray_image
-from tray_agent.tray.notifications import MIN_INTERVAL, RateLimiter
 from tray_agent.tray.view import IconKey, Look, Tone
 
 from .builders import NOW, in_meeting, snapshot

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tray_agent.policy import LINUX_POLICY_FILE
+from tray_agent.config.policy import LINUX_POLICY_FILE
 from tray_agent.tray.view import IconKey, Look, Tone
 
 from .pixels import Placement, classify, find_placement, slot

@@ -51,7 +51,7 @@ from tray_agent.clients.errors import BadResponse, NoAnswer, Unreachable
 from tray_agent.clients.failures import is_timeout, transport_failure
 from tray_agent.clients.requests_session import BoundedSession
 from tray_agent.clients.threads import DeadlineExceeded, call_in_daemon_thread
-from tray_agent.settings import SettingsError
+from tray_agent.config.settings import SettingsError
 
 log = logging.getLogger(__name__)
 

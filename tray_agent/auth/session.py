@@ -20,8 +20,10 @@ from tray_agent.auth.microsoft import MicrosoftAuth
 from tray_agent.auth.tokens import BrowserOpener, TokenStore, system_browser
 from tray_agent.clients.http import make_http_client
 from tray_agent.clients.proxy import ProxyResolver
-from tray_agent.paths import AgentPaths
-from tray_agent.settings import Endpoints, Settings, SettingsError, load_effective_settings
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.layers import load_effective_settings
+from tray_agent.config.paths import AgentPaths
+from tray_agent.config.settings import Settings, SettingsError
 
 SERVICES = ("microsoft", "genesys")
 
@@ -76,7 +78,7 @@ def load_target() -> Target:
 
 def proxies_for(target: Target) -> ProxyResolver:
     """The same resolver the tray agent uses (app.resolver_for), for the CLI commands."""
-    from tray_agent.app import resolver_for
+    from tray_agent.agent import resolver_for
 
     return resolver_for(target.settings)
 

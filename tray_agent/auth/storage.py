@@ -42,10 +42,10 @@ from keyring.backend import KeyringBackend
 
 from tray_agent.auth.keyrings import KeyringVerdict, choose, prefer_local_persistence
 from tray_agent.auth.tokens import MemoryTokenStore, TokenStore
-from tray_agent.paths import APP_NAME, AgentPaths, write_private
+from tray_agent.config.paths import APP_NAME, AgentPaths, write_private
 
 if TYPE_CHECKING:
-    from tray_agent.settings import Settings
+    from tray_agent.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

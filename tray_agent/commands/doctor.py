@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> None:
     from tray_agent.auth.keyrings import assess
     from tray_agent.auth.storage import TokenStorageError, store_for
-    from tray_agent.settings import SettingsError
+    from tray_agent.config.settings import SettingsError
 
     _check_policy(target, report)
     settings_ok = _check_settings(target, report)

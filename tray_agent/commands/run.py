@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     from tray_agent import logs
     from tray_agent.commands.stopping import stop_on_sigterm
-    from tray_agent.paths import AgentPaths
+    from tray_agent.config.paths import AgentPaths
     from tray_agent.tray.single_instance import INSTANCE_NAME, acquire
 
     stop_on_sigterm()
@@ -52,14 +52,15 @@ def main(args: argparse.Namespace) -> int:
 async def on_simulator(base_url: str, ca_file: str, paths: Any, out: TextIO = sys.stdout) -> int:
     import httpx
 
-    from tray_agent.app import build_agent
+    from tray_agent.agent import build_agent
     from tray_agent.auth.tokens import MemoryTokenStore
     from tray_agent.clients.http import tls_context
     from tray_agent.clock import RealClock, ScaledClock
+    from tray_agent.config.endpoints import Endpoints
+    from tray_agent.config.settings import Settings
     from tray_agent.demo.approving_browser import ApprovingBrowser
     from tray_agent.engine.memory_store import FileMemory
     from tray_agent.engine.snapshot import transition_printer
-    from tray_agent.settings import Endpoints, Settings
 
     async with httpx.AsyncClient(verify=tls_context(ca_file), timeout=15) as http:
         setup = (await http.get(f"{base_url.rstrip('/')}/control/api/setup")).raise_for_status().json()
@@ -90,14 +91,15 @@ async def on_simulator(base_url: str, ca_file: str, paths: Any, out: TextIO = sy
 
 
 async def on_cloud(paths: Any, out: TextIO = sys.stdout) -> int:
+    from tray_agent.agent import build_cloud_agent
     from tray_agent.auth.keyrings import KeyringRefused
+    from tray_agent.config.layers import load_effective_settings
+    from tray_agent.config.settings import SettingsError
     from tray_agent.engine.snapshot import transition_printer
-    from tray_agent.runtime import build_real_agent
-    from tray_agent.settings import SettingsError, load_effective_settings
 
     settings = load_effective_settings(paths).settings
     try:
-        agent = build_real_agent(settings, paths=paths, on_transition=transition_printer(out))
+        agent = build_cloud_agent(settings, paths=paths, on_transition=transition_printer(out))
     except (SettingsError, KeyringRefused) as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 2

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from tray_agent.auth.keyrings import KeyringRefused
     from tray_agent.auth.session import load_target
     from tray_agent.auth.storage import TokenStorageError, open_token_store
-    from tray_agent.settings import SettingsError
+    from tray_agent.config.settings import SettingsError
 
     if args.service == "genesys" and args.device_code:
         print(
@@ -83,7 +83,7 @@ async def _sign_in(args: argparse.Namespace, target: Any, endpoints: Any, store:
     from tray_agent.auth.storage import TokenStorageError
     from tray_agent.auth.tokens import SignInRequired
     from tray_agent.clients.errors import ServiceError
-    from tray_agent.settings import SettingsError
+    from tray_agent.config.settings import SettingsError
 
     browser = terminal_browser(open_browser=not args.no_browser)
     try:

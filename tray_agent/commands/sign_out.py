@@ -39,7 +39,7 @@ async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
     from tray_agent.auth.genesys_pkce import STORE_KEY
     from tray_agent.auth.microsoft import CACHE_KEY
     from tray_agent.auth.session import build_microsoft, genesys_auth
-    from tray_agent.settings import SettingsError
+    from tray_agent.config.settings import SettingsError
 
     services = [args.service] if args.service else ["microsoft", "genesys"]
     try:

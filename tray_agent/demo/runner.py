@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from tray_agent.app import Agent, build_agent
+from tray_agent.agent import Agent, build_agent
 from tray_agent.auth.tokens import MemoryTokenStore
 from tray_agent.clock import Clock, RealClock, ScaledClock
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.settings import Settings
 from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.scenarios import SCENARIOS, Step
 from tray_agent.engine.snapshot import Snapshot, Transition, transition_printer
-from tray_agent.settings import Endpoints, Settings
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
 

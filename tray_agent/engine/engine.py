@@ -24,6 +24,7 @@ import websockets
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, Rejected, ServiceError, Throttled, Unreachable
 from tray_agent.clock import Clock
+from tray_agent.config.settings import Timing
 from tray_agent.core.events import (
     AgentCommand,
     AgentCommandKind,
@@ -56,7 +57,6 @@ from tray_agent.engine.memory_store import MemoryStore, NoMemory
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.engine.teams_source import TeamsSource
 from tray_agent.engine.workstation import AlwaysPresent, Workstation, for_this_session
-from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import websockets
 from tray_agent.auth.tokens import SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
 from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysUser
-from tray_agent.clients.notifications import (
+from tray_agent.clients.genesys_notifications import (
     MAX_FRAME_BYTES,
     Activity,
     ChannelGone,
@@ -33,12 +33,12 @@ from tray_agent.clients.notifications import (
     parse_frame,
 )
 from tray_agent.clock import Clock
+from tray_agent.config.settings import Timing
 from tray_agent.core.backoff import Backoff
 from tray_agent.core.events import GenesysHeartbeat, GenesysObserved, GenesysSocket, Source
 from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged
 from tray_agent.engine.snapshot import Link
-from tray_agent.settings import Timing
 
 log = logging.getLogger(__name__)
 

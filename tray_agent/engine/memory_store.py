@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
+from tray_agent.config.paths import write_private
 from tray_agent.core.memory import MemoryRefused, SyncMemory, decode, encode
-from tray_agent.paths import write_private
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from . import pages
 from .context import identify, state_of
-from .errors import entra_error
+from .error_answers import entra_error
 from .state import ENTRA_CODE_LIFETIME, EntraAuthCode, SimulatorState, SimUser
 
 GRAPH_RESOURCE = "https://graph.microsoft.com/"

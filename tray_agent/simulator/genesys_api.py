@@ -17,7 +17,7 @@ from tray_agent.clock import iso, parse_iso
 
 from . import definitions as defs
 from .context import identify, state_of
-from .errors import genesys_error, genesys_throttled
+from .error_answers import genesys_error, genesys_throttled
 from .ratelimit import SlidingWindow
 from .state import (
     MAX_TOPICS_PER_CHANNEL,

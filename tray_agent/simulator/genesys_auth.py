@@ -20,7 +20,7 @@ from aiohttp import web
 
 from . import pages
 from .context import identify, state_of
-from .errors import genesys_login_error
+from .error_answers import genesys_login_error
 from .state import GENESYS_CODE_LIFETIME, GenesysAuthCode, SimulatorState, SimUser
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")

@@ -19,9 +19,9 @@ from aiohttp import web
 
 from tray_agent.clock import Clock, RealClock
 
-from . import control, entra, errors, genesys_api, genesys_auth, graph, notifications, tls
+from . import certificates, control, entra, error_answers, genesys_api, genesys_auth, genesys_notifications, graph_api
 from .context import STATE, classify, identity, request_id, set_service, state_of
-from .notifications import NotificationHub
+from .genesys_notifications import NotificationHub
 from .state import RequestLogEntry, SimulatorState
 
 DEFAULT_TENANT_ID = "11111111-2222-3333-4444-555555555555"
@@ -71,9 +71,9 @@ async def _simulate(request: web.Request, handler: _Handler) -> web.StreamRespon
 
     fault = state.faults.take(service)
     try:
-        response = errors.injected(request, fault) if fault is not None else await handler(request)
+        response = error_answers.injected(request, fault) if fault is not None else await handler(request)
     except web.HTTPException as exc:
-        converted = errors.not_found(request, exc.status) if exc.status in (404, 405) else None
+        converted = error_answers.not_found(request, exc.status) if exc.status in (404, 405) else None
         if converted is None:
             log(exc.status)
             raise
@@ -82,7 +82,7 @@ async def _simulate(request: web.Request, handler: _Handler) -> web.StreamRespon
     if not response.prepared:
         if service == "graph":
             response.headers.setdefault("request-id", request_id(request))
-            response.headers.setdefault("client-request-id", errors.client_request_id(request))
+            response.headers.setdefault("client-request-id", error_answers.client_request_id(request))
         elif service in ("genesys", "notifications"):
             response.headers.setdefault("inin-correlation-id", request_id(request))
     if response.status == 401:
@@ -99,10 +99,10 @@ def build_app(state: SimulatorState, hub: NotificationHub) -> web.Application:
     app[STATE] = state
     # Fixed-prefix routes first; the catch-all "/{tenant}/..." Microsoft routes last.
     control.add_routes(app)
-    graph.add_routes(app)
+    graph_api.add_routes(app)
     genesys_api.add_routes(app)
     genesys_auth.add_routes(app)
-    notifications.add_routes(app, hub)
+    genesys_notifications.add_routes(app, hub)
     entra.add_routes(app)
 
     async def on_shutdown(_: web.Application) -> None:
@@ -167,7 +167,7 @@ class Simulator:
         self.state.observer = self.hub
         self._runner: web.AppRunner | None = None
         self._tmp: Path | None = None
-        self._tls: tls.TlsFiles | None = None
+        self._tls: certificates.TlsFiles | None = None
         self._base_url: str | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -177,7 +177,7 @@ class Simulator:
             raise RuntimeError("simulator already started")
         self._tmp = Path(tempfile.mkdtemp(prefix="tray-agent-sim-"))
         try:
-            self._tls = tls.generate(self._tmp)
+            self._tls = certificates.generate(self._tmp)
             runner = web.AppRunner(build_app(self.state, self.hub), access_log=None, shutdown_timeout=2.0)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", self._port, ssl_context=self._tls.server_context())

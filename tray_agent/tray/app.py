@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from tray_agent import __version__
+from tray_agent.config.layers import load_user_settings
+from tray_agent.config.paths import AgentPaths
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
-from tray_agent.paths import AgentPaths
-from tray_agent.settings import load_user_settings
 from tray_agent.tray import desktop
 from tray_agent.tray.autostart import Autostart, for_this_desktop
+from tray_agent.tray.desktop_notifications import Notice, RateLimiter, ending_notices, notices_for_change
 from tray_agent.tray.engine_thread import AgentFactory, Companion, EngineThread
 from tray_agent.tray.icon import tray_image
 from tray_agent.tray.menu import build_menu
-from tray_agent.tray.notifications import Notice, RateLimiter, ending_notices, notices_for_change
 from tray_agent.tray.view import APP_TITLE, TrayView, view_of
 
 log = logging.getLogger(__name__)

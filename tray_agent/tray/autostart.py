@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from tray_agent.paths import write_private
+from tray_agent.config.paths import write_private
 
 ENTRY_NAME = "TeamsGenesysPresence"
 DESKTOP_FILE = "tray-agent.desktop"

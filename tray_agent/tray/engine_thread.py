@@ -17,7 +17,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from tray_agent.app import Agent
+from tray_agent.agent import Agent
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tray_agent import logs
-from tray_agent.app import Agent
+from tray_agent.agent import Agent
+from tray_agent.config.layers import load_effective_settings, load_user_settings
+from tray_agent.config.paths import AgentPaths
+from tray_agent.config.settings import Settings
 from tray_agent.engine.snapshot import Snapshot, Transition
-from tray_agent.paths import AgentPaths
-from tray_agent.settings import Settings, load_effective_settings, load_user_settings
 from tray_agent.tray.app import TrayApp, block_quit_signals
 from tray_agent.tray.autostart import for_this_desktop, may_start_at_login
 from tray_agent.tray.single_instance import (
@@ -86,9 +87,9 @@ def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys
         async def factory(
             on_snapshot: Callable[[Snapshot], None], on_transition: Callable[[Transition], None]
         ) -> Agent:
-            from tray_agent.runtime import build_real_agent
+            from tray_agent.agent import build_cloud_agent
 
-            return build_real_agent(settings, paths=paths, on_snapshot=on_snapshot, on_transition=on_transition)
+            return build_cloud_agent(settings, paths=paths, on_snapshot=on_snapshot, on_transition=on_transition)
 
         app = TrayApp(
             paths=paths,

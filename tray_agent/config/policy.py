@@ -20,7 +20,7 @@ tray), the setting keeps its built-in default, and it stays locked — IT meant 
 user's file does not silently take over. An empty value (what the MSI writes for a property left out)
 means "not set by policy".
 
-``python -m tray_agent.policy`` prints the policy in effect on this machine (for IT).
+``python -m tray_agent.config.policy`` prints the policy in effect on this machine (for IT).
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Literal, Protocol
 
+from tray_agent.clients.proxy import normalise_proxy
+from tray_agent.config.endpoints import GENESYS_REGIONS, MICROSOFT_CLOUDS
+from tray_agent.config.paths import APP_AUTHOR, APP_NAME
 from tray_agent.core.mapping import DEFAULT_MAPPING, MappingError, PresenceMapping
-from tray_agent.paths import APP_AUTHOR, APP_NAME
-from tray_agent.settings import GENESYS_REGIONS
 
 POLICY_REGISTRY_KEY: Final = rf"Software\Policies\{APP_AUTHOR}\{APP_NAME}"
 MACOS_BUNDLE_ID: Final = "com.trayagent.teams-genesys-presence"
@@ -280,7 +281,6 @@ def _parse_flag(raw: object) -> bool:
 
 
 def _parse_cloud(raw: object) -> str:
-    from tray_agent.settings import MICROSOFT_CLOUDS
 
     value = _text(raw).lower().replace("-", "_")
     if value not in MICROSOFT_CLOUDS:
@@ -289,7 +289,6 @@ def _parse_cloud(raw: object) -> str:
 
 
 def _parse_proxy(raw: object) -> str:
-    from tray_agent.clients.proxy import normalise_proxy
 
     value = _text(raw)
     try:
@@ -574,7 +573,7 @@ def read_policy(source: PolicySource | None = None) -> Policy:
     return resolve(layers)
 
 
-# --- for IT: python -m tray_agent.policy ---------------------------------------------------------
+# --- for IT: python -m tray_agent.config.policy ---------------------------------------------------------
 
 
 def describe(policy: Policy) -> list[str]:
@@ -605,7 +604,7 @@ def _shown(value: object) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tray_agent.policy", description="Show the IT policy this machine gives the agent."
+        prog="python -m tray_agent.config.policy", description="Show the IT policy this machine gives the agent."
     )
     parser.add_argument(
         "--start-at-login",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.policy.fakes import MS_CLIENT, TENANT
-from tray_agent import policy as policy_module
-from tray_agent.policy import CombinedPolicySource, FilePolicySource, PlistPolicySource, read_policy
+from tests.config.policy_fakes import MS_CLIENT, TENANT
+from tray_agent.config import policy as policy_module
+from tray_agent.config.policy import CombinedPolicySource, FilePolicySource, PlistPolicySource, read_policy
 
 ME = os.getuid()
 
@@ -134,7 +134,7 @@ def test_the_login_check_says_whether_the_agent_may_start(tmp_path: Path, monkey
 
 def test_python_dash_m_runs_it() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "tray_agent.policy", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tray_agent.config.policy", "--help"], capture_output=True, text=True, check=True
     )
     assert "Show the IT policy this machine gives the agent." in done.stdout
 

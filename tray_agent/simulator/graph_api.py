@@ -9,7 +9,7 @@ from aiohttp import web
 from tray_agent.clock import iso
 
 from .context import identify, state_of
-from .errors import graph_error, graph_throttled
+from .error_answers import graph_error, graph_throttled
 from .state import EntraToken, SimUser
 
 _WWW_AUTHENTICATE = (

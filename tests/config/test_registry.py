@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.policy.fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, FakeRegistry
-from tray_agent.policy import (
+from tests.config.policy_fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, FakeRegistry
+from tray_agent.config.policy import (
     POLICY_KEYS,
     POLICY_REGISTRY_KEY,
     CombinedPolicySource,
@@ -199,7 +199,7 @@ def no_winreg() -> Iterator[None]:
 
 
 def test_winreg_is_only_imported_on_windows(no_winreg: None) -> None:
-    import tray_agent.policy  # noqa: F401 — importing the module must not need winreg
+    import tray_agent.config.policy  # noqa: F401 — importing the module must not need winreg
 
     if sys.platform != "win32":
         assert "winreg" not in sys.modules

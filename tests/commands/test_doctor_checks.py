@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tray_agent.commands.doctor import Report, _check_genesys_permissions, _clock
-from tray_agent.settings import Endpoints
+from tray_agent.config.endpoints import Endpoints
 
 
 def lines(report: Report) -> list[str]:

@@ -7,18 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.policy.fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, GivenPolicy, file_policy
+from tests.config.policy_fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, GivenPolicy, file_policy
+from tray_agent.config.layers import LayeredSettings, load_effective_settings, load_user_settings
+from tray_agent.config.paths import AgentPaths
+from tray_agent.config.policy import RawLayer
+from tray_agent.config.settings import DEFAULT_SETTINGS_TOML, Settings, Timing
 from tray_agent.core.presence import TeamsPresence
-from tray_agent.paths import AgentPaths
-from tray_agent.policy import RawLayer
-from tray_agent.settings import (
-    DEFAULT_SETTINGS_TOML,
-    LayeredSettings,
-    Settings,
-    Timing,
-    load_effective_settings,
-    load_user_settings,
-)
 
 
 def paths_in(folder: Path) -> AgentPaths:
@@ -183,7 +177,7 @@ def test_load_user_settings_applies_policy_and_logs_its_problems_without_failing
 ) -> None:
     path = tmp_path / "settings.toml"
     path.write_text('[agent]\ngenesys_region = "eu_west_1"\n')
-    with caplog.at_level(logging.WARNING, logger="tray_agent.settings"):
+    with caplog.at_level(logging.WARNING, logger="tray_agent.config.layers"):
         settings, problem = load_user_settings(path, policy_source=file_policy(tenant_id=TENANT, genesys_region=7))
     assert problem is None  # a policy problem does not stop the agent
     assert settings.tenant_id == TENANT and settings.genesys_region == Settings().genesys_region

@@ -1,4 +1,10 @@
-"""Assembles an engine from settings: the one place that knows every concrete class."""
+"""Builds the agent: the one place that knows every concrete class, for every entry point.
+
+:func:`build_agent` assembles an engine from settings, endpoints, a clock, a token store and a
+browser; the tray, ``tray-agent run``, the demo, the tests and the bench all call it.
+:func:`build_cloud_agent` is that agent for real use: the user's settings, the cloud endpoints,
+the OS token store, the system browser and the sync memory in the user's state folder.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +19,23 @@ import httpx
 from tray_agent.auth.genesys_keepalive import GenesysKeepalive
 from tray_agent.auth.genesys_pkce import GenesysAuth
 from tray_agent.auth.microsoft import MicrosoftAuth
-from tray_agent.auth.tokens import BrowserOpener, TokenStore
+from tray_agent.auth.storage import open_token_store
+from tray_agent.auth.tokens import BrowserOpener, TokenStore, system_browser
 from tray_agent.clients.genesys import SERVICE as GENESYS
 from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import SERVICE as GRAPH
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import RetryAfterGate, make_http_client, tls_context
 from tray_agent.clients.proxy import ProxyResolver
-from tray_agent.clock import Clock
+from tray_agent.clock import Clock, RealClock
+from tray_agent.config.endpoints import Endpoints
+from tray_agent.config.paths import AgentPaths
+from tray_agent.config.settings import Settings
 from tray_agent.engine.engine import Engine
-from tray_agent.engine.memory_store import MemoryStore
+from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.engine.teams_source import GraphTeamsSource
 from tray_agent.engine.workstation import Workstation
-from tray_agent.settings import Endpoints, Settings
 
 
 @dataclass
@@ -133,4 +142,26 @@ def resolver_for(settings: Settings) -> ProxyResolver:
     """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
     return ProxyResolver.for_this_computer(
         policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
+    )
+
+
+def build_cloud_agent(
+    settings: Settings,
+    *,
+    paths: AgentPaths | None = None,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+    on_transition: Callable[[Transition], None] | None = None,
+) -> Agent:
+    """Raises SettingsError when the settings do not name a tenant, region or clients yet, and
+    KeyringRefused when the OS keyring is not a secure one (unless the settings allow it)."""
+    paths = paths or AgentPaths.for_user()
+    return build_agent(
+        settings,
+        Endpoints.cloud(settings.tenant_id, settings.genesys_region, settings.microsoft_cloud),
+        clock=RealClock(),
+        store=open_token_store(settings, paths=paths),
+        browser=system_browser,
+        on_snapshot=on_snapshot,
+        on_transition=on_transition,
+        memory=FileMemory(paths.state_dir / "sync-memory.json"),
     )

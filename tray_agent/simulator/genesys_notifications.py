@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .context import identify, state_of
-from .errors import genesys_error
+from .error_answers import genesys_error
 from .state import SimulatorState
 
 HEARTBEAT: dict[str, Any] = {"topicName": "channel.metadata", "eventBody": {"message": "WebSocket Heartbeat"}}

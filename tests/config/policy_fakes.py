@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tray_agent.policy import POLICY_REGISTRY_KEY, Hive, RawLayer
+from tray_agent.config.policy import POLICY_REGISTRY_KEY, Hive, RawLayer
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 MS_CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"

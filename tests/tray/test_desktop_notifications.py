@@ -8,7 +8,7 @@ import pytest
 
 from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link
-from tray_agent.tray.notifications import (
+from tray_agent.tray.desktop_notifications import (
     MIN_INTERVAL,
     Notice,
     NoticeKind,

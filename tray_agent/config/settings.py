@@ -1,0 +1,258 @@
+"""Settings: which tenant/org to talk to, and how the sync behaves; read from ``settings.toml``.
+
+The user's file is one layer of three (built-in defaults < the file < IT policy), combined by
+:mod:`tray_agent.config.layers`. A value outside its range is a problem line, and that one
+setting keeps its default; the rest of the file applies.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from tray_agent.clients.proxy import ProxyResolver
+from tray_agent.config.endpoints import GENESYS_REGIONS, MICROSOFT_CLOUDS
+from tray_agent.config.settings_error import SettingsError
+from tray_agent.core.mapping import MappingError, PresenceMapping
+from tray_agent.core.polling import WorkingHours
+from tray_agent.core.rules import SyncConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_SETTINGS_TOML", "NUMERIC_RANGES", "Settings", "SettingsError", "Timing", "read_toml"]
+
+
+# Every number the settings file takes, with its range (documented in the default file, below). A value
+# outside it is a problem line, and that one setting keeps its default; the rest of the file applies.
+NUMERIC_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "poll_interval": (5, 3600),  # seconds
+    "genesys_fallback_poll": (5, 600),  # seconds
+    "dwell_seconds": (0, 600),  # seconds
+    "loop_max_writes": (1, 100),
+    "loop_window_minutes": (1, 1440),
+    "genesys_redirect_port": (1024, 65535),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """How often the engine talks to each service (seconds of the engine's clock)."""
+
+    poll_interval: float = 60.0  # see core/polling.py: the Graph presence budget is shared by the fleet
+    poll_floor: float = 0.0  # IT policy minimum (core.polling.fleet_floor gives it from the fleet size)
+    poll_jitter: float = 0.1  # ± fraction, so a fleet's polls never line up
+    genesys_fallback_poll: float = 30.0  # users/me while the notifications socket is down
+    heartbeat_timeout: float = 75.0  # Genesys heartbeats every 30 s; silence this long means a dead socket
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    max_honoured_retry_after: float = 180.0  # longer Retry-After → pause that service and report
+    working_hours: str = ""  # e.g. "Mon-Fri 07:30-18:00" (local time); empty = always (core.polling.WorkingHours)
+    pause_when_away: bool = True  # no Graph reads while the session is locked or long idle
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    tenant_id: str = ""
+    microsoft_client_id: str = ""
+    genesys_region: str = "us_east_1"
+    genesys_client_id: str = ""
+    genesys_redirect_port: int = 8765
+    allow_insecure_keyring: bool = False  # store sign-ins without a secure OS keyring (not recommended)
+    allow_device_code: bool = True  # Microsoft device-code sign-in (IT may forbid it by policy)
+    start_at_login: bool | None = None  # None: each user decides (tray menu); True/False: set by IT policy
+    windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
+    # IT policy only: the Genesys user's email may differ from the Microsoft user name (UPN).
+    allow_different_emails: bool = False
+    microsoft_cloud: str = "global"  # or gcc_high (US Government L4), dod (L5): MICROSOFT_CLOUDS
+    proxy: str = ""  # host:port for every channel (else: PAC file, environment, the OS settings)
+    proxy_bypass: str = ""  # hosts that go direct despite ``proxy``: "*.corp.example;<local>"
+    pac_url: str = ""  # a PAC file to evaluate (WinHTTP on Windows, pypac elsewhere)
+    timing: Timing = field(default_factory=Timing)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, problems: list[str] | None = None) -> Settings:
+        """Build from a parsed TOML document; raises SettingsError naming the bad key.
+
+        With ``problems``, a number that is not one, or is outside :data:`NUMERIC_RANGES`, is reported
+        there instead and that setting keeps its default."""
+
+        def number(key: str, default: float) -> float:
+            return _number(general or {}, key, default, problems)
+
+        general = dict(data.get("agent", {})) if isinstance(data.get("agent", {}), Mapping) else None
+        if general is None:
+            raise SettingsError("[agent] must be a table")
+        working_hours = _text(general, "working_hours", "")
+        try:
+            WorkingHours.parse(working_hours)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        pause_when_away = general.get("pause_when_away", True)
+        if not isinstance(pause_when_away, bool):
+            raise SettingsError(f"pause_when_away must be true or false, got {pause_when_away!r}")
+        timing = Timing(
+            poll_interval=number("poll_interval", 60.0),
+            genesys_fallback_poll=number("genesys_fallback_poll", 30.0),
+            working_hours=working_hours,
+            pause_when_away=pause_when_away,
+        )
+        mapping_table = data.get("mapping", {})
+        if not isinstance(mapping_table, Mapping):
+            raise SettingsError('[mapping] must be a table of Teams value = "Genesys presence"')
+        try:
+            mapping = PresenceMapping.build(mapping_table)
+        except MappingError as error:
+            raise SettingsError(str(error)) from None
+        sync = SyncConfig(
+            mapping=mapping,
+            dwell_seconds=number("dwell_seconds", 10.0),
+            loop_max_writes=int(number("loop_max_writes", 8)),
+            loop_window_seconds=number("loop_window_minutes", 10.0) * 60,
+        )
+        port = int(number("genesys_redirect_port", 8765))
+        region = _text(general, "genesys_region", "us_east_1")
+        if region not in GENESYS_REGIONS:
+            raise SettingsError(f"genesys_region {region!r} is not one of: {', '.join(GENESYS_REGIONS)}")
+        cloud = _text(general, "microsoft_cloud", "global").lower()
+        if cloud not in MICROSOFT_CLOUDS:
+            raise SettingsError(f"microsoft_cloud {cloud!r} is not one of: {', '.join(MICROSOFT_CLOUDS)}")
+        proxy, pac_url = _text(general, "proxy", ""), _text(general, "pac_url", "")
+        _check_proxy_settings(proxy, pac_url)
+        return cls(
+            tenant_id=_text(general, "tenant_id", ""),
+            microsoft_client_id=_text(general, "microsoft_client_id", ""),
+            genesys_region=region,
+            genesys_client_id=_text(general, "genesys_client_id", ""),
+            genesys_redirect_port=port,
+            allow_insecure_keyring=_flag(general, "allow_insecure_keyring"),
+            windows_broker=_flag(general, "windows_broker"),
+            microsoft_cloud=cloud,
+            proxy=proxy,
+            proxy_bypass=_text(general, "proxy_bypass", ""),
+            pac_url=pac_url,
+            timing=timing,
+            sync=sync,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        """The file alone (no policy); raises SettingsError or OSError."""
+        return cls.from_mapping(read_toml(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path.name}: not valid TOML ({error})") from None
+    except RecursionError:  # tomllib recurses per nested array/table: a damaged or hostile file
+        raise SettingsError(f"{path.name}: nested too deeply to be a settings file") from None
+
+
+def _check_proxy_settings(proxy: str, pac_url: str) -> None:
+
+    try:
+        ProxyResolver(policy_proxy=proxy, pac_url=pac_url, environ={})
+    except ValueError as error:
+        raise SettingsError(f"proxy/pac_url: {error}") from None
+
+
+def _number(table: Mapping[str, Any], key: str, default: float, problems: list[str] | None) -> float:
+    value = table.get(key, default)
+    low, high = NUMERIC_RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        complaint = f"{key} must be a number, got {value!r:.40}"
+    elif not math.isfinite(value):
+        complaint = f"{key} must be a finite number, got {value!r}"
+    elif value < low:
+        complaint = f"{key} must be at least {low:g}, got {value!r:.40}"
+    elif value > high:
+        complaint = f"{key} must be at most {high:g}, got {value!r:.40}"
+    else:
+        return float(value)
+    if problems is None:
+        raise SettingsError(f"{complaint} (range {low:g}–{high:g})")
+    problems.append(f"{complaint} (range {low:g}–{high:g}) — using the default, {default:g}")
+    return float(default)
+
+
+def _flag(table: Mapping[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise SettingsError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _text(table: Mapping[str, Any], key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise SettingsError(f"{key} must be text, got {value!r}")
+    return value.strip()
+
+
+DEFAULT_SETTINGS_TOML = """\
+# Teams → Genesys presence agent: your settings.
+# Lines starting with # are comments. Remove the # in front of a line to change that setting.
+# Settings your IT department has set by policy cannot be changed here.
+
+[agent]
+# Your organisation's Microsoft Entra tenant ID and the agent's app registration (ask IT).
+# tenant_id = "00000000-0000-0000-0000-000000000000"
+# microsoft_client_id = "00000000-0000-0000-0000-000000000000"
+
+# Your Genesys Cloud region (e.g. us_east_1, eu_west_1, ap_southeast_2) and OAuth client (ask IT).
+# genesys_region = "us_east_1"
+# genesys_client_id = "00000000-0000-0000-0000-000000000000"
+# The port registered for the Genesys sign-in redirect (1024–65535).
+# genesys_redirect_port = 8765
+
+# How often Teams is checked, in seconds: 5–3600 (IT may set a higher minimum).
+# poll_interval = 60
+# How often Genesys is checked while its live connection is down, in seconds: 5–600.
+# genesys_fallback_poll = 30
+# How long a Teams change must last before Genesys follows, in seconds: 0–600.
+# dwell_seconds = 10
+# Safety stop: more than loop_max_writes (1–100) changes within loop_window_minutes (1–1440) pauses sync.
+# loop_max_writes = 8
+# loop_window_minutes = 10
+
+# When you work (local time). Outside these hours Teams is not checked. Empty = always.
+# working_hours = "Mon-Fri 07:30-18:00"
+# Don't check Teams while your session is locked or idle (saves the company's shared Graph budget).
+# pause_when_away = true
+
+# Windows only: sign in to Microsoft with your Windows account (Web Account Manager) instead of the browser.
+# windows_broker = false
+
+# Microsoft cloud: global, gcc_high (US Government L4) or dod (US Government L5). Ask IT.
+# microsoft_cloud = "global"
+
+# Network. Normally nothing to set: the agent uses your system's proxy settings (on Windows including
+# PAC/WPAD) or HTTPS_PROXY/NO_PROXY. Set these only if IT tells you to.
+# proxy = "proxy.example.com:8080"
+# proxy_bypass = "*.example.com;<local>"
+# pac_url = "http://wpad.example.com/proxy.pac"
+
+# Sign-ins are kept in your system's secure keyring. Only if you have none (and accept the risk):
+# allow_insecure_keyring = false
+
+[mapping]
+# Teams status = Genesys status. Names are Genesys system presences or your org's secondary
+# presences by label. "A|B" means A where your org has it, otherwise B. "" means: don't sync.
+# Available = "Available"
+# Away = "Away"
+# BeRightBack = "Away"
+# Busy = "Busy"
+# DoNotDisturb = "Busy"
+# InACall = "Busy"
+# InAMeeting = "Meeting|Busy"
+# Presenting = "Busy"
+# Offline = ""
+"""
