@@ -25,8 +25,6 @@ from tray_agent.config.layers import load_effective_settings
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import Settings, SettingsError
 
-SERVICES = ("microsoft", "genesys")
-
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     """``--simulator URL`` and ``--ca FILE``: talk to the embedded simulator instead of the cloud."""

@@ -9,12 +9,15 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    from tray_agent.auth.session import SERVICES, add_target_options
+    from tray_agent.auth.session import add_target_options
+    from tray_agent.core.service import Service
 
     parser = commands.add_parser(
         "sign-out", help="sign out of both services (or one) on this computer", description=__doc__
     )
-    parser.add_argument("service", nargs="?", choices=SERVICES, help="only this service (default: both)")
+    parser.add_argument(
+        "service", nargs="?", choices=[s.value for s in Service], help="only this service (default: both)"
+    )
     add_target_options(parser)
     parser.set_defaults(handler=run)
 
@@ -40,14 +43,15 @@ async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
     from tray_agent.auth.microsoft import CACHE_KEY
     from tray_agent.auth.session import build_microsoft, genesys_auth
     from tray_agent.config.settings import SettingsError
+    from tray_agent.core.service import Service
 
-    services = [args.service] if args.service else ["microsoft", "genesys"]
+    services = [Service(args.service)] if args.service else list(Service)
     try:
         endpoints = target.endpoints(args)
     except SettingsError:
         endpoints = None  # settings incomplete: the saved sign-ins are still removed
 
-    if "microsoft" in services:
+    if Service.MICROSOFT in services:
         try:
             if endpoints is None:
                 raise SettingsError("incomplete settings")
@@ -62,7 +66,7 @@ async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
             if was
             else "Microsoft: was not signed in."
         )
-    if "genesys" in services:
+    if Service.GENESYS in services:
         if endpoints is None or not target.settings.genesys_client_id:
             had = store.load(STORE_KEY) is not None
             store.delete(STORE_KEY)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from tray_agent import __version__
+from tray_agent.core.service import Service
 from tray_agent.tray.view import SERVICE_NAMES, TrayView
 
 DETAIL_LIMIT = 80
@@ -33,11 +34,11 @@ class MenuHost(Protocol):
 
     def sync_now(self) -> None: ...
 
-    def sign_in(self, service: str) -> None: ...
+    def sign_in(self, service: Service) -> None: ...
 
     def sign_in_with_code(self) -> None: ...
 
-    def sign_out(self, service: str) -> None: ...
+    def sign_out(self, service: Service) -> None: ...
 
     def open_settings(self) -> None: ...
 
@@ -81,7 +82,7 @@ def build_menu(pystray: Any, host: MenuHost) -> Any:
     def pause_action(seconds: float | None) -> Callable[[], None]:
         return lambda: host.pause(seconds)
 
-    def account_items(service: str) -> list[Any]:
+    def account_items(service: Service) -> list[Any]:
         name = SERVICE_NAMES[service]
         return [
             Item(
@@ -108,13 +109,13 @@ def build_menu(pystray: Any, host: MenuHost) -> Any:
         Item("Resume sync", lambda: host.resume(), enabled=when(lambda v: v.can_resume)),
         Item("Sync now", lambda: host.sync_now(), enabled=when(lambda v: v.can_sync_now)),
         Menu.SEPARATOR,
-        *account_items("microsoft"),
+        *account_items(Service.MICROSOFT),
         Item(
             "Sign in to Microsoft with a code…",
             lambda: host.sign_in_with_code(),
-            enabled=when(lambda v: v.sign_in_possible("microsoft") and host.device_code_allowed()),
+            enabled=when(lambda v: v.sign_in_possible(Service.MICROSOFT) and host.device_code_allowed()),
         ),
-        *account_items("genesys"),
+        *account_items(Service.GENESYS),
         Menu.SEPARATOR,
         Item("Settings…", lambda: host.open_settings()),
         Item("Open log folder", lambda: host.open_log_folder()),
