@@ -30,7 +30,7 @@ from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock, RealClock
 from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.paths import AgentPaths
-from tray_agent.config.settings import Settings
+from tray_agent.config.settings import Settings, resolver_for
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
@@ -136,13 +136,6 @@ def build_agent(
         keepalive=keepalive,
     )
     return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http), keepalive)
-
-
-def resolver_for(settings: Settings) -> ProxyResolver:
-    """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
-    return ProxyResolver.for_this_computer(
-        policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
-    )
 
 
 def build_cloud_agent(

@@ -12,7 +12,7 @@ EXIT_FAILED, EXIT_SETTINGS, EXIT_STORAGE, EXIT_CANCELLED = 1, 2, 3, 130
 
 
 def register(commands: Any) -> None:
-    from tray_agent.auth.session import add_target_options
+    from tray_agent.commands.target import add_target_options
     from tray_agent.core.service import Service
 
     parser = commands.add_parser(
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tray_agent.auth.keyrings import KeyringRefused
     from tray_agent.auth.session import load_target
     from tray_agent.auth.storage import TokenStorageError, open_token_store
+    from tray_agent.commands.target import endpoints_for
     from tray_agent.config.settings import SettingsError
     from tray_agent.core.service import Service
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_SETTINGS
     try:
-        endpoints = target.endpoints(args)
+        endpoints = endpoints_for(target, args)
         store = open_token_store(target.settings, paths=target.paths)
     except SettingsError as error:
         print(f"Settings problem: {error} (in {target.paths.settings_file})", file=sys.stderr)

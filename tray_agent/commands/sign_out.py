@@ -9,7 +9,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    from tray_agent.auth.session import add_target_options
+    from tray_agent.commands.target import add_target_options
     from tray_agent.core.service import Service
 
     parser = commands.add_parser(
@@ -39,12 +39,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
+    from tray_agent.commands.target import endpoints_for
     from tray_agent.config.settings import SettingsError
     from tray_agent.core.service import Service
 
     services = [Service(args.service)] if args.service else list(Service)
     try:
-        endpoints = target.endpoints(args)
+        endpoints = endpoints_for(target, args)
     except SettingsError:
         endpoints = None  # settings incomplete: the saved sign-ins are still removed
     if Service.MICROSOFT in services:

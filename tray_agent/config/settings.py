@@ -146,6 +146,13 @@ class Settings:
         return cls.from_mapping(read_toml(path))
 
 
+def resolver_for(settings: Settings) -> ProxyResolver:
+    """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
+    return ProxyResolver.for_this_computer(
+        policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
+    )
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
