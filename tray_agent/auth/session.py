@@ -36,11 +36,6 @@ class Target:
         """The cloud's endpoints for these settings; raises SettingsError naming what is missing."""
         return Endpoints.cloud(self.settings.tenant_id, self.settings.genesys_region, self.settings.microsoft_cloud)
 
-    def missing(self) -> list[str]:
-        """Settings a sign-in cannot do without."""
-        names = ("tenant_id", "microsoft_client_id", "genesys_client_id")
-        return [name for name in names if not getattr(self.settings, name)]
-
 
 def load_target() -> Target:
     paths = AgentPaths.for_user().ensure()

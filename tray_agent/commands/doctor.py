@@ -37,14 +37,12 @@ def register(commands: Any) -> None:
 class Report:
     out: TextIO
     problems: int = 0
-    warnings: int = 0
     seen: set[str] = field(default_factory=set)  # failures already explained (each is said once in full)
 
     def ok(self, what: str, detail: str) -> None:
         self.out.write(f"ok       {what}: {detail}\n")
 
     def warn(self, what: str, detail: str) -> None:
-        self.warnings += 1
         self.out.write(f"warning  {what}: {detail}\n")
 
     def problem(self, what: str, detail: str, fix: str) -> None:
