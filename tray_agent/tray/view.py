@@ -259,6 +259,26 @@ def expiring(snapshot: Snapshot, service: Service, now: float | None, lead: floa
     return expires_at is not None and expires_at - now <= lead
 
 
+def _not_running_view(setup_problem: str | None, failure: str | None) -> TrayView:
+    """Before the first snapshot, or when the agent cannot run: nothing to show, nothing to do."""
+    look = Look.CONNECTING if setup_problem is None and failure is None else Look.ERROR
+    headline = "Not set up yet" if setup_problem is not None else "Stopped" if failure else "Starting…"
+    nothing = tuple((s, False) for s in Service)
+    return TrayView(
+        icon=IconKey(look),
+        tooltip=clamp_tooltip(f"{APP_TITLE}: {headline}"),
+        headline=headline,
+        teams_line="Teams: –",
+        genesys_line="Genesys: –",
+        detail=setup_problem or failure or "",
+        can_pause=False,
+        can_resume=False,
+        can_sync_now=False,
+        can_sign_in=nothing,
+        can_sign_out=nothing,
+    )
+
+
 def view_of(
     snapshot: Snapshot | None,
     *,
@@ -274,23 +294,7 @@ def view_of(
     ``failure``: the agent could not run (e.g. no secure keyring); the log has the details.
     """
     if setup_problem is not None or failure is not None or snapshot is None:
-        look = Look.CONNECTING if setup_problem is None and failure is None else Look.ERROR
-        headline = "Not set up yet" if setup_problem is not None else "Stopped" if failure else "Starting…"
-        nothing = tuple((s, False) for s in Service)
-        return TrayView(
-            icon=IconKey(look),
-            tooltip=clamp_tooltip(f"{APP_TITLE}: {headline}"),
-            headline=headline,
-            teams_line="Teams: –",
-            genesys_line="Genesys: –",
-            detail=setup_problem or failure or "",
-            can_pause=False,
-            can_resume=False,
-            can_sync_now=False,
-            can_sign_in=nothing,
-            can_sign_out=nothing,
-        )
-
+        return _not_running_view(setup_problem, failure)
     look, headline = _classify(snapshot, clock_text)
     tone = tone_of(snapshot.genesys) if look in (Look.SYNCED, Look.HANDS_OFF) else Tone.NEUTRAL
     links = links_of(snapshot)
