@@ -1,14 +1,15 @@
 """Teams → Genesys Cloud presence tray agent.
 
-The layers, from the inside out (each may use only those listed before it; tests/test_layering.py):
+The layers, from the inside out (each may use only those listed before it; tests/test_house_rules.py):
 
-- ``core/``: the sync protocol, pure (events in, effects out);
-- ``clock``: the injectable clock; ``clients/``: one client per service;
+- ``core/``: the sync protocol, pure (events in, effects out), and its words (``Service``: the two services);
+- ``clock``: the injectable clock; ``logs``: the log file, redacted; ``clients/``: one client per service;
 - ``config/``: settings, IT policy, how they layer, endpoints, folders;
 - ``auth/``: signing in as the agent; ``engine/``: performs the core's effects;
 - ``agent``: the one place that builds the agent; ``tray/``: the tray icon and menu;
-- ``simulator/`` and ``demo/``: the services on loopback, and the demo on them (not shipped);
-- ``commands/`` and ``cli``: the ``tray-agent`` command line.
+- ``simulator/`` and ``demo/``: the services on loopback, and the demo on them (not shipped; the simulator
+  uses only the core and the clock);
+- ``commands/`` and ``cli``: the ``tray-agent`` command line (these and ``demo/`` may use any layer).
 """
 
 __version__ = "0.1.0"

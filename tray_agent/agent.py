@@ -30,7 +30,7 @@ from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock, RealClock
 from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.paths import AgentPaths
-from tray_agent.config.settings import Settings
+from tray_agent.config.settings import Settings, resolver_for
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
@@ -81,37 +81,9 @@ def build_agent(
     :class:`ProxyResolver` (IT policy, the environment, the OS settings, PAC) decides the proxy of
     every channel, each for its own host, the notifications websocket included.
     """
-    ca = endpoints.extra_ca_file
     resolver = proxies or resolver_for(settings)
-    graph_http = make_http_client(
-        ca, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
-    )
-    genesys_http = make_http_client(
-        ca, proxy=resolver.proxy_url(endpoints.genesys_api_base), gate=RetryAfterGate(GENESYS, clock.now)
-    )
-    login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
-    microsoft = MicrosoftAuth(
-        authority=endpoints.entra_authority,
-        client_id=settings.microsoft_client_id,
-        store=store,
-        ca_file=ca,
-        now=clock.now,
-        windows_broker=settings.windows_broker,
-        genesys_email=lambda: genesys_auth.email,
-        allow_different_emails=settings.allow_different_emails,
-        proxy_for=resolver.proxy_url,
-    )
-    genesys_auth = GenesysAuth(
-        login_base_url=endpoints.genesys_login_base,
-        api_base_url=endpoints.genesys_api_base,
-        client_id=settings.genesys_client_id,
-        redirect_port=settings.genesys_redirect_port,
-        http=login_http,
-        store=store,
-        now=clock.now,
-        microsoft_email=lambda: microsoft.account_name,
-        allow_different_emails=settings.allow_different_emails,
-    )
+    graph_http, genesys_http, login_http = _http_clients(endpoints, resolver, clock)
+    microsoft, genesys_auth = _sign_ins(settings, endpoints, store, clock, resolver, login_http)
     keepalive = GenesysKeepalive(
         http=genesys_http, api_base_url=endpoints.genesys_api_base, token=genesys_auth.access_token, now=clock.now
     )
@@ -125,7 +97,7 @@ def build_agent(
         clock=clock,
         timing=settings.timing,
         sync=settings.sync,
-        ssl_context=tls_context(ca),
+        ssl_context=tls_context(endpoints.extra_ca_file),
         browser=browser,
         on_snapshot=on_snapshot,
         on_transition=on_transition,
@@ -138,11 +110,53 @@ def build_agent(
     return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http), keepalive)
 
 
-def resolver_for(settings: Settings) -> ProxyResolver:
-    """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
-    return ProxyResolver.for_this_computer(
-        policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
+def _http_clients(
+    endpoints: Endpoints, resolver: ProxyResolver, clock: Clock
+) -> tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient]:
+    """Graph's, the Genesys API's (each holding back while its service's Retry-After runs) and the Genesys login's."""
+    ca = endpoints.extra_ca_file
+    graph_http = make_http_client(
+        ca, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
     )
+    genesys_http = make_http_client(
+        ca, proxy=resolver.proxy_url(endpoints.genesys_api_base), gate=RetryAfterGate(GENESYS, clock.now)
+    )
+    login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
+    return graph_http, genesys_http, login_http
+
+
+def _sign_ins(
+    settings: Settings,
+    endpoints: Endpoints,
+    store: TokenStore,
+    clock: Clock,
+    resolver: ProxyResolver,
+    login_http: httpx.AsyncClient,
+) -> tuple[MicrosoftAuth, GenesysAuth]:
+    """Both sign-ins, each asking the other who is signed in there (the same person, unless IT allows otherwise)."""
+    microsoft = MicrosoftAuth(
+        authority=endpoints.entra_authority,
+        client_id=settings.microsoft_client_id,
+        store=store,
+        ca_file=endpoints.extra_ca_file,
+        now=clock.now,
+        windows_broker=settings.windows_broker,
+        genesys_email=lambda: genesys.email,
+        allow_different_emails=settings.allow_different_emails,
+        proxy_for=resolver.proxy_url,
+    )
+    genesys = GenesysAuth(
+        login_base_url=endpoints.genesys_login_base,
+        api_base_url=endpoints.genesys_api_base,
+        client_id=settings.genesys_client_id,
+        redirect_port=settings.genesys_redirect_port,
+        http=login_http,
+        store=store,
+        now=clock.now,
+        microsoft_email=lambda: microsoft.account_name,
+        allow_different_emails=settings.allow_different_emails,
+    )
+    return microsoft, genesys
 
 
 def build_cloud_agent(

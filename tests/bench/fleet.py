@@ -1,7 +1,7 @@
 """A company's whole fleet against Graph's tenant budget, over one simulated day.
 
 Each agent is a lightweight client of the real polling scheduler (:mod:`tray_agent.core.polling`,
-the same ``after_poll``/``poll_now`` the engine uses) and of the engine's polling rule (read only
+the same ``after_poll``/``poll_soon`` the engine uses) and of the engine's polling rule (read only
 while off queue and on shift; one immediate read on leaving hands-off). Requests go to the
 simulator's own tenant budget (:class:`tray_agent.simulator.ratelimit.SlidingWindow`, 1,500 per 30 s
 per app), so a 429 and its Retry-After are exactly what the simulator would answer. Time is a

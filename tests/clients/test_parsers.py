@@ -23,9 +23,9 @@ from tray_agent.clients.genesys_notifications import (
     SocketClosing,
     parse_frame,
 )
-from tray_agent.clients.graph import is_stale, parse_presence
+from tray_agent.clients.graph import parse_presence
 from tray_agent.clients.http import json_body, parse_retry_after
-from tray_agent.core.presence import GenesysState, TeamsPresence
+from tray_agent.core.presence import GenesysState
 
 USER = "user-1"
 STATE = GenesysState("def-available", "AVAILABLE", "OFF_QUEUE", False, confirmed_at=0.0, modified_at=100.0)
@@ -60,16 +60,6 @@ def test_graph_presence_values_are_matched_without_regard_to_case(
 def test_a_graph_answer_that_is_not_a_presence_is_a_bad_response(body: object) -> None:
     with pytest.raises(BadResponse):
         parse_presence(body)
-
-
-def test_an_older_sequence_number_is_a_stale_read() -> None:
-    newer, older = (
-        TeamsPresence("Busy", "Busy", sequence="0002"),
-        TeamsPresence("Available", "Available", sequence="0001"),
-    )
-    assert is_stale(older, newer)
-    assert not is_stale(newer, older)
-    assert not is_stale(TeamsPresence("Busy", "Busy"), newer)  # no stamp: taken as current
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.harness import FAST_TIMING, running_world
 from tray_agent.core.rules import SyncConfig
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, CommandKind, Link
 from tray_agent.simulator.state import SimulatorState
 
@@ -153,9 +154,9 @@ async def test_teams_is_not_polled_outside_working_hours_or_while_the_agent_is_a
 async def test_microsoft_sign_in_with_a_code_from_another_device_shows_the_code_then_syncs() -> None:
     async with running_world() as world:
         engine = world.agent.engine
-        engine.submit(Command(CommandKind.SIGN_OUT, service="microsoft"))
+        engine.submit(Command(CommandKind.SIGN_OUT, service=Service.MICROSOFT))
         await world.eventually(lambda: engine.snapshot.microsoft is Link.SIGN_IN_NEEDED, 60, "signed out")
-        engine.submit(Command(CommandKind.SIGN_IN, service="microsoft", device_code=True))
+        engine.submit(Command(CommandKind.SIGN_IN, service=Service.MICROSOFT, device_code=True))
         await world.eventually(lambda: bool(engine.snapshot.sign_in_prompt), 60, "the code is shown")
         found = re.search(r"enter the code (\S+)", engine.snapshot.sign_in_prompt)
         assert found is not None, engine.snapshot.sign_in_prompt

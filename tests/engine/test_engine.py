@@ -17,6 +17,7 @@ from tray_agent.clients.errors import Throttled
 from tray_agent.config.settings import Timing
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot
@@ -205,10 +206,10 @@ def test_signing_out_and_in_as_someone_else_replaces_user_channel_and_memory(tmp
         await rig.wait(100)
         rig.teams.shows = MEETING
         await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)
-        rig.engine.submit(Command(CommandKind.SIGN_OUT, service="genesys"))
+        rig.engine.submit(Command(CommandKind.SIGN_OUT, service=Service.GENESYS))
         await rig.wait(5)
         rig.genesys.another_person_signs_in("user-2", "Available")
-        rig.engine.submit(Command(CommandKind.SIGN_IN, service="genesys"))
+        rig.engine.submit(Command(CommandKind.SIGN_IN, service=Service.GENESYS))
         await rig.until(lambda: rig.engine.protocol.user_id == "user-2", within=60)
         assert rig.genesys.subscribed[-1] == "v2.users.user-2.activity", "a fresh channel for the new user"
         assert rig.engine.protocol.memory.episode is None, "nothing of the previous user's episode is kept"

@@ -12,6 +12,7 @@ import pytest
 from tests.agent_logging import agent_logging
 from tests.e2e.harness import running_world
 from tray_agent import logs
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, CommandKind, Link
 from tray_agent.simulator.state import SimulatorState
 
@@ -22,9 +23,9 @@ async def test_the_user_code_is_shown_but_never_logged(tmp_path: Path) -> None:
     with agent_logging(tmp_path / "tray-agent.log") as log_file:
         async with running_world() as world:
             engine = world.agent.engine
-            engine.submit(Command(CommandKind.SIGN_OUT, service="microsoft"))
+            engine.submit(Command(CommandKind.SIGN_OUT, service=Service.MICROSOFT))
             await world.eventually(lambda: engine.snapshot.microsoft is Link.SIGN_IN_NEEDED, 60, "signed out")
-            engine.submit(Command(CommandKind.SIGN_IN, service="microsoft", device_code=True))
+            engine.submit(Command(CommandKind.SIGN_IN, service=Service.MICROSOFT, device_code=True))
             await world.eventually(lambda: bool(engine.snapshot.sign_in_prompt), 60, "the code is shown")
             found = re.search(r"enter the code (\S+)", engine.snapshot.sign_in_prompt)
             assert found is not None, engine.snapshot.sign_in_prompt

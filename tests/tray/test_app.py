@@ -17,6 +17,7 @@ import pytest
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import DEFAULT_SETTINGS_TOML
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.tray.app import TrayApp
 from tray_agent.tray.desktop_notifications import MIN_INTERVAL, RateLimiter
@@ -158,10 +159,10 @@ def test_pause_and_resume_are_notified_but_never_spammed(world: World) -> None:
 
 def test_losing_a_sign_in_is_notified_but_signing_out_yourself_is_not(world: World) -> None:
     world.show(snapshot())
-    world.app.sign_out("genesys")
+    world.app.sign_out(Service.GENESYS)
     world.show(snapshot(genesys_link=Link.SIGN_IN_NEEDED, genesys=None))
     assert world.icon.notifications == []
-    world.app.sign_in("genesys")
+    world.app.sign_in(Service.GENESYS)
     world.show(snapshot())
     world.show(snapshot(genesys_link=Link.SIGN_IN_NEEDED, genesys=None))
     assert world.titles_of_notifications() == ["Sign in to Genesys Cloud"]
@@ -171,7 +172,7 @@ def test_a_genesys_sign_in_about_to_end_is_announced_once(world: World) -> None:
     world.show(snapshot(genesys_expires_at=NOW + 300))
     world.app.refresh(world.icon)  # the controller's periodic tick
     assert world.titles_of_notifications() == ["Genesys Cloud sign-in ends soon"]
-    assert world.app.view.sign_in_possible("genesys")
+    assert world.app.view.sign_in_possible(Service.GENESYS)
 
 
 def test_backends_without_notifications_are_simply_not_asked(world: World) -> None:

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link
 from tray_agent.tray.desktop_notifications import (
     MIN_INTERVAL,
@@ -53,7 +54,7 @@ def test_still_signed_out_is_not_news() -> None:
 
 def test_signing_out_from_the_menu_is_not_followed_by_a_request_to_sign_in() -> None:
     signed_out = snapshot(genesys_link=Link.SIGN_IN_NEEDED)
-    assert notices_for_change(snapshot(), signed_out, signed_out_by_agent=frozenset({"genesys"})) == []
+    assert notices_for_change(snapshot(), signed_out, signed_out_by_agent=frozenset({Service.GENESYS})) == []
 
 
 def test_the_loop_breaker_tripping_is_notified_once() -> None:

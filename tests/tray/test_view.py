@@ -9,6 +9,7 @@ import pytest
 
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
 from tray_agent.tray.view import TOOLTIP_LIMIT, IconKey, Look, Tone, TrayView, clamp_tooltip, teams_words, view_of
 
@@ -321,8 +322,8 @@ FLAGS = [
 def test_actions_are_enabled_only_when_they_are_possible(row: Flags) -> None:
     view = show(row.snapshot, now=NOW)
     assert (view.can_pause, view.can_resume, view.can_sync_now) == (row.pause, row.resume, row.sync_now)
-    assert (view.sign_in_possible("microsoft"), view.sign_in_possible("genesys")) == row.sign_in
-    assert (view.sign_out_possible("microsoft"), view.sign_out_possible("genesys")) == row.sign_out
+    assert (view.sign_in_possible(Service.MICROSOFT), view.sign_in_possible(Service.GENESYS)) == row.sign_in
+    assert (view.sign_out_possible(Service.MICROSOFT), view.sign_out_possible(Service.GENESYS)) == row.sign_out
 
 
 @pytest.mark.parametrize(

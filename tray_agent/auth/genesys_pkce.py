@@ -367,6 +367,15 @@ class GenesysAuth:
                 raise SignInFailed(f"signed in, but the sign-in could not be saved: {error}") from None
             log.warning("the renewed Genesys sign-in could not be saved (%s); it lasts until the agent quits", error)
 
+    @staticmethod
+    def forget(store: TokenStore) -> bool:
+        """Remove the Genesys sign-in saved in ``store`` without revoking it; True when there was one.
+        Needs no settings and no network (for when there are too few settings to build a
+        :class:`GenesysAuth` and :meth:`revoke_and_forget`). Storage trouble is raised (TokenStorageError)."""
+        had = store.load(STORE_KEY) is not None
+        store.delete(STORE_KEY)
+        return had
+
     async def sign_out(self, *, strict: bool = False) -> None:
         """Revoke and forget; storage trouble is logged, or raised with ``strict`` (the CLI)."""
         try:

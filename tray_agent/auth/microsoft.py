@@ -464,6 +464,15 @@ class MicrosoftAuth:
 
     # --- sign-out ------------------------------------------------------------------------------
 
+    @staticmethod
+    def forget(store: TokenStore) -> bool:
+        """Remove the Microsoft sign-in saved in ``store``; True when there was one. Needs no settings
+        and no network (for when there are too few settings to build a :class:`MicrosoftAuth` and
+        :meth:`sign_out`). Storage trouble is raised (TokenStorageError)."""
+        had = bool(store.load(CACHE_KEY))
+        store.delete(CACHE_KEY)
+        return had
+
     async def sign_out(self, *, strict: bool = False) -> None:
         """Forget the account and every token, here and in the store. Needs no network.
 

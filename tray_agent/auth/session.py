@@ -1,18 +1,15 @@
 """What the sign-in, sign-out and doctor commands share: the user's settings, the endpoints (the cloud,
 or the simulator for testing), the token store and the two sign-in flows.
 
-Pointing a command at the simulator: ``--simulator https://127.0.0.1:PORT --ca /path/to/ca.pem``
-(hidden options; see the README). The CA is *added* to the trust store; verification stays on.
+The command-line options that choose the simulator are :mod:`tray_agent.commands.target`'s.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 from tray_agent.auth.genesys_pkce import GenesysAuth
@@ -23,15 +20,7 @@ from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.layers import load_effective_settings
 from tray_agent.config.paths import AgentPaths
-from tray_agent.config.settings import Settings, SettingsError
-
-SERVICES = ("microsoft", "genesys")
-
-
-def add_target_options(parser: argparse.ArgumentParser) -> None:
-    """``--simulator URL`` and ``--ca FILE``: talk to the embedded simulator instead of the cloud."""
-    parser.add_argument("--simulator", metavar="URL", help=argparse.SUPPRESS)
-    parser.add_argument("--ca", metavar="FILE", help=argparse.SUPPRESS)
+from tray_agent.config.settings import Settings, SettingsError, resolver_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +32,9 @@ class Target:
     policy_problems: tuple[str, ...] = ()  # unusable policy values (their defaults are in effect)
     policy_origins: tuple[str, ...] = ()  # where the policy in effect came from
 
-    def endpoints(self, args: argparse.Namespace) -> Endpoints:
-        """Raises SettingsError naming what is missing."""
-        simulator: str | None = getattr(args, "simulator", None)
-        ca: str | None = getattr(args, "ca", None)
-        if ca and not simulator:
-            raise SettingsError("--ca is only for --simulator (the cloud uses the system's trusted CAs)")
-        if simulator:
-            if not simulator.startswith("https://"):
-                raise SettingsError("--simulator must be the simulator's https:// address")
-            if not ca or not Path(ca).is_file():
-                raise SettingsError("--simulator needs --ca with the simulator's CA file")
-            return Endpoints.simulator(simulator.rstrip("/"), self.settings.tenant_id, ca)
+    def endpoints(self) -> Endpoints:
+        """The cloud's endpoints for these settings; raises SettingsError naming what is missing."""
         return Endpoints.cloud(self.settings.tenant_id, self.settings.genesys_region, self.settings.microsoft_cloud)
-
-    def missing(self) -> list[str]:
-        """Settings a sign-in cannot do without."""
-        names = ("tenant_id", "microsoft_client_id", "genesys_client_id")
-        return [name for name in names if not getattr(self.settings, name)]
 
 
 def load_target() -> Target:
@@ -77,9 +51,7 @@ def load_target() -> Target:
 
 
 def proxies_for(target: Target) -> ProxyResolver:
-    """The same resolver the tray agent uses (app.resolver_for), for the CLI commands."""
-    from tray_agent.agent import resolver_for
-
+    """The same resolver the tray agent uses (config.settings.resolver_for), for the CLI commands."""
     return resolver_for(target.settings)
 
 

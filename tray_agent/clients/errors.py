@@ -5,9 +5,7 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """A call to Graph or Genesys failed; ``retryable`` says whether trying again later can help."""
-
-    retryable = True
+    """A call to Graph or Genesys failed (the subclasses say how)."""
 
     def __init__(self, service: str, message: str, *, status: int | None = None, code: str = "") -> None:
         self.service = service
@@ -37,13 +35,9 @@ class Throttled(ServiceError):
 class AuthenticationRequired(ServiceError):
     """401: the token is missing, expired or revoked — the agent has to sign in again."""
 
-    retryable = False
-
 
 class Rejected(ServiceError):
     """A 4xx other than 401/429: the request itself was refused (e.g. Out of Office blocks a change)."""
-
-    retryable = False
 
 
 class BadResponse(ServiceError):

@@ -6,7 +6,7 @@ safe to log — never an exception, never a change to what we know.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from tray_agent.clients import bounded_json
@@ -96,8 +96,3 @@ def _activity(event: dict[str, Any], previous: GenesysState | None, now: float) 
 
     state = GenesysState(presence_id, system, routing_status, out_of_office, confirmed_at=now, modified_at=modified)
     return Activity(state)
-
-
-def confirm(state: GenesysState, now: float) -> GenesysState:
-    """A heartbeat confirms that the state we hold is still current (the socket would have told us)."""
-    return replace(state, confirmed_at=now)

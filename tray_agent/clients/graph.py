@@ -31,19 +31,6 @@ def parse_presence(body: Any) -> TeamsPresence:
     )
 
 
-def is_stale(new: TeamsPresence, previous: TeamsPresence | None) -> bool:
-    """True when ``new`` is an older version than ``previous`` (sequenceNumber sorts lexicographically).
-
-    Only comparable stamps are compared: if either is missing, or their lengths differ (a format
-    change we cannot order), the new read is taken as current.
-    """
-    if previous is None or not new.sequence or not previous.sequence:
-        return False
-    if len(new.sequence) != len(previous.sequence):
-        return False
-    return new.sequence < previous.sequence
-
-
 class GraphPresenceClient:
     def __init__(self, http: httpx.AsyncClient, token: TokenGetter, base_url: str = GRAPH_BASE_URL) -> None:
         self._http = http

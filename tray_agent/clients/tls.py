@@ -61,13 +61,6 @@ def error_chain(error: BaseException) -> Iterator[BaseException]:
                 todo.append(linked)
 
 
-def is_certificate_failure(error: BaseException) -> bool:
-    return any(
-        isinstance(link, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(link)
-        for link in error_chain(error)
-    )
-
-
 def certificate_problem(error: BaseException, host: str) -> str | None:
     """A plain-language sentence when ``error`` is (or wraps) a certificate failure, else None."""
     verify_code: int | None = None

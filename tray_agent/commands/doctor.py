@@ -26,7 +26,7 @@ _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 def register(commands: Any) -> None:
-    from tray_agent.auth.session import add_target_options
+    from tray_agent.commands.target import add_target_options
 
     parser = commands.add_parser("doctor", help="check settings, keyring, services and sign-ins", description=__doc__)
     add_target_options(parser)
@@ -37,14 +37,12 @@ def register(commands: Any) -> None:
 class Report:
     out: TextIO
     problems: int = 0
-    warnings: int = 0
     seen: set[str] = field(default_factory=set)  # failures already explained (each is said once in full)
 
     def ok(self, what: str, detail: str) -> None:
         self.out.write(f"ok       {what}: {detail}\n")
 
     def warn(self, what: str, detail: str) -> None:
-        self.warnings += 1
         self.out.write(f"warning  {what}: {detail}\n")
 
     def problem(self, what: str, detail: str, fix: str) -> None:
@@ -70,6 +68,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> None:
     from tray_agent.auth.keyrings import assess
     from tray_agent.auth.storage import TokenStorageError, store_for
+    from tray_agent.commands.target import endpoints_for
     from tray_agent.config.settings import SettingsError
 
     _check_policy(target, report)
@@ -92,7 +91,7 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
         store = store_for(verdict, target.paths)
 
     try:
-        endpoints = target.endpoints(args)
+        endpoints = endpoints_for(target, args)
     except SettingsError as error:
         report.problem("endpoints", str(error), f"edit {target.paths.settings_file}")
         return

@@ -12,14 +12,15 @@ EXIT_FAILED, EXIT_SETTINGS, EXIT_STORAGE, EXIT_CANCELLED = 1, 2, 3, 130
 
 
 def register(commands: Any) -> None:
-    from tray_agent.auth.session import SERVICES, add_target_options
+    from tray_agent.commands.target import add_target_options
+    from tray_agent.core.service import Service
 
     parser = commands.add_parser(
         "sign-in",
         help="sign in to Microsoft or Genesys Cloud",
         description="Sign in as yourself. The sign-in is kept in your system keyring for the tray app.",
     )
-    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument("service", choices=[service.value for service in Service])
     parser.add_argument(
         "--device-code",
         action="store_true",
@@ -38,9 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from tray_agent.auth.keyrings import KeyringRefused
     from tray_agent.auth.session import load_target
     from tray_agent.auth.storage import TokenStorageError, open_token_store
+    from tray_agent.commands.target import endpoints_for
     from tray_agent.config.settings import SettingsError
+    from tray_agent.core.service import Service
 
-    if args.service == "genesys" and args.device_code:
+    if args.service == Service.GENESYS and args.device_code:
         print(
             "Genesys Cloud has no device-code sign-in for this app. Use --no-browser and open the printed "
             "address in a browser on this computer.",
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_SETTINGS
     try:
-        endpoints = target.endpoints(args)
+        endpoints = endpoints_for(target, args)
         store = open_token_store(target.settings, paths=target.paths)
     except SettingsError as error:
         print(f"Settings problem: {error} (in {target.paths.settings_file})", file=sys.stderr)
@@ -84,10 +87,11 @@ async def _sign_in(args: argparse.Namespace, target: Any, endpoints: Any, store:
     from tray_agent.auth.tokens import SignInRequired
     from tray_agent.clients.errors import ServiceError
     from tray_agent.config.settings import SettingsError
+    from tray_agent.core.service import Service
 
     browser = terminal_browser(open_browser=not args.no_browser)
     try:
-        if args.service == "microsoft":
+        if args.service == Service.MICROSOFT:
             microsoft = build_microsoft(target, endpoints, store)
             if args.device_code:
                 await microsoft.sign_in_with_device_code(_show_device_code, args.timeout)

@@ -9,12 +9,15 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    from tray_agent.auth.session import SERVICES, add_target_options
+    from tray_agent.commands.target import add_target_options
+    from tray_agent.core.service import Service
 
     parser = commands.add_parser(
         "sign-out", help="sign out of both services (or one) on this computer", description=__doc__
     )
-    parser.add_argument("service", nargs="?", choices=SERVICES, help="only this service (default: both)")
+    parser.add_argument(
+        "service", nargs="?", choices=[s.value for s in Service], help="only this service (default: both)"
+    )
     add_target_options(parser)
     parser.set_defaults(handler=run)
 
@@ -36,52 +39,58 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _sign_out(args: argparse.Namespace, target: Any, store: Any) -> int:
-    from tray_agent.auth.genesys_pkce import STORE_KEY
-    from tray_agent.auth.microsoft import CACHE_KEY
-    from tray_agent.auth.session import build_microsoft, genesys_auth
+    from tray_agent.commands.target import endpoints_for
     from tray_agent.config.settings import SettingsError
+    from tray_agent.core.service import Service
 
-    services = [args.service] if args.service else ["microsoft", "genesys"]
+    services = [Service(args.service)] if args.service else list(Service)
     try:
-        endpoints = target.endpoints(args)
+        endpoints = endpoints_for(target, args)
     except SettingsError:
         endpoints = None  # settings incomplete: the saved sign-ins are still removed
-
-    if "microsoft" in services:
-        try:
-            if endpoints is None:
-                raise SettingsError("incomplete settings")
-            microsoft = build_microsoft(target, endpoints, store)
-            was = microsoft.account_name if microsoft.signed_in else None
-            await microsoft.sign_out(strict=True)
-        except SettingsError:
-            was = "you" if store.load(CACHE_KEY) else None
-            store.delete(CACHE_KEY)
-        print(
-            f"Microsoft: signed out {was}; the account and its tokens were removed from this computer."
-            if was
-            else "Microsoft: was not signed in."
-        )
-    if "genesys" in services:
-        if endpoints is None or not target.settings.genesys_client_id:
-            had = store.load(STORE_KEY) is not None
-            store.delete(STORE_KEY)
-            print(
-                "Genesys Cloud: the saved sign-in was removed (it could not be revoked: the settings are incomplete)."
-                if had
-                else "Genesys Cloud: was not signed in."
-            )
-        else:
-            async with genesys_auth(target, endpoints, store) as genesys:
-                had = genesys.access_expires_at is not None or genesys.signed_in
-                revoked = await genesys.revoke_and_forget()
-            if not had:
-                print("Genesys Cloud: was not signed in.")
-            elif revoked:
-                print("Genesys Cloud: signed out; the token was revoked and removed from this computer.")
-            else:
-                print(
-                    "Genesys Cloud: the token was removed from this computer, but Genesys could not be reached to "
-                    "revoke it (it expires by itself)."
-                )
+    if Service.MICROSOFT in services:
+        print(await _sign_out_of_microsoft(target, endpoints, store))
+    if Service.GENESYS in services:
+        print(await _sign_out_of_genesys(target, endpoints, store))
     return 0
+
+
+async def _sign_out_of_microsoft(target: Any, endpoints: Any, store: Any) -> str:
+    from tray_agent.auth.microsoft import MicrosoftAuth
+    from tray_agent.auth.session import build_microsoft
+    from tray_agent.config.settings import SettingsError
+
+    try:
+        if endpoints is None:
+            raise SettingsError("incomplete settings")
+        microsoft = build_microsoft(target, endpoints, store)
+        was = microsoft.account_name if microsoft.signed_in else None
+        await microsoft.sign_out(strict=True)
+    except SettingsError:
+        was = "you" if MicrosoftAuth.forget(store) else None
+    if was:
+        return f"Microsoft: signed out {was}; the account and its tokens were removed from this computer."
+    return "Microsoft: was not signed in."
+
+
+async def _sign_out_of_genesys(target: Any, endpoints: Any, store: Any) -> str:
+    from tray_agent.auth.genesys_pkce import GenesysAuth
+    from tray_agent.auth.session import genesys_auth
+
+    if endpoints is None or not target.settings.genesys_client_id:
+        if GenesysAuth.forget(store):
+            return (
+                "Genesys Cloud: the saved sign-in was removed (it could not be revoked: the settings are incomplete)."
+            )
+        return "Genesys Cloud: was not signed in."
+    async with genesys_auth(target, endpoints, store) as genesys:
+        had = genesys.access_expires_at is not None or genesys.signed_in
+        revoked = await genesys.revoke_and_forget()
+    if not had:
+        return "Genesys Cloud: was not signed in."
+    if revoked:
+        return "Genesys Cloud: signed out; the token was revoked and removed from this computer."
+    return (
+        "Genesys Cloud: the token was removed from this computer, but Genesys could not be reached to "
+        "revoke it (it expires by itself)."
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -81,40 +81,15 @@ class Settings:
 
         With ``problems``, a number that is not one, or is outside :data:`NUMERIC_RANGES`, is reported
         there instead and that setting keeps its default."""
-
-        def number(key: str, default: float) -> float:
-            return _number(general or {}, key, default, problems)
-
         general = dict(data.get("agent", {})) if isinstance(data.get("agent", {}), Mapping) else None
         if general is None:
             raise SettingsError("[agent] must be a table")
-        working_hours = _text(general, "working_hours", "")
-        try:
-            WorkingHours.parse(working_hours)
-        except ValueError as error:
-            raise SettingsError(str(error)) from None
-        pause_when_away = general.get("pause_when_away", True)
-        if not isinstance(pause_when_away, bool):
-            raise SettingsError(f"pause_when_away must be true or false, got {pause_when_away!r}")
-        timing = Timing(
-            poll_interval=number("poll_interval", 60.0),
-            genesys_fallback_poll=number("genesys_fallback_poll", 30.0),
-            working_hours=working_hours,
-            pause_when_away=pause_when_away,
-        )
-        mapping_table = data.get("mapping", {})
-        if not isinstance(mapping_table, Mapping):
-            raise SettingsError('[mapping] must be a table of Teams value = "Genesys presence"')
-        try:
-            mapping = PresenceMapping.build(mapping_table)
-        except MappingError as error:
-            raise SettingsError(str(error)) from None
-        sync = SyncConfig(
-            mapping=mapping,
-            dwell_seconds=number("dwell_seconds", 10.0),
-            loop_max_writes=int(number("loop_max_writes", 8)),
-            loop_window_seconds=number("loop_window_minutes", 10.0) * 60,
-        )
+
+        def number(key: str, default: float) -> float:
+            return _number(general, key, default, problems)
+
+        timing = _timing(general, number)
+        sync = _sync(data.get("mapping", {}), number)
         port = int(number("genesys_redirect_port", 8765))
         region = _text(general, "genesys_region", "us_east_1")
         if region not in GENESYS_REGIONS:
@@ -144,6 +119,47 @@ class Settings:
     def load(cls, path: Path) -> Settings:
         """The file alone (no policy); raises SettingsError or OSError."""
         return cls.from_mapping(read_toml(path))
+
+
+def _timing(general: Mapping[str, Any], number: Callable[[str, float], float]) -> Timing:
+    """``[agent]``'s timing: the poll intervals, working hours and whether to pause while away."""
+    working_hours = _text(general, "working_hours", "")
+    try:
+        WorkingHours.parse(working_hours)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    pause_when_away = general.get("pause_when_away", True)
+    if not isinstance(pause_when_away, bool):
+        raise SettingsError(f"pause_when_away must be true or false, got {pause_when_away!r}")
+    return Timing(
+        poll_interval=number("poll_interval", 60.0),
+        genesys_fallback_poll=number("genesys_fallback_poll", 30.0),
+        working_hours=working_hours,
+        pause_when_away=pause_when_away,
+    )
+
+
+def _sync(mapping_table: object, number: Callable[[str, float], float]) -> SyncConfig:
+    """The ``[mapping]`` table and ``[agent]``'s sync rules (dwell, loop breaker)."""
+    if not isinstance(mapping_table, Mapping):
+        raise SettingsError('[mapping] must be a table of Teams value = "Genesys presence"')
+    try:
+        mapping = PresenceMapping.build(mapping_table)
+    except MappingError as error:
+        raise SettingsError(str(error)) from None
+    return SyncConfig(
+        mapping=mapping,
+        dwell_seconds=number("dwell_seconds", 10.0),
+        loop_max_writes=int(number("loop_max_writes", 8)),
+        loop_window_seconds=number("loop_window_minutes", 10.0) * 60,
+    )
+
+
+def resolver_for(settings: Settings) -> ProxyResolver:
+    """The proxy resolver for these settings (policy/user ``proxy``, ``proxy_bypass``, ``pac_url``) on this computer."""
+    return ProxyResolver.for_this_computer(
+        policy_proxy=settings.proxy, policy_bypass=settings.proxy_bypass, pac_url=settings.pac_url
+    )
 
 
 def read_toml(path: Path) -> dict[str, Any]:

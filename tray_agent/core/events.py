@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tray_agent.core.memory import SyncMemory, Write
 from tray_agent.core.polling import Outcome
 from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
+from tray_agent.core.service import Service
 
 # --- events ----------------------------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ class AgentCommand:
 
 @dataclass(frozen=True, slots=True)
 class SignedOut:
-    service: str  # "microsoft" or "genesys": its readings are forgotten
+    service: Service  # its readings are forgotten
     at: float
 
 

@@ -118,11 +118,6 @@ def after_poll(
     return PollState(next_at=now + wait, not_before=now + wait, pressure=state.pressure, failures=failures)
 
 
-def poll_now(state: PollState, now: float) -> PollState:
-    """Read as soon as allowed (the agent pressed sync now or resume): never before ``not_before``."""
-    return replace(state, next_at=max(now, state.not_before))
-
-
 def poll_soon(state: PollState, policy: PollPolicy, now: float, u: float) -> PollState:
     """Read within one interval, at a random point (leaving hands-off).
 

@@ -72,6 +72,7 @@ from tray_agent.core.rules import (
     resume,
     sync_now,
 )
+from tray_agent.core.service import Service
 
 # A Genesys modifiedDate further than this from our clock orders nothing (a bad or hostile event
 # must not freeze our view of Genesys by looking newer than everything after it).
@@ -350,8 +351,8 @@ class SyncProtocol:
             self._write_failures, self._write_not_before = 0, -math.inf
             self._read_soon("sync now", self.now)
 
-    def _signed_out(self, service: str) -> None:
-        if service == "microsoft":
+    def _signed_out(self, service: Service) -> None:
+        if service == Service.MICROSOFT:
             self.teams, self.teams_read_at, self._teams_ready = None, None, False
         else:
             self.genesys, self._verifying = None, None

@@ -79,10 +79,6 @@ class Tally:
     teams_changes: list[float] = field(default_factory=list)  # when what Teams asks for changed
 
 
-def _clock_text(clock: Clock) -> str:
-    return datetime.fromtimestamp(clock.now(), UTC).strftime("%H:%M:%S")
-
-
 async def _sleep_until(clock: Clock, when: float) -> None:
     await clock.sleep(when - clock.now())
 

@@ -51,6 +51,7 @@ from tray_agent.core.events import (
 from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
@@ -123,7 +124,7 @@ class Engine:
         self._clock = clock
         self._teams_source = teams
         self._genesys_api = genesys
-        self._auth = {"microsoft": microsoft_auth, "genesys": genesys_auth}
+        self._auth = {Service.MICROSOFT: microsoft_auth, Service.GENESYS: genesys_auth}
         self._browser = browser
         self._on_snapshot = on_snapshot
         self._on_transition = on_transition
@@ -152,7 +153,7 @@ class Engine:
             connect,
             proxy_for,
         )
-        self._links = {"microsoft": Link.STARTING, "genesys": Link.STARTING}
+        self._links = {Service.MICROSOFT: Link.STARTING, Service.GENESYS: Link.STARTING}
         self._last_error = ""
         self._sign_in_prompt = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -183,7 +184,7 @@ class Engine:
         for service, auth in self._auth.items():
             if not auth.signed_in:
                 self._links[service] = Link.SIGN_IN_NEEDED
-        if not self._auth["microsoft"].signed_in:
+        if not self._auth[Service.MICROSOFT].signed_in:
             self._feed(TeamsSourceReady(False, self._clock.now()))
         self._feed(Tick(self._clock.now()))
         self._publish()
@@ -232,9 +233,9 @@ class Engine:
         now = self._clock.now()
         if isinstance(message, LinkChanged):
             self._set_link(message.service, message.link, message.detail)
-            if message.service == "genesys" and message.link is Link.CONNECTED:
+            if message.service == Service.GENESYS and message.link is Link.CONNECTED:
                 self._start_keepalive()
-            if message.service == "microsoft" and message.link in (Link.CONNECTED, Link.SIGN_IN_NEEDED):
+            if message.service == Service.MICROSOFT and message.link in (Link.CONNECTED, Link.SIGN_IN_NEEDED):
                 self._feed(TeamsSourceReady(message.link is Link.CONNECTED, now))
         elif isinstance(message, GenesysSignedIn):
             # Who it is shows in the tray (Snapshot.genesys_account); the log needs no one's name.
@@ -279,21 +280,21 @@ class Engine:
             presence = await self._teams_source.read()
         except (SignInRequired, AuthenticationRequired) as error:
             detail = str(error) if isinstance(error, SignInRequired) else "Graph refused the sign-in"
-            await put(LinkChanged("microsoft", Link.SIGN_IN_NEEDED, detail))
+            await put(LinkChanged(Service.MICROSOFT, Link.SIGN_IN_NEEDED, detail))
             await put(TeamsReadFailed(Outcome.SIGNED_OUT, self._clock.now()))
         except Throttled as error:
-            await put(LinkChanged("microsoft", Link.THROTTLED, str(error)))
+            await put(LinkChanged(Service.MICROSOFT, Link.THROTTLED, str(error)))
             await put(TeamsReadFailed(Outcome.THROTTLED, self._clock.now(), error.retry_after))
         except (Unreachable, ServiceError) as error:
-            await put(LinkChanged("microsoft", Link.OFFLINE, str(error)))
+            await put(LinkChanged(Service.MICROSOFT, Link.OFFLINE, str(error)))
             outcome = Outcome.UNREACHABLE if isinstance(error, Unreachable) else Outcome.FAILED
             await put(TeamsReadFailed(outcome, self._clock.now()))
         except Exception as error:  # a bug must not end the reading of Teams: report it, back off, go on
             log.exception("unexpected error while reading Teams")
-            await put(LinkChanged("microsoft", Link.OFFLINE, f"unexpected error ({error.__class__.__name__})"))
+            await put(LinkChanged(Service.MICROSOFT, Link.OFFLINE, f"unexpected error ({error.__class__.__name__})"))
             await put(TeamsReadFailed(Outcome.FAILED, self._clock.now()))
         else:
-            await put(LinkChanged("microsoft", Link.CONNECTED))
+            await put(LinkChanged(Service.MICROSOFT, Link.CONNECTED))
             await put(TeamsRead(presence, self._clock.now(), sent))
 
     async def _refresh_genesys(self, effect: RefreshGenesys) -> None:
@@ -301,7 +302,7 @@ class Engine:
             await self._follower.refresh(effect.source)
         except (ServiceError, SignInRequired) as error:
             if isinstance(error, ServiceError) and effect.source is Source.POLL:
-                await self._inbox.put(LinkChanged("genesys", Link.OFFLINE, str(error)))
+                await self._inbox.put(LinkChanged(Service.GENESYS, Link.OFFLINE, str(error)))
             throttled = isinstance(error, Throttled)
             retry_after = error.retry_after if isinstance(error, Throttled) else None
             failed = GenesysRefreshFailed(effect.source, str(error), self._clock.now(), throttled, retry_after)
@@ -319,8 +320,8 @@ class Engine:
             await put(WriteFailed(write, WriteFailure.THROTTLED, str(error), self._clock.now(), error.retry_after))
         except (SignInRequired, AuthenticationRequired) as error:
             if isinstance(error, AuthenticationRequired):
-                self._auth["genesys"].invalidate()
-            await put(LinkChanged("genesys", Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
+                self._auth[Service.GENESYS].invalidate()
+            await put(LinkChanged(Service.GENESYS, Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
             await put(WriteFailed(write, WriteFailure.SIGNED_OUT, "Genesys sign-in needed", self._clock.now()))
         except Rejected as error:
             await put(WriteFailed(write, WriteFailure.REJECTED, str(error), self._clock.now()))
@@ -339,12 +340,14 @@ class Engine:
         agent_command = _AGENT_COMMANDS.get(command.kind)
         if agent_command is not None:
             self._feed(AgentCommand(agent_command, self._clock.now(), command.seconds))
+        elif command.service is None:
+            return
         elif command.kind is CommandKind.SIGN_IN:
             self._start_sign_in(command.service, device_code=command.device_code)
         elif command.kind is CommandKind.SIGN_OUT:
             await self._sign_out(command.service)
 
-    def _start_sign_in(self, service: str, *, device_code: bool = False) -> None:
+    def _start_sign_in(self, service: Service, *, device_code: bool = False) -> None:
         auth, browser = self._auth.get(service), self._browser
         with_code = getattr(auth, "sign_in_with_device_code", None) if device_code else None
         if auth is None or (browser is None and with_code is None):
@@ -367,30 +370,30 @@ class Engine:
                 return
             finally:
                 self._sign_in_prompt = ""
-            still_connected = service == "genesys" and self._follower.connected
+            still_connected = service == Service.GENESYS and self._follower.connected
             await self._inbox.put(
                 LinkChanged(service, Link.CONNECTED if still_connected else Link.STARTING, "signed in")
             )
-            if service == "genesys":
+            if service == Service.GENESYS:
                 await self._follower.signed_in_again()
             else:
                 await self._inbox.put(TeamsSourceReady(True, self._clock.now()))
 
         self._spawn(sign_in(), f"sign-in-{service}")
 
-    async def _sign_out(self, service: str) -> None:
+    async def _sign_out(self, service: Service) -> None:
         auth = self._auth.get(service)
         if auth is None:
             return
         await auth.sign_out()
         self._set_link(service, Link.SIGN_IN_NEEDED, "signed out")
         self._feed(SignedOut(service, self._clock.now()))
-        if service == "microsoft":
+        if service == Service.MICROSOFT:
             self._feed(TeamsSourceReady(False, self._clock.now()))
 
     # --- reporting -----------------------------------------------------------------------------
 
-    def _set_link(self, service: str, link: Link, detail: str = "") -> None:
+    def _set_link(self, service: Service, link: Link, detail: str = "") -> None:
         if self._links.get(service) is not link:
             self._links[service] = link
             self._note("link", f"{service}: {link.value}{' — ' + detail if detail else ''}")
@@ -412,7 +415,7 @@ class Engine:
 
     def _genesys_expires_at(self) -> float | None:
         """The sooner of the token's lifetime and its idle timeout (the org's Idle Token Timeout)."""
-        ends = [self._auth["genesys"].expires_at, self._keepalive.ends_at if self._keepalive else None]
+        ends = [self._auth[Service.GENESYS].expires_at, self._keepalive.ends_at if self._keepalive else None]
         known = [at for at in ends if at is not None]
         return min(known) if known else None
 
@@ -434,17 +437,17 @@ class Engine:
             genesys=genesys,
             genesys_label=protocol.catalog.describe(genesys.presence_id, genesys.system_presence) if genesys else "",
             set_by=set_by,
-            microsoft=self._links["microsoft"],
-            genesys_link=self._links["genesys"],
+            microsoft=self._links[Service.MICROSOFT],
+            genesys_link=self._links[Service.GENESYS],
             paused_until=memory.paused_until,
             writes=protocol.writes,
             last_error=self._last_error,
             at=self._clock.now(),
-            microsoft_expires_at=self._auth["microsoft"].expires_at,
+            microsoft_expires_at=self._auth[Service.MICROSOFT].expires_at,
             genesys_expires_at=self._genesys_expires_at(),
             sign_in_prompt=self._sign_in_prompt,
-            microsoft_account=_account(self._auth["microsoft"], "account_name"),
-            genesys_account=_account(self._auth["genesys"], "email"),
+            microsoft_account=_account(self._auth[Service.MICROSOFT], "account_name"),
+            genesys_account=_account(self._auth[Service.GENESYS], "email"),
         )
         if self._snapshot is None or replace(snapshot, at=self._snapshot.at) != self._snapshot:
             self._snapshot = snapshot

@@ -37,6 +37,7 @@ from tray_agent.config.settings import Timing
 from tray_agent.core.backoff import Backoff
 from tray_agent.core.events import GenesysHeartbeat, GenesysObserved, GenesysSocket, Source
 from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition
+from tray_agent.core.service import Service
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged
 from tray_agent.engine.snapshot import Link
 
@@ -146,22 +147,22 @@ class GenesysFollower:
                 if isinstance(error, AuthenticationRequired):
                     self._auth.invalidate()
                 self._signed_in.clear()
-                await self._inbox.put(LinkChanged("genesys", Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
+                await self._inbox.put(LinkChanged(Service.GENESYS, Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
                 continue
             except Throttled as error:
                 delay = self._backoff.next_delay(at_least=error.retry_after or 0.0)
-                await self._inbox.put(LinkChanged("genesys", Link.THROTTLED, str(error)))
+                await self._inbox.put(LinkChanged(Service.GENESYS, Link.THROTTLED, str(error)))
             except (ServiceError, _Reconnect, OSError, websockets.WebSocketException, TimeoutError) as error:
                 at_once = isinstance(error, _Reconnect) and error.at_once
                 delay = self._rng.uniform(0.0, 2.0) if at_once else self._backoff.next_delay()
                 detail = str(error) if isinstance(error, ServiceError | _Reconnect) else error.__class__.__name__
                 log.info("Genesys notifications: %s; reconnecting in %.0f s", detail, delay)
-                await self._inbox.put(LinkChanged("genesys", Link.DEGRADED, detail))
+                await self._inbox.put(LinkChanged(Service.GENESYS, Link.DEGRADED, detail))
             except Exception as error:  # a bug must not end following Genesys: report it, back off, go on
                 log.exception("unexpected error while following Genesys")
                 delay = self._backoff.next_delay()
                 await self._inbox.put(
-                    LinkChanged("genesys", Link.DEGRADED, f"unexpected error ({error.__class__.__name__})")
+                    LinkChanged(Service.GENESYS, Link.DEGRADED, f"unexpected error ({error.__class__.__name__})")
                 )
             else:
                 delay = 0.0
@@ -191,7 +192,7 @@ class GenesysFollower:
             await self._inbox.put(GenesysSocket(True, self._clock.now()))
             await self.refresh()
             self._backoff.reset()
-            await self._inbox.put(LinkChanged("genesys", Link.CONNECTED))
+            await self._inbox.put(LinkChanged(Service.GENESYS, Link.CONNECTED))
             try:
                 await self._relay(socket, channel, topic)
             except websockets.ConnectionClosed:

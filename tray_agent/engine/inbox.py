@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from tray_agent.core.events import Event as ProtocolEvent
 from tray_agent.core.presence import PresenceCatalog
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, Link
 
 
 @dataclass(frozen=True, slots=True)
 class LinkChanged:
-    service: str  # "microsoft" or "genesys"
+    service: Service
     link: Link
     detail: str = ""
 

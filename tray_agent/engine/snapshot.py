@@ -14,6 +14,7 @@ from typing import TextIO
 
 from tray_agent.core.presence import GenesysState, TeamsPresence
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.service import Service
 
 
 class Link(enum.Enum):
@@ -61,7 +62,7 @@ class CommandKind(enum.Enum):
 class Command:
     kind: CommandKind
     seconds: float | None = None  # PAUSE: how long (None = until resumed)
-    service: str = ""  # SIGN_IN / SIGN_OUT: "microsoft" or "genesys"
+    service: Service | None = None  # SIGN_IN / SIGN_OUT: which one
     device_code: bool = False  # SIGN_IN to Microsoft with a code entered on another device
 
 

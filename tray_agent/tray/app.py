@@ -29,6 +29,7 @@ from typing import Any
 from tray_agent import __version__
 from tray_agent.config.layers import load_user_settings
 from tray_agent.config.paths import AgentPaths
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.tray import desktop
 from tray_agent.tray.autostart import Autostart, for_this_desktop
@@ -102,7 +103,7 @@ class TrayApp:
         self._tooltip: str | None = None  # as last given to the backend
         self._failure: str | None = None
         self._on_ui = on_ui or _ui_dispatcher()
-        self._signed_out_by_agent: set[str] = set()
+        self._signed_out_by_agent: set[Service] = set()
         self._wake = threading.Event()
         self._quitting = threading.Event()
         self._icon: Any = None
@@ -122,16 +123,16 @@ class TrayApp:
     def sync_now(self) -> None:
         self._submit(Command(CommandKind.SYNC_NOW))
 
-    def sign_in(self, service: str) -> None:
+    def sign_in(self, service: Service) -> None:
         self._signed_out_by_agent.discard(service)
         self._submit(Command(CommandKind.SIGN_IN, service=service))
 
     def sign_in_with_code(self) -> None:
         """Device-code sign-in: for a machine whose browser cannot reach the loopback redirect."""
-        self._signed_out_by_agent.discard("microsoft")
-        self._submit(Command(CommandKind.SIGN_IN, service="microsoft", device_code=True))
+        self._signed_out_by_agent.discard(Service.MICROSOFT)
+        self._submit(Command(CommandKind.SIGN_IN, service=Service.MICROSOFT, device_code=True))
 
-    def sign_out(self, service: str) -> None:
+    def sign_out(self, service: Service) -> None:
         self._signed_out_by_agent.add(service)
         self._submit(Command(CommandKind.SIGN_OUT, service=service))
 

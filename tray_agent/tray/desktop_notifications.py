@@ -14,8 +14,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
-from tray_agent.tray.view import EXPIRY_LEAD, SERVICE_NAMES, SERVICES, expiring, local_hhmm
+from tray_agent.tray.view import EXPIRY_LEAD, SERVICE_NAMES, expiring, links_of, local_hhmm
 
 MIN_INTERVAL = 30 * 60.0
 TITLE_LIMIT = 63  # Windows: szInfoTitle is WCHAR[64]
@@ -36,7 +37,7 @@ class Notice:
     kind: NoticeKind
     title: str
     message: str
-    service: str = ""  # the rate limit is per kind and service
+    service: str = ""  # its service(s), "microsoft+genesys" for both: the rate limit is per kind and service
 
     @property
     def key(self) -> tuple[NoticeKind, str]:
@@ -47,15 +48,11 @@ class Notice:
             raise ValueError(f"notice text too long for Windows: {self.title!r}")
 
 
-def _links(snapshot: Snapshot) -> dict[str, Link]:
-    return {"microsoft": snapshot.microsoft, "genesys": snapshot.genesys_link}
-
-
 def notices_for_change(
     before: Snapshot | None,
     after: Snapshot,
     *,
-    signed_out_by_agent: frozenset[str] = frozenset(),
+    signed_out_by_agent: frozenset[Service] = frozenset(),
     clock_text: Callable[[float], str] = local_hhmm,
 ) -> list[Notice]:
     """What the agent should be told about the step from ``before`` to ``after``.
@@ -63,11 +60,11 @@ def notices_for_change(
     ``signed_out_by_agent``: services the agent signed out of from the menu (no "sign in" nagging).
     """
     notices: list[Notice] = []
-    was = _links(before) if before is not None else {s: Link.STARTING for s in SERVICES}
-    now = _links(after)
+    was = links_of(before) if before is not None else {s: Link.STARTING for s in Service}
+    now = links_of(after)
     needed = [
         service
-        for service in SERVICES
+        for service in Service
         if now[service] is Link.SIGN_IN_NEEDED
         and was[service] is not Link.SIGN_IN_NEEDED
         and service not in signed_out_by_agent
@@ -122,10 +119,10 @@ def ending_notices(
 ) -> list[Notice]:
     """Sign-ins that end within ``lead`` seconds (engine clock) and cannot renew themselves."""
     notices = []
-    for service in SERVICES:
+    for service in Service:
         if not expiring(snapshot, service, now, lead):
             continue
-        expires_at = snapshot.genesys_expires_at if service == "genesys" else snapshot.microsoft_expires_at
+        expires_at = snapshot.genesys_expires_at if service == Service.GENESYS else snapshot.microsoft_expires_at
         assert expires_at is not None  # noqa: S101 - expiring() checked it
         name = SERVICE_NAMES[service]
         when = f"at {clock_text(expires_at)}" if expires_at > now else "now"

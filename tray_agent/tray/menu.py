@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from tray_agent import __version__
+from tray_agent.core.service import Service
 from tray_agent.tray.view import SERVICE_NAMES, TrayView
 
 DETAIL_LIMIT = 80
@@ -33,11 +34,11 @@ class MenuHost(Protocol):
 
     def sync_now(self) -> None: ...
 
-    def sign_in(self, service: str) -> None: ...
+    def sign_in(self, service: Service) -> None: ...
 
     def sign_in_with_code(self) -> None: ...
 
-    def sign_out(self, service: str) -> None: ...
+    def sign_out(self, service: Service) -> None: ...
 
     def open_settings(self) -> None: ...
 
@@ -65,57 +66,91 @@ def _short(text: str, limit: int = DETAIL_LIMIT) -> str:
 
 def build_menu(pystray: Any, host: MenuHost) -> Any:
     """A ``pystray.Menu`` for ``host``; ``pystray`` is the (lazily imported) module."""
-    Item, Menu = pystray.MenuItem, pystray.Menu
+    Menu = pystray.Menu
+    return Menu(
+        *_status_lines(pystray, host),
+        Menu.SEPARATOR,
+        *_sync_items(pystray, host),
+        Menu.SEPARATOR,
+        *_account_items(pystray, host),
+        Menu.SEPARATOR,
+        *_app_items(pystray, host),
+        Menu.SEPARATOR,
+        pystray.MenuItem("Quit", lambda: host.quit()),
+    )
+
+
+def _when(host: MenuHost, flag: Callable[[TrayView], bool]) -> Callable[[Any], bool]:
+    """A pystray ``enabled``/``visible`` callable asking ``flag`` of the host's current view."""
+    return lambda _item: flag(host.view)
+
+
+def _status_lines(pystray: Any, host: MenuHost) -> list[Any]:
+    """The disabled lines at the top: Teams, Genesys, the sync state and (when there is one) why."""
 
     def info(text: Callable[[TrayView], str], visible: Callable[[TrayView], bool] | None = None) -> Any:
-        return Item(
-            lambda _item: text(host.view),
-            None,
-            enabled=False,
-            visible=(lambda _item: visible(host.view)) if visible else True,
+        return pystray.MenuItem(
+            lambda _item: text(host.view), None, enabled=False, visible=_when(host, visible) if visible else True
         )
 
-    def when(flag: Callable[[TrayView], bool]) -> Callable[[Any], bool]:
-        return lambda _item: flag(host.view)
-
-    def pause_action(seconds: float | None) -> Callable[[], None]:
-        return lambda: host.pause(seconds)
-
-    def account_items(service: str) -> list[Any]:
-        name = SERVICE_NAMES[service]
-        return [
-            Item(
-                f"Sign in to {name}", lambda: host.sign_in(service), enabled=when(lambda v: v.sign_in_possible(service))
-            ),
-            Item(
-                f"Sign out of {name}",
-                lambda: host.sign_out(service),
-                enabled=when(lambda v: v.sign_out_possible(service)),
-            ),
-        ]
-
-    return Menu(
+    return [
         info(lambda v: v.teams_line),
         info(lambda v: v.genesys_line),
         info(lambda v: v.headline),
         info(lambda v: _short(v.detail), visible=lambda v: bool(v.detail)),
-        Menu.SEPARATOR,
+    ]
+
+
+def _sync_items(pystray: Any, host: MenuHost) -> list[Any]:
+    Item, Menu = pystray.MenuItem, pystray.Menu
+
+    def pause_action(seconds: float | None) -> Callable[[], None]:
+        return lambda: host.pause(seconds)
+
+    return [
         Item(
             "Pause sync",
             Menu(*(Item(text, pause_action(seconds)) for text, seconds in PAUSES)),
-            enabled=when(lambda v: v.can_pause),
+            enabled=_when(host, lambda v: v.can_pause),
         ),
-        Item("Resume sync", lambda: host.resume(), enabled=when(lambda v: v.can_resume)),
-        Item("Sync now", lambda: host.sync_now(), enabled=when(lambda v: v.can_sync_now)),
-        Menu.SEPARATOR,
-        *account_items("microsoft"),
+        Item("Resume sync", lambda: host.resume(), enabled=_when(host, lambda v: v.can_resume)),
+        Item("Sync now", lambda: host.sync_now(), enabled=_when(host, lambda v: v.can_sync_now)),
+    ]
+
+
+def _account_items(pystray: Any, host: MenuHost) -> list[Any]:
+    """Sign in to / out of each service (and to Microsoft with a code)."""
+    Item = pystray.MenuItem
+
+    def sign_in_and_out(service: Service) -> list[Any]:
+        name = SERVICE_NAMES[service]
+        return [
+            Item(
+                f"Sign in to {name}",
+                lambda: host.sign_in(service),
+                enabled=_when(host, lambda v: v.sign_in_possible(service)),
+            ),
+            Item(
+                f"Sign out of {name}",
+                lambda: host.sign_out(service),
+                enabled=_when(host, lambda v: v.sign_out_possible(service)),
+            ),
+        ]
+
+    return [
+        *sign_in_and_out(Service.MICROSOFT),
         Item(
             "Sign in to Microsoft with a code…",
             lambda: host.sign_in_with_code(),
-            enabled=when(lambda v: v.sign_in_possible("microsoft") and host.device_code_allowed()),
+            enabled=_when(host, lambda v: v.sign_in_possible(Service.MICROSOFT) and host.device_code_allowed()),
         ),
-        *account_items("genesys"),
-        Menu.SEPARATOR,
+        *sign_in_and_out(Service.GENESYS),
+    ]
+
+
+def _app_items(pystray: Any, host: MenuHost) -> list[Any]:
+    Item = pystray.MenuItem
+    return [
         Item("Settings…", lambda: host.open_settings()),
         Item("Open log folder", lambda: host.open_log_folder()),
         Item(
@@ -125,6 +160,4 @@ def build_menu(pystray: Any, host: MenuHost) -> Any:
             enabled=lambda _item: not host.start_at_login_locked(),
         ),
         Item(f"About (version {__version__})", lambda: host.about()),
-        Menu.SEPARATOR,
-        Item("Quit", lambda: host.quit()),
-    )
+    ]

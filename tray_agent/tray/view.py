@@ -15,16 +15,16 @@ from datetime import datetime
 
 from tray_agent.core.presence import UNKNOWN, GenesysState, TeamsPresence, display_system_presence
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
 
 TOOLTIP_LIMIT = 127  # Windows: NOTIFYICONDATAW.szTip is WCHAR[128]
 APP_TITLE = "Teams → Genesys presence"
 
-SERVICES = ("microsoft", "genesys")
-SERVICE_NAMES = {"microsoft": "Microsoft", "genesys": "Genesys Cloud"}
+SERVICE_NAMES = {Service.MICROSOFT: "Microsoft", Service.GENESYS: "Genesys Cloud"}
 # MSAL renews the Microsoft access token silently (refresh token); Genesys PKCE has no refresh, so the
 # agent must sign in again before its token ends.
-SILENTLY_RENEWED = frozenset({"microsoft"})
+SILENTLY_RENEWED = frozenset({Service.MICROSOFT})
 EXPIRY_LEAD = 600.0  # warn (and allow signing in again) this long before a sign-in ends
 
 
@@ -85,13 +85,13 @@ class TrayView:
     can_pause: bool
     can_resume: bool
     can_sync_now: bool
-    can_sign_in: tuple[tuple[str, bool], ...]  # (service, possible) in SERVICES order
-    can_sign_out: tuple[tuple[str, bool], ...]
+    can_sign_in: tuple[tuple[Service, bool], ...]  # (service, possible) in Service order
+    can_sign_out: tuple[tuple[Service, bool], ...]
 
-    def sign_in_possible(self, service: str) -> bool:
+    def sign_in_possible(self, service: Service) -> bool:
         return dict(self.can_sign_in).get(service, False)
 
-    def sign_out_possible(self, service: str) -> bool:
+    def sign_out_possible(self, service: Service) -> bool:
         return dict(self.can_sign_out).get(service, False)
 
 
@@ -141,11 +141,12 @@ def _signed_in(link: Link) -> bool:
     return link is not Link.SIGN_IN_NEEDED
 
 
-def _links(snapshot: Snapshot) -> dict[str, Link]:
-    return {"microsoft": snapshot.microsoft, "genesys": snapshot.genesys_link}
+def links_of(snapshot: Snapshot) -> dict[Service, Link]:
+    """How each service's link stands in ``snapshot``."""
+    return {Service.MICROSOFT: snapshot.microsoft, Service.GENESYS: snapshot.genesys_link}
 
 
-def _names(services: list[str]) -> str:
+def _names(services: list[Service]) -> str:
     return " and ".join(SERVICE_NAMES[s] for s in services)
 
 
@@ -212,11 +213,11 @@ _HEADLINES = {
 
 
 def _classify(snapshot: Snapshot, clock_text: Callable[[float], str]) -> tuple[Look, str]:
-    links = _links(snapshot)
-    needs = [s for s in SERVICES if links[s] is Link.SIGN_IN_NEEDED]
+    links = links_of(snapshot)
+    needs = [s for s in Service if links[s] is Link.SIGN_IN_NEEDED]
     if needs:
         return Look.SIGN_IN_NEEDED, f"Sign in to {_names(needs)}"
-    offline = [s for s in SERVICES if links[s] is Link.OFFLINE]
+    offline = [s for s in Service if links[s] is Link.OFFLINE]
     if offline:
         return Look.OFFLINE, f"Offline: cannot reach {_names(offline)} – retrying"
     if snapshot.status in (SyncStatus.LOOP_BREAKER, SyncStatus.MAPPING_ERROR):
@@ -225,11 +226,11 @@ def _classify(snapshot: Snapshot, clock_text: Callable[[float], str]) -> tuple[L
         return Look.PAUSED, _paused_text(snapshot.paused_until, clock_text)
     if snapshot.status.hands_off:
         return Look.HANDS_OFF, _HEADLINES[snapshot.status]
-    starting = [s for s in SERVICES if links[s] is Link.STARTING]
+    starting = [s for s in Service if links[s] is Link.STARTING]
     if starting or snapshot.genesys is None:
         return Look.CONNECTING, f"Connecting to {_names(starting)}…" if starting else "Connecting…"
     headline = _HEADLINES[snapshot.status]
-    throttled = [s for s in SERVICES if links[s] is Link.THROTTLED]
+    throttled = [s for s in Service if links[s] is Link.THROTTLED]
     if throttled:
         headline += f" ({_names(throttled)} asked us to slow down)"
     return Look.SYNCED, headline
@@ -250,12 +251,32 @@ def _detail(snapshot: Snapshot, look: Look) -> str:
     return ""
 
 
-def expiring(snapshot: Snapshot, service: str, now: float | None, lead: float = EXPIRY_LEAD) -> bool:
+def expiring(snapshot: Snapshot, service: Service, now: float | None, lead: float = EXPIRY_LEAD) -> bool:
     """The service's sign-in ends within ``lead`` seconds and cannot be renewed without the agent."""
-    if now is None or service in SILENTLY_RENEWED or not _signed_in(_links(snapshot)[service]):
+    if now is None or service in SILENTLY_RENEWED or not _signed_in(links_of(snapshot)[service]):
         return False
-    expires_at = snapshot.genesys_expires_at if service == "genesys" else snapshot.microsoft_expires_at
+    expires_at = snapshot.genesys_expires_at if service == Service.GENESYS else snapshot.microsoft_expires_at
     return expires_at is not None and expires_at - now <= lead
+
+
+def _not_running_view(setup_problem: str | None, failure: str | None) -> TrayView:
+    """Before the first snapshot, or when the agent cannot run: nothing to show, nothing to do."""
+    look = Look.CONNECTING if setup_problem is None and failure is None else Look.ERROR
+    headline = "Not set up yet" if setup_problem is not None else "Stopped" if failure else "Starting…"
+    nothing = tuple((s, False) for s in Service)
+    return TrayView(
+        icon=IconKey(look),
+        tooltip=clamp_tooltip(f"{APP_TITLE}: {headline}"),
+        headline=headline,
+        teams_line="Teams: –",
+        genesys_line="Genesys: –",
+        detail=setup_problem or failure or "",
+        can_pause=False,
+        can_resume=False,
+        can_sync_now=False,
+        can_sign_in=nothing,
+        can_sign_out=nothing,
+    )
 
 
 def view_of(
@@ -273,26 +294,10 @@ def view_of(
     ``failure``: the agent could not run (e.g. no secure keyring); the log has the details.
     """
     if setup_problem is not None or failure is not None or snapshot is None:
-        look = Look.CONNECTING if setup_problem is None and failure is None else Look.ERROR
-        headline = "Not set up yet" if setup_problem is not None else "Stopped" if failure else "Starting…"
-        nothing = tuple((s, False) for s in SERVICES)
-        return TrayView(
-            icon=IconKey(look),
-            tooltip=clamp_tooltip(f"{APP_TITLE}: {headline}"),
-            headline=headline,
-            teams_line="Teams: –",
-            genesys_line="Genesys: –",
-            detail=setup_problem or failure or "",
-            can_pause=False,
-            can_resume=False,
-            can_sync_now=False,
-            can_sign_in=nothing,
-            can_sign_out=nothing,
-        )
-
+        return _not_running_view(setup_problem, failure)
     look, headline = _classify(snapshot, clock_text)
     tone = tone_of(snapshot.genesys) if look in (Look.SYNCED, Look.HANDS_OFF) else Tone.NEUTRAL
-    links = _links(snapshot)
+    links = links_of(snapshot)
     paused = snapshot.paused_until is not None
     tripped = snapshot.status is SyncStatus.LOOP_BREAKER
     label = _genesys_label(snapshot)
@@ -316,6 +321,6 @@ def view_of(
         can_sync_now=(
             all(_signed_in(link) for link in links.values()) and not paused and not tripped and not hands_off_by_genesys
         ),
-        can_sign_in=tuple((s, links[s] is Link.SIGN_IN_NEEDED or expiring(snapshot, s, now)) for s in SERVICES),
-        can_sign_out=tuple((s, _signed_in(links[s])) for s in SERVICES),
+        can_sign_in=tuple((s, links[s] is Link.SIGN_IN_NEEDED or expiring(snapshot, s, now)) for s in Service),
+        can_sign_out=tuple((s, _signed_in(links[s])) for s in Service),
     )
