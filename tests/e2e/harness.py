@@ -118,12 +118,15 @@ class World:
 
 
 def _settled(agent: Agent) -> bool:
+    """Both links up, in sync, and the notifications socket up: until it is, the agent polls Genesys,
+    and a test that injects "the next N Genesys failures" would see some land on those polls."""
     snapshot = agent.engine.snapshot
     return (
         snapshot is not None
         and snapshot.microsoft is Link.CONNECTED
         and snapshot.genesys_link is Link.CONNECTED
         and snapshot.status is SyncStatus.SYNCED
+        and agent.engine.protocol.genesys_socket_up
     )
 
 

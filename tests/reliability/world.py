@@ -211,8 +211,15 @@ def _connected(snapshot: Snapshot | None) -> bool:
     return snapshot is not None and snapshot.microsoft is Link.CONNECTED and snapshot.genesys_link is Link.CONNECTED
 
 
-def _settled(snapshot: Snapshot | None) -> bool:
-    return _connected(snapshot) and snapshot is not None and snapshot.status is SyncStatus.SYNCED
+def _settled(agent: Agent) -> bool:
+    """Connected, in sync, and the notifications socket up (see tests/e2e/harness.py's ``_settled``)."""
+    snapshot = agent.engine.snapshot
+    return (
+        _connected(snapshot)
+        and snapshot is not None
+        and snapshot.status is SyncStatus.SYNCED
+        and agent.engine.protocol.genesys_socket_up
+    )
 
 
 def _issued_tokens(state: SimulatorState) -> dict[str, dict[str, Any]]:
@@ -311,11 +318,11 @@ async def fault_world(
             engine_task=engine,
         )
         world.teams_changes.append((clock.now(), "Available", "Available"))
-        ready = _settled if settle else _connected
+        ready = _settled if settle else (lambda agent: _connected(agent.engine.snapshot))
         # Start-up takes real time (sign-in sessions, TLS, the first reads): at the soak's 2,400×, 300
         # simulated seconds are an eighth of a real one. Wait at least 3 real seconds.
         within = max(300.0, 3 * getattr(clock, "speed", 1.0))
-        await world.eventually(lambda: ready(agent.engine.snapshot), within, "the engine is connected and settled")
+        await world.eventually(lambda: ready(agent), within, "the engine is connected and settled")
         yield world
     finally:
         if agent is not None:

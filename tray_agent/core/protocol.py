@@ -167,6 +167,11 @@ class SyncProtocol:
         return min(due) if due else None
 
     @property
+    def genesys_socket_up(self) -> bool:
+        """The notifications socket is up: Genesys changes arrive by themselves (no polling)."""
+        return self._socket_up
+
+    @property
     def next_teams_read_at(self) -> float | None:
         """When Teams will be read next (None: not while paused, signed out or a read is under way)."""
         return self._poll.next_at if self._reads_allowed() else None
