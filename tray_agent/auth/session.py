@@ -2,7 +2,7 @@
 or the simulator for testing), the token store and the two sign-in flows.
 
 Pointing a command at the simulator: ``--simulator https://127.0.0.1:PORT --ca /path/to/ca.pem``
-(hidden options; see the README). The CA is *added* to the trust store; verification stays on.
+(hidden options; see docs/tray.md). The CA is *added* to the trust store; verification stays on.
 """
 
 from __future__ import annotations
