@@ -1,10 +1,10 @@
 """Writes the tray's committed artwork (run from the repository root after changing the drawing):
 
-    .venv/bin/python assets/make_tray_mark.py
+    .venv/bin/python assets/make_tray_mark.py      # or: .venv/bin/python -m tests.regenerate icons
 
 - ``assets/tray-mark.png``: the 256 px base mark the tray icon is drawn from (tray_agent/tray/icon.py);
 - ``assets/tray-agent.ico``: the bare mark at every Windows icon size, for the installers and the exe;
-- ``assets/tray-states.png``: every icon state at 32 and 16 px, for the README.
+- ``assets/tray-states.png``: every icon state at 32 and 16 px, for the README and docs/tray.md.
 
 tests/tray/test_icon.py checks that the committed mark is what ``draw_mark`` draws.
 """

@@ -9,7 +9,7 @@ The layers, from the inside out (each may use only those listed before it; tests
 - ``agent``: the one place that builds the agent; ``tray/``: the tray icon and menu;
 - ``simulator/`` and ``demo/``: the services on loopback, and the demo on them (not shipped; the simulator
   uses only the core and the clock);
-- ``commands/`` and ``cli``: the ``tray-agent`` command line (these and ``demo/`` may use any layer).
+- ``commands/`` and ``cli``: the ``tray-agent`` command line (these and the demo may use any layer).
 """
 
 __version__ = "0.1.0"

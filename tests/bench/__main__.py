@@ -1,6 +1,9 @@
 """The benchmark suite: ``.venv/bin/python -m tests.bench`` (about 5 minutes; set BENCH_IDLE_SECONDS to
-shorten the idle-footprint measurement). Prints a table, and writes ``assets/bench/results.md`` and
-the fleet plot ``assets/bench/fleet-load.png`` that the README shows."""
+shorten the idle-footprint measurement). Prints a table, and writes ``results.md`` and the fleet plot
+``fleet-load.png`` to ``build/bench/`` (untracked).
+
+The committed copies in ``assets/bench/``, which docs/performance.md shows, change only through
+``python -m tests.regenerate bench``, which calls :func:`main` with that folder."""
 
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ from tray_agent.core.polling import GRAPH_PRESENCE_LIMIT, PollPolicy, fleet_floo
 from tray_agent.demo.runner import run_demo
 from tray_agent.demo.scenarios import DAY
 
-OUT = Path(__file__).resolve().parents[2] / "assets" / "bench"
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / "build" / "bench"
+TRACKED = REPO / "assets" / "bench"
 AGENTS = 5000
 SHIFT_HOURS = 8.5
 
@@ -96,12 +101,13 @@ def plot(rows: list[FleetResult], path: Path) -> None:
     image.save(path)
 
 
-def main() -> int:
+def main(out: Path = BUILD) -> int:
+    """Run every measurement; write ``results.md`` and ``fleet-load.png`` into ``out``."""
     idle_seconds = float(os.environ.get("BENCH_IDLE_SECONDS", "180"))
     started = time.monotonic()
     print("fleet …", file=sys.stderr)
     fleet = fleet_rows()
-    plot(fleet, OUT / "fleet-load.png")
+    plot(fleet, out / "fleet-load.png")
     print("scripted day …", file=sys.stderr)
     per_hour, day_ok = scripted_day_graph_calls()
     print("latency …", file=sys.stderr)
@@ -140,7 +146,9 @@ def main() -> int:
         "(simulating 5,000 × 720 requests an hour for a whole day takes minutes); its per-agent-hour figure is "
         "exact by construction.\n"
     )
-    (OUT / "results.md").write_text(table + note)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(table + note, encoding="utf-8")
+    print(f"wrote {out / 'results.md'} and {out / 'fleet-load.png'}", file=sys.stderr)
     return 0 if day_ok == "ok" else 1
 
 

@@ -1,7 +1,7 @@
 """The command line's half of :mod:`tray_agent.auth.session`: the hidden options that point the
 sign-in, sign-out and doctor commands at the embedded simulator instead of the cloud.
 
-``--simulator https://127.0.0.1:PORT --ca /path/to/ca.pem`` (see the README). The CA is *added* to
+``--simulator https://127.0.0.1:PORT --ca /path/to/ca.pem`` (see docs/tray.md). The CA is *added* to
 the trust store; verification stays on.
 """
 

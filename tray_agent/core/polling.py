@@ -20,7 +20,7 @@ the company. The scheduler therefore:
   when hands-off ends is told apart from one that begins after it (sync-protocol rule 5). Graph's
   ``sequenceNumber`` cannot do this alone: it orders readings but says nothing about when a state
   began. At 70 % of a 5,000-agent fleet on queue these reads cost 350 requests / 30 s, inside the
-  tenant budget with the IT floor's 20 % headroom at the default interval (see the README).
+  tenant budget with the IT floor's 20 % headroom at the default interval (see docs/performance.md).
 
 ``fleet_floor`` is the formula IT uses to set the policy floor from the number of agents.
 """
