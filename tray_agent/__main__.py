@@ -1,3 +1,3 @@
-from tray_agent.cli import main
+from tray_agent.cli import entry
 
-raise SystemExit(main())
+entry()

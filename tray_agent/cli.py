@@ -28,6 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> None:
+    """The process's entry (``tray-agent``, ``python -m tray_agent``): :func:`main`, then out."""
+    from tray_agent.clients.threads import exit_code_or_leave_now
+
+    raise SystemExit(exit_code_or_leave_now(main()))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from tray_agent import logs

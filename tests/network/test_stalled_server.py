@@ -83,6 +83,8 @@ def test_quitting_does_not_wait_for_a_sign_in_stuck_on_a_silent_server() -> None
                 print("quitting", flush=True)
 
             asyncio.run(main())
+            from tray_agent.clients.threads import exit_code_or_leave_now
+            raise SystemExit(exit_code_or_leave_now(0))  # how tray-agent leaves (tray_agent.cli.entry)
             """
         )
         started = time.monotonic()
@@ -113,3 +115,13 @@ async def test_a_silent_refresh_against_a_sign_in_service_that_stops_answering_f
         took = time.monotonic() - started
         simulator.call(simulator.state.faults.set_latency, "entra", 0.0)
     assert took <= DEADLINE + 5
+
+
+def test_with_no_call_stuck_the_process_leaves_the_ordinary_way_with_its_code() -> None:
+    from tray_agent.clients.threads import exit_code_or_leave_now, stuck_calls
+
+    for thread in threading.enumerate():  # an earlier test's released call, ending
+        if thread.name.startswith("blocking-"):
+            thread.join(timeout=10)
+    assert stuck_calls() == []
+    assert exit_code_or_leave_now(3) == 3

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+_PREFIX = "blocking-"
 
 
 class DeadlineExceeded(TimeoutError):
@@ -43,9 +49,31 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any, deadline
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
             loop.call_soon_threadsafe(deliver, result, failure)
 
-    threading.Thread(target=run, name=f"blocking-{getattr(function, '__name__', 'call')}", daemon=True).start()
+    threading.Thread(target=run, name=f"{_PREFIX}{getattr(function, '__name__', 'call')}", daemon=True).start()
     try:
         return await asyncio.wait_for(asyncio.shield(future), deadline)
     except TimeoutError:
         future.add_done_callback(lambda done: done.cancelled() or done.exception())  # never "not retrieved"
         raise DeadlineExceeded(f"no answer within {deadline:g} s") from None
+
+
+def stuck_calls() -> list[str]:
+    """The blocking calls still running in their daemon threads (their thread names)."""
+    return [thread.name for thread in threading.enumerate() if thread.daemon and thread.name.startswith(_PREFIX)]
+
+
+def exit_code_or_leave_now(code: int) -> int:
+    """On the way out of the process: ``code``, or, while a blocking call is still stuck in its daemon
+    thread, flush the logs and the console and end the process at once with ``code``.
+
+    Letting the interpreter finalise under a thread blocked inside OpenSSL can crash it (SIGSEGV,
+    seen on CPython 3.11 with a sign-in stuck on a silent server): everything of ours is closed
+    by then, so nothing is lost by not finalising. Only the command line's entry calls this.
+    """
+    if not stuck_calls():
+        return code
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
