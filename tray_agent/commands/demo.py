@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         print("--speed must be positive", file=sys.stderr)
         return 2
     if not args.headless:
-        from tray_agent.tray.launch import run_demo_tray
+        from tray_agent.demo.tray import run_demo_tray
 
         return run_demo_tray(scenario=args.scenario, speed=speed, port=args.port, verbose=args.verbose)
 
