@@ -40,7 +40,7 @@ from tray_agent.demo.runner import (
     free_port,
 )
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
-from tray_agent.simulator import SimulatorThread, tls
+from tray_agent.simulator import SimulatorThread, certificates
 from tray_agent.simulator.state import SimulatorState
 
 SPEED = 100.0
@@ -243,15 +243,15 @@ def _start_simulator(
 ) -> SimulatorThread:
     """A simulator serving the certificate in ``tls_dir`` (made on first start, reused on restarts)."""
 
-    def same_certificate(directory: Path) -> tls.TlsFiles:
-        files = tls.TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
+    def same_certificate(directory: Path) -> certificates.TlsFiles:
+        files = certificates.TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
         for name in ("ca.pem", "server.pem", "server-key.pem"):
             shutil.copy(tls_dir / name, directory / name)
         return files
 
     simulator = demo_simulator(clock, settings.genesys_redirect_port, port=port, request_log_size=1_000_000, **options)
     if (tls_dir / "ca.pem").exists():
-        with mock.patch.object(tls, "generate", same_certificate):
+        with mock.patch.object(certificates, "generate", same_certificate):
             simulator.start()
     else:
         simulator.start()

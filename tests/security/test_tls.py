@@ -24,7 +24,7 @@ from tray_agent.clients.errors import BadResponse, CertificateNotTrusted, Unreac
 from tray_agent.clients.genesys import parse_channel
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.http import make_http_client, tls_context
-from tray_agent.simulator import tls
+from tray_agent.simulator import certificates
 
 pytestmark = pytest.mark.anyio
 
@@ -59,9 +59,9 @@ def test_every_http_client_in_the_product_is_given_its_trust_explicitly() -> Non
 
 
 @asynccontextmanager
-async def https_server(host: str = "127.0.0.1") -> AsyncIterator[tuple[str, tls.TlsFiles]]:
+async def https_server(host: str = "127.0.0.1") -> AsyncIterator[tuple[str, certificates.TlsFiles]]:
     """An HTTPS + WSS server with a certificate from a throwaway CA nobody trusts (for 127.0.0.1/localhost)."""
-    files = tls.generate(Path(tempfile.mkdtemp(prefix="tray-agent-untrusted-")))
+    files = certificates.generate(Path(tempfile.mkdtemp(prefix="tray-agent-untrusted-")))
 
     async def anything(request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket":
@@ -99,7 +99,7 @@ async def test_the_cloud_http_client_refuses_a_self_signed_server() -> None:
 
 
 async def test_adding_the_simulators_ca_does_not_make_other_servers_trusted() -> None:
-    other_ca = tls.generate(Path(tempfile.mkdtemp(prefix="tray-agent-other-ca-"))).ca_path
+    other_ca = certificates.generate(Path(tempfile.mkdtemp(prefix="tray-agent-other-ca-"))).ca_path
     async with https_server() as (base, _):
         http = make_http_client(str(other_ca))
         try:
