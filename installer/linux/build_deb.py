@@ -12,7 +12,8 @@ Layout of the package ``teams-genesys-presence``:
   its dependencies from PyPI (Debian's are too old: httpx, msal, keyring, websockets). It sees the
   system's site-packages too, for ``python3-gi`` (the tray icon's GTK/AppIndicator backends), but never
   the user's own (``~/.local/lib/python3.11/site-packages``): every script runs ``python -s``.
-- ``/usr/bin/tray-agent`` → the venv's entry point.
+- ``/usr/bin/tray-agent`` → the venv's entry point. The agent's embedded simulator and demo
+  (``tray_agent.simulator``, ``tray_agent.demo``: developer tools) are left out (installer/payload_rules.py).
 - ``/usr/share/applications/tray-agent.desktop`` and ``/etc/xdg/autostart/tray-agent.desktop`` (the
   latter through ``/opt/teams-genesys-presence/bin/start-at-login``, which honours IT policy
   ``start_at_login = false``). The user's ``~/.config/autostart/tray-agent.desktop`` overrides it.
@@ -35,11 +36,15 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+from payload_rules import DEMO_ONLY_PACKAGES  # noqa: E402 — the simulator and demo stay out of the package
+
 PACKAGE = "teams-genesys-presence"
 PREFIX = Path("/opt") / PACKAGE
 POLICY_FILE = "/etc/xdg/TeamsGenesysPresence/policy.toml"
@@ -189,6 +194,7 @@ def build_venv(staging: Path, python: str, wheelhouse: Path | None, version: str
         run([*pip, str(source_copy(staging.parent / "source"))])
     run([str(venv / "bin" / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", "pip", "setuptools"])
     _forget_source(venv)
+    _leave_out_demo(venv)
     for cache in sorted(venv.rglob("__pycache__"), reverse=True):
         shutil.rmtree(cache)
     for leftover in venv.glob("bin/[Aa]ctivate*"):
@@ -225,6 +231,19 @@ def _forget_source(venv: Path) -> None:
         (record.parent / "direct_url.json").unlink(missing_ok=True)
         lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
         record.write_text("".join(line for line in lines if "/direct_url.json," not in line), encoding="utf-8")
+
+
+def _leave_out_demo(venv: Path) -> None:
+    """The wheel carries the embedded simulator and the demo (developer tools): removed here, and from
+    the agent's RECORD, so that the installed agent has none (its ``tray-agent demo`` says how to get them)."""
+    folders = [package.replace(".", "/") + "/" for package in DEMO_ONLY_PACKAGES]
+    for site in venv.glob("lib/python3*/site-packages"):
+        for folder in folders:
+            shutil.rmtree(site / folder, ignore_errors=True)
+        for record in site.glob("tray_agent-*.dist-info/RECORD"):
+            lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [line for line in lines if not line.startswith(tuple(folders))]
+            record.write_text("".join(kept), encoding="utf-8")
 
 
 def _relocate(venv: Path, staging: Path) -> None:

@@ -120,7 +120,7 @@ async def test_genesys_expiry_is_when_the_agent_must_sign_in_again(world: World)
     genesys = world.genesys()
     await genesys.sign_in(world.browser, 10)
     token = await genesys.access_token()
-    issued = world.simulator.call(lambda: world.simulator.state.genesys_tokens[token])
+    issued = world.simulator.call(lambda: world.simulator.state.tokens.genesys_tokens[token])
     assert genesys.expires_at is not None
     assert issued.expires_at - 5 <= genesys.expires_at <= issued.expires_at  # never later than the real expiry
 
@@ -186,7 +186,7 @@ async def test_sign_out_while_offline_still_forgets_the_token_here(world: World)
 async def test_the_microsoft_account_is_remembered_and_used_silently(world: World) -> None:
     await world.microsoft().sign_in(world.browser, 10)
     later = world.microsoft()  # same store, new process
-    assert later.account_name == world.simulator.state.default_user.email
+    assert later.account_name == world.simulator.state.people.default_user.email
     token = await later.access_token()
     assert await world.status_of("/v1.0/me/presence", token) == 200
     assert later.expires_at is not None and later.expires_at > world.clock.now()
@@ -254,7 +254,7 @@ async def enter_code(world: World, message: str, action: str = "approve") -> str
     async with httpx.AsyncClient(verify=tls_context(world.simulator.ca_path)) as client:
         answer = await client.post(
             match.group(1),
-            data={"otc": match.group(2), "username": world.simulator.state.default_user.email, "action": action},
+            data={"otc": match.group(2), "username": world.simulator.state.people.default_user.email, "action": action},
         )
         return answer.text
 

@@ -34,7 +34,7 @@ DEEP = "[" * 50_000 + "]" * 50_000
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     for simulator, clock, port in start_world():
-        simulator.call(simulator.state.add_user, "Morgan Other", IMPOSTOR)
+        simulator.call(simulator.state.people.add_user, "Morgan Other", IMPOSTOR)
         async with make_http_client(simulator.ca_path) as http:
             yield World(simulator, clock, port, http, MemoryTokenStore())
 
@@ -89,7 +89,7 @@ def genesys(world: World, **options: object) -> GenesysAuth:
 
 
 def me(world: World) -> str:
-    return str(world.simulator.state.default_user.email)
+    return str(world.simulator.state.people.default_user.email)
 
 
 # --- Microsoft ---------------------------------------------------------------------------------
@@ -177,10 +177,10 @@ async def test_the_genesys_user_is_remembered_even_after_the_api_refused_the_tok
 async def test_a_refused_genesys_sign_in_leaves_no_valid_token_behind(world: World) -> None:
     agent = genesys(world)
     await agent.sign_in(world.browser, 10)
-    before = set(world.simulator.state.genesys_tokens)
+    before = set(world.simulator.state.tokens.genesys_tokens)
     with pytest.raises(WrongPerson):
         await agent.sign_in(ImpostorBrowser(world.simulator.ca_path, IMPOSTOR), 10)
-    (issued,) = set(world.simulator.state.genesys_tokens) - before
+    (issued,) = set(world.simulator.state.tokens.genesys_tokens) - before
     assert await world.status_of("/api/v2/users/me", issued) == 401  # revoked at once
 
 

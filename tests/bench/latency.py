@@ -48,7 +48,9 @@ async def teams_to_genesys_latency(samples: int = 20, *, speed: float = 60.0, dw
                 world.teams("Available", "Available")
             await world.eventually(lambda before=writes_before: world.api_writes() > before, 300, "a write")
             written_at = world.act(
-                lambda state: [e.at for e in state.events if e.kind == "presence_changed" and e.cause == "api"][-1]
+                lambda state: [e.at for e in state.genesys.events if e.kind == "presence_changed" and e.cause == "api"][
+                    -1
+                ]
             )
             latencies.append(written_at - changed_at)
             meeting = not meeting

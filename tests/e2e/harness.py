@@ -56,25 +56,27 @@ class World:
         return self.simulator.call(action, self.simulator.state)
 
     def teams(self, availability: str, activity: str) -> None:
-        self.act(lambda state: state.set_teams(availability, activity))
+        self.act(lambda state: state.teams.set(availability, activity))
 
     def by_hand(self, presence: str) -> None:
         """The agent picks ``presence`` (a system presence or a secondary label) in the Genesys UI."""
 
         def pick(state: SimulatorState) -> None:
             by_label = {d.label: d.id for d in state.definitions.values() if not d.deactivated}
-            state.set_genesys_presence(by_label.get(presence, presence), cause="ui")
+            state.genesys.set_presence(by_label.get(presence, presence), cause="ui")
 
         self.act(pick)
 
     def genesys_shows(self) -> str:
-        return str(self.act(lambda state: state.current_definition().label))
+        return str(self.act(lambda state: state.genesys.current_definition().label))
 
     def api_writes(self) -> int:
-        return int(self.act(lambda state: sum(e.kind == "presence_changed" and e.cause == "api" for e in state.events)))
+        return int(
+            self.act(lambda state: sum(e.kind == "presence_changed" and e.cause == "api" for e in state.genesys.events))
+        )
 
     def violations(self) -> list[Any]:
-        return list(self.act(lambda state: list(state.violations)))
+        return list(self.act(lambda state: list(state.genesys.violations)))
 
     def story(self) -> str:
         return "\n".join(f"  {t.kind:<8} {t.text}" for t in list(self.agent.engine.history)[-25:])
@@ -142,12 +144,14 @@ async def running_world(
     genesys_idle_timeout: float | None = None,
 ) -> AsyncIterator[World]:
     """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
-    ``role``: the agent's Genesys role (simulator.state.ROLE_PERMISSIONS)."""
+    ``role``: the agent's Genesys role (simulator.identity.ROLE_PERMISSIONS)."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
-    simulator.call(setattr, simulator.state.default_user, "role", role)
-    simulator.call(setattr, simulator.state, "genesys_idle_timeout", genesys_idle_timeout)  # the org's, from the start
+    simulator.call(setattr, simulator.state.people.default_user, "role", role)
+    simulator.call(
+        setattr, simulator.state.tokens, "genesys_idle_timeout", genesys_idle_timeout
+    )  # the org's, from the start
     agent: Agent | None = None
     engine: asyncio.Task[None] | None = None
     try:

@@ -111,7 +111,7 @@ async def test_microsoft_sign_in_in_chromium_is_kept_in_the_secret_service_and_t
     assert "You are signed in" in driver.find_element(By.TAG_NAME, "body").text
 
     later = apps.start()  # the tray, started tomorrow
-    user = apps.cloud.simulator.state.default_user.email
+    user = apps.cloud.simulator.state.people.default_user.email
     assert later.microsoft.signed_in and later.microsoft.account_name == user
     token = await later.microsoft.access_token()  # acquire_token_silent, no browser
     assert await get(apps.cloud, "/v1.0/me/presence", token) == 200

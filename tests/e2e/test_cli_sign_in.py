@@ -115,7 +115,7 @@ def test_sign_in_doctor_and_sign_out_from_the_command_line(
     code, out, err = sign_in_with_browser(terminal, driver, "microsoft")
     assert (code, out.strip().splitlines()[-1]) == (
         0,
-        f"Signed in to Microsoft as {cloud.simulator.state.default_user.email}.",
+        f"Signed in to Microsoft as {cloud.simulator.state.people.default_user.email}.",
     )
 
     healthy = terminal.run("doctor")
@@ -125,7 +125,7 @@ def test_sign_in_doctor_and_sign_out_from_the_command_line(
 
     live = [
         t.token
-        for t in cloud.simulator.call(lambda: list(cloud.simulator.state.genesys_tokens.values()))
+        for t in cloud.simulator.call(lambda: list(cloud.simulator.state.tokens.genesys_tokens.values()))
         if not t.revoked
     ]
     signed_out = terminal.run("sign-out")

@@ -97,7 +97,7 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
                 snapshot = agent.engine.snapshot
                 assert snapshot is not None and snapshot.genesys_expires_at is not None
                 token = await agent.genesys.access_token()
-                issued = world.act(lambda state: state.genesys_tokens[token])
+                issued = world.act(lambda state: state.tokens.genesys_tokens[token])
                 assert issued.expires_at - 5 * SPEED <= snapshot.genesys_expires_at <= issued.expires_at
 
                 world.act(lambda state: state.faults.expire_tokens("genesys"))
@@ -109,7 +109,7 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
             doctor = await asyncio.to_thread(run_doctor, simulator)  # the agent's diagnostics log too
             assert "PROBLEM  Genesys sign-in" in doctor.stdout, doctor.stdout + doctor.stderr
 
-        secrets = simulator.call(lambda: simulator.state.secrets_handed_out())
+        secrets = simulator.call(lambda: simulator.state.tokens.secrets_handed_out())
         for address in browser.authorized:  # the sign-in pages the one-time links led to
             secrets.update(parse_qs(urlsplit(address).query)["state"])
         secrets.update(urlsplit(link).path for link in browser.opened)  # the one-time links themselves

@@ -35,7 +35,7 @@ async def test_a_meeting_sets_meeting_and_its_end_restores_the_agents_earlier_st
 
 async def test_nothing_is_written_while_the_agent_is_on_queue_and_their_landing_status_is_kept() -> None:
     async with running_world() as world:
-        world.act(lambda state: state.set_routing("IDLE"))
+        world.act(lambda state: state.genesys.set_routing("IDLE"))
         await world.shows("On Queue")
         writes_before = world.api_writes()
         world.teams("Busy", "InAMeeting")
@@ -43,7 +43,7 @@ async def test_nothing_is_written_while_the_agent_is_on_queue_and_their_landing_
         # While On Queue Teams is read only slowly, for a baseline: wait until it has seen the meeting.
         seen = lambda: any(t.text == "Teams is Busy / InAMeeting" for t in world.agent.engine.history)  # noqa: E731
         await world.eventually(seen, 600, "a baseline read")
-        world.act(lambda state: state.set_routing("OFF_QUEUE"))
+        world.act(lambda state: state.genesys.set_routing("OFF_QUEUE"))
         await world.shows("Available")
         # Teams has not changed since: the status the agent landed on is theirs.
         await world.keeps_showing("Available", during=120)
@@ -53,9 +53,9 @@ async def test_nothing_is_written_while_the_agent_is_on_queue_and_their_landing_
 
 async def test_coming_off_queue_into_a_meeting_shows_meeting() -> None:
     async with running_world() as world:
-        world.act(lambda state: state.set_routing("IDLE"))
+        world.act(lambda state: state.genesys.set_routing("IDLE"))
         await world.shows("On Queue")
-        world.act(lambda state: state.set_routing("OFF_QUEUE"))  # the all-hands is about to begin
+        world.act(lambda state: state.genesys.set_routing("OFF_QUEUE"))  # the all-hands is about to begin
         await world.shows("Available")
         world.teams("Busy", "InAMeeting")
         await world.shows("Meeting")
@@ -75,7 +75,7 @@ async def test_a_status_the_agent_sets_by_hand_wins_until_teams_changes_again() 
 
 async def test_out_of_office_means_hands_off() -> None:
     async with running_world() as world:
-        world.act(lambda state: state.set_out_of_office(True))
+        world.act(lambda state: state.genesys.set_out_of_office(True))
         world.teams("Busy", "InAMeeting")
         await world.keeps_showing("Available", during=120)
         assert world.api_writes() == 0
@@ -163,9 +163,9 @@ async def test_microsoft_sign_in_with_a_code_from_another_device_shows_the_code_
         user_code = found.group(1)
 
         def approve_on_another_device(state: SimulatorState) -> None:
-            entry = state.device_code_by_user_code(user_code)
+            entry = state.tokens.device_code_by_user_code(user_code)
             assert entry is not None
-            entry.status, entry.user_id = "approved", state.user().ms_id
+            entry.status, entry.user_id = "approved", state.people.user().ms_id
 
         world.act(approve_on_another_device)
         await world.eventually(lambda: engine.snapshot.microsoft is Link.CONNECTED, 1200, "signed in again")

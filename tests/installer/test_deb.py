@@ -71,6 +71,21 @@ def test_the_package_holds_the_agent_its_command_and_desktop_entries(deb: Path) 
     assert not [p for p in files if "/etc/xdg/TeamsGenesysPresence" in p]  # IT's file, never shipped
 
 
+def test_the_package_carries_the_agent_but_no_simulator_or_demo(deb: Path, tmp_path: Path) -> None:
+    """The embedded simulator and the demo are developer tools: an installed agent's ``tray-agent demo``
+    says how to get them instead (installer/payload_rules.py). Neither the files nor the agent's RECORD
+    (what ``pip`` believes is installed) name them."""
+    agent = [p for p in contents(deb) if "/site-packages/tray_agent/" in p]
+    assert any(p.endswith("/site-packages/tray_agent/cli.py") for p in agent)
+    assert any(p.endswith("/site-packages/tray_agent/tray/app.py") for p in agent)
+    assert not [p for p in agent if "/tray_agent/simulator" in p or "/tray_agent/demo" in p]
+    subprocess.run(["dpkg-deb", "--extract", str(deb), str(tmp_path)], check=True)
+    (record,) = tmp_path.glob(f"opt/{PACKAGE}/venv/lib/python3*/site-packages/tray_agent-*.dist-info/RECORD")
+    listed = record.read_text(encoding="utf-8")
+    assert "tray_agent/cli.py," in listed
+    assert "tray_agent/simulator/" not in listed and "tray_agent/demo/" not in listed
+
+
 def test_nothing_in_the_package_names_the_build_machine(deb: Path, tmp_path: Path) -> None:
     subprocess.run(["dpkg-deb", "--extract", str(deb), str(tmp_path)], check=True)
     cfg = (tmp_path / f"opt/{PACKAGE}/venv/pyvenv.cfg").read_text()

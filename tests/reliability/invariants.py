@@ -32,7 +32,8 @@ from typing import Any
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig
 from tray_agent.engine.snapshot import Transition
-from tray_agent.simulator.state import Counters, GenesysEvent, RequestLogEntry
+from tray_agent.simulator.genesys_presence import GenesysEvent
+from tray_agent.simulator.request_log import Counters, RequestLogEntry
 
 HANDS_OFF_STATUSES = ("on-queue", "out-of-office", "genesys-offline", "manual")
 

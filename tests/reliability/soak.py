@@ -65,7 +65,7 @@ def _sign_in(service: str) -> Callable[[FaultWorld], object]:
 
 def _restart(on_queue: bool) -> Callable[[FaultWorld], object]:
     def restart(world: FaultWorld) -> None:
-        world.restart(lambda state: state.set_routing("IDLE") if on_queue else None)
+        world.restart(lambda state: state.genesys.set_routing("IDLE") if on_queue else None)
         world.teams_changes.append((world.clock.now(), "Available", "Available"))  # a fresh Graph, too
 
     return restart
@@ -161,16 +161,18 @@ def day_plan(seed: int, hours: float = 24.0) -> list[Happening]:
             plan.append(Happening(at, "by hand", lambda world, p=presence: world.by_hand(p)))
         elif roll < 0.70:
             lasting = rng.uniform(600, 2400)
-            plan.append(Happening(at, "routing", _on(lambda s: s.set_routing("IDLE"))))
+            plan.append(Happening(at, "routing", _on(lambda s: s.genesys.set_routing("IDLE"))))
             for _ in range(rng.randint(0, 3)):
                 call = at + rng.uniform(0, lasting)
-                plan.append(Happening(call, "routing", _on(lambda s: s.set_routing("INTERACTING"))))
-                plan.append(Happening(call + rng.uniform(60, 400), "routing", _on(lambda s: s.set_routing("IDLE"))))
-            plan.append(Happening(at + lasting, "routing", _on(lambda s: s.set_routing("OFF_QUEUE"))))
+                plan.append(Happening(call, "routing", _on(lambda s: s.genesys.set_routing("INTERACTING"))))
+                plan.append(
+                    Happening(call + rng.uniform(60, 400), "routing", _on(lambda s: s.genesys.set_routing("IDLE")))
+                )
+            plan.append(Happening(at + lasting, "routing", _on(lambda s: s.genesys.set_routing("OFF_QUEUE"))))
         elif roll < 0.705:
             lasting = rng.uniform(600, 3600)
-            plan.append(Happening(at, "out of office", _on(lambda s: s.set_out_of_office(True))))
-            plan.append(Happening(at + lasting, "out of office", _on(lambda s: s.set_out_of_office(False))))
+            plan.append(Happening(at, "out of office", _on(lambda s: s.genesys.set_out_of_office(True))))
+            plan.append(Happening(at + lasting, "out of office", _on(lambda s: s.genesys.set_out_of_office(False))))
         else:
             plan += _fault(rng, at)
     plan.append(Happening(restart_at, "fault: cloud restarted", _restart(on_queue=rng.random() < 0.5)))

@@ -18,7 +18,7 @@ async def test_a_restarted_cloud_with_the_agent_on_queue_is_resynced_and_nothing
     async with fault_world() as world:
         world.teams("Busy", "InAMeeting")
         await world.shows("Meeting")
-        world.restart(lambda state: state.set_routing("IDLE"))  # the new world: On Queue, Teams Available
+        world.restart(lambda state: state.genesys.set_routing("IDLE"))  # the new world: On Queue, Teams Available
         world.teams_changes.append((world.clock.now(), "Available", "Available"))
         await world.eventually(lambda: world.snapshot.status is SyncStatus.ON_QUEUE, 300, "hands off")
         await world.keeps_showing("On Queue", during=200)

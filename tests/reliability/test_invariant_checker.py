@@ -11,7 +11,8 @@ import pytest
 from tests.reliability.invariants import Initial, Record, check
 from tray_agent.core.rules import SyncConfig
 from tray_agent.engine.snapshot import Transition
-from tray_agent.simulator.state import GenesysEvent, RequestLogEntry
+from tray_agent.simulator.genesys_presence import GenesysEvent
+from tray_agent.simulator.request_log import RequestLogEntry
 
 USER = "genesys-user"
 IDS = {"Available": "def-available", "Break": "def-break", "Meeting": "def-meeting", "OnQueue": "def-on-queue"}

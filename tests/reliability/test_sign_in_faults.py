@@ -22,7 +22,7 @@ def link(world: FaultWorld, service: str) -> Link:
 
 def revoke_every_genesys_token(state: SimulatorState) -> None:
     """An admin revokes the agent's sessions (as DELETE /api/v2/tokens/me would, for every token)."""
-    for token in list(state.genesys_tokens):
+    for token in list(state.tokens.genesys_tokens):
         state.revoke_genesys_token(token)
 
 

@@ -66,7 +66,7 @@ async def test_an_on_queue_that_began_during_sleep_is_respected_on_waking() -> N
         world.teams("Busy", "InAMeeting")
         await world.shows("Meeting", within=200)
         woke = sleep_for(world, 3600)
-        world.act(lambda state: state.set_routing("IDLE"))  # on queue from the agent's phone meanwhile
+        world.act(lambda state: state.genesys.set_routing("IDLE"))  # on queue from the agent's phone meanwhile
         world.teams("Available", "Available")  # and the meeting is over
         await world.keeps_showing("On Queue", during=300)
         await world.eventually(lambda: world.snapshot.status is SyncStatus.ON_QUEUE, 60, "hands off")

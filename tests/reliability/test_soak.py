@@ -67,8 +67,10 @@ REGRESSION_SEEDS: dict[int, tuple[str, ...]] = {
 async def end_of_day(world: FaultWorld) -> None:
     """Faults cleared, the agent back off queue and signed in: Teams must be followed again."""
     world.act(lambda state: state.faults.clear())
-    world.act(lambda state: state.set_out_of_office(False) if state.out_of_office() else None)
-    world.act(lambda state: state.set_routing("OFF_QUEUE") if state.routing_status() != "OFF_QUEUE" else None)
+    world.act(lambda state: state.genesys.set_out_of_office(False) if state.genesys.out_of_office() else None)
+    world.act(
+        lambda state: state.genesys.set_routing("OFF_QUEUE") if state.genesys.routing_status() != "OFF_QUEUE" else None
+    )
     links = {"microsoft": world.snapshot.microsoft, "genesys": world.snapshot.genesys_link}
     for service, link in links.items():
         if link is Link.SIGN_IN_NEEDED:
@@ -76,7 +78,7 @@ async def end_of_day(world: FaultWorld) -> None:
     await world.connected(within=1800)
     # A Teams change that maps to a different target than what Teams shows now (InAConferenceCall →
     # InACall is no change: both mean Busy, and a status the agent picked by hand rightly stays).
-    now_showing = world.act(lambda state: state.teams_presence())
+    now_showing = world.act(lambda state: state.teams.presence())
     signal = SOAK_SYNC.mapping.signal_for(TeamsPresence(now_showing.availability, now_showing.activity))
     target = ("Away", "Away") if signal == "Busy" else ("Busy", "InACall")
     world.teams(*target)

@@ -87,7 +87,7 @@ class FaultWorld(World):
     # --- the world --------------------------------------------------------------------------------
 
     def teams(self, availability: str, activity: str) -> None:
-        self.act(lambda state: state.set_teams(availability, activity))
+        self.act(lambda state: state.teams.set(availability, activity))
         self.teams_changes.append((self.clock.now(), availability, activity))
 
     def by_hand_in_genesys(self, presence: str) -> None:
@@ -177,7 +177,7 @@ class FaultWorld(World):
 
         def seed(state: SimulatorState) -> None:
             for name, issued in tokens.items():
-                getattr(state, name).update(issued)
+                getattr(state.tokens, name).update(issued)
             prepare(state)
 
         self.initial = self.act(_initial_of)
@@ -224,21 +224,21 @@ def _settled(agent: Agent) -> bool:
 
 def _issued_tokens(state: SimulatorState) -> dict[str, dict[str, Any]]:
     names = ("entra_access_tokens", "entra_refresh_tokens", "genesys_tokens", "genesys_refresh_tokens")
-    return {name: dict(getattr(state, name)) for name in names}
+    return {name: dict(getattr(state.tokens, name)) for name in names}
 
 
 def _initial_of(state: SimulatorState) -> Initial:
-    person = state.default_user.genesys
-    return Initial(person.definition_id, state.current_definition().system_presence, person.routing_status)
+    person = state.people.default_user.genesys
+    return Initial(person.definition_id, state.genesys.current_definition().system_presence, person.routing_status)
 
 
 def _record_of(simulator: SimulatorThread, initial: Initial) -> Record:
     def collect(state: SimulatorState) -> Record:
         return Record(
-            events=list(state.events),
+            events=list(state.genesys.events),
             requests=list(state.request_log),
             initial=initial,
-            user_id=state.default_user.genesys_id,
+            user_id=state.people.default_user.genesys_id,
             counters=replace(state.counters),
         )
 

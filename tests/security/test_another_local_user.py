@@ -160,7 +160,7 @@ async def test_while_the_agent_signs_in_another_user_cannot_take_ipv6_and_chromi
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     for simulator, clock, port in start_world():
-        simulator.call(simulator.state.add_user, "Morgan Other", IMPOSTOR)
+        simulator.call(simulator.state.people.add_user, "Morgan Other", IMPOSTOR)
         async with make_http_client(simulator.ca_path) as http:
             yield World(simulator, clock, port, http, MemoryTokenStore())
 
@@ -223,4 +223,4 @@ async def test_another_user_with_the_microsoft_sign_in_address_cannot_swap_the_a
     watched = BrowserWatchedByAnotherUser(world_ca)
     with pytest.raises(SignInFailed):
         await microsoft.sign_in(watched, 20)
-    assert microsoft.account_name == sim.state.default_user.email  # the agent, still
+    assert microsoft.account_name == sim.state.people.default_user.email  # the agent, still

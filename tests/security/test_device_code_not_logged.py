@@ -33,9 +33,9 @@ async def test_the_user_code_is_shown_but_never_logged(tmp_path: Path) -> None:
             logging.getLogger("tray_agent.tray.app").info("notification: Sign in — %s", engine.snapshot.sign_in_prompt)
 
             def approve_on_another_device(state: SimulatorState) -> None:
-                entry = state.device_code_by_user_code(user_code)
+                entry = state.tokens.device_code_by_user_code(user_code)
                 assert entry is not None
-                entry.status, entry.user_id = "approved", state.user().ms_id
+                entry.status, entry.user_id = "approved", state.people.user().ms_id
 
             world.act(approve_on_another_device)
             await world.eventually(lambda: engine.snapshot.microsoft is Link.CONNECTED, 1200, "signed in again")

@@ -25,7 +25,6 @@ from tray_agent.clients.http import make_http_client
 from tray_agent.demo import approving_browser, runner
 from tray_agent.engine.snapshot import CommandKind, Link, transition_printer
 from tray_agent.simulator import SimulatorThread
-from tray_agent.simulator.state import SimulatorState
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -125,10 +124,10 @@ async def test_no_token_code_or_state_reaches_a_log_the_console_or_an_error(
             texts += [
                 text for error in errors for text in (str(error), repr(error), *traceback.format_exception(error))
             ]
-            secrets |= world.act(SimulatorState.secrets_handed_out)
+            secrets |= world.act(lambda state: state.tokens.secrets_handed_out())
         assert await runner.run_demo(scenario="day", speed=1500, out=sys.stdout) in (0, 1)  # its output is the point
     for simulator in simulators:
-        secrets |= simulator.state.secrets_handed_out()
+        secrets |= simulator.state.tokens.secrets_handed_out()
     for page in pages:
         query = parse_qs(urlsplit(page).query)
         secrets.update(query.get("state", []) + query.get("nonce", []))

@@ -15,7 +15,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from tray_agent.simulator import Simulator
-from tray_agent.simulator.state import SimUser
+from tray_agent.simulator.identity import SimUser
 
 GENESYS_REDIRECT = "http://localhost:8765/callback"
 
@@ -74,8 +74,8 @@ async def genesys_token(client: httpx.AsyncClient, sim: Simulator, user: SimUser
 
 def graph_token(sim: Simulator, user: SimUser | None = None) -> str:
     """Shortcut: mint a Graph access token directly (the sign-in flow itself is tested separately)."""
-    person = user or sim.state.default_user
-    return sim.state.new_entra_access_token(person.ms_id, sim.ms_client_id, ("Presence.Read",)).token
+    person = user or sim.state.people.default_user
+    return sim.state.tokens.new_entra_access_token(person.ms_id, sim.ms_client_id, ("Presence.Read",)).token
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -60,12 +60,12 @@ async def test_faults_can_be_set_over_http(sim: Simulator) -> None:
 def test_simulator_thread_serves_a_synchronous_client_and_marshals_state_changes() -> None:
     with SimulatorThread(auto_approve=True) as sim:
         token = sim.call(graph_token, sim.simulator)
-        sim.call(sim.state.set_teams, "Away", "BeRightBack")
+        sim.call(sim.state.teams.set, "Away", "BeRightBack")
         with httpx.Client(verify=ssl_context(sim.simulator)) as client:
             body = client.get(f"{sim.base_url}/v1.0/me/presence", headers=bearer(token)).json()
         assert (body["availability"], body["activity"]) == ("Away", "BeRightBack")
         with pytest.raises(KeyError):
-            sim.call(sim.state.set_teams, "Busy", "Busy", user="nobody@contoso.example")
+            sim.call(sim.state.teams.set, "Busy", "Busy", user="nobody@contoso.example")
         assert sim.authority == f"{sim.base_url}/{sim.tenant_id}"
 
 

@@ -110,7 +110,7 @@ async def test_users_me_includes_only_the_expanded_parts(sim: Simulator) -> None
             params={"expand": "presence,routingStatus,outOfOffice"},
             headers=bearer(token),
         )
-    person = sim.state.default_user
+    person = sim.state.people.default_user
     assert plain["id"] == person.genesys_id and plain["state"] == "active" and plain["email"] == person.email
     assert not {"presence", "routingStatus", "outOfOffice"} & plain.keys()
     body = full.json()
@@ -145,7 +145,7 @@ async def test_presence_definitions_list_every_system_presence_and_secondary_one
 
 
 async def test_patch_presence_changes_it_and_answers_in_display_casing(sim: Simulator) -> None:
-    person = sim.state.default_user
+    person = sim.state.people.default_user
     url = f"{sim.base_url}/api/v2/users/{person.genesys_id}/presences/purecloud"
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
@@ -156,14 +156,14 @@ async def test_patch_presence_changes_it_and_answers_in_display_casing(sim: Simu
     assert patched.status_code == 200
     assert patched.json()["presenceDefinition"]["systemPresence"] == "Busy"
     assert read_back.json()["presenceDefinition"]["id"] == defs.BUSY.id
-    assert sim.state.genesys_system_presence() == "Busy"
+    assert sim.state.genesys.system_presence() == "Busy"
     assert sim.state.counters.genesys_presence_patches == 1
-    assert sim.state.events[-1].kind == "presence_changed" and sim.state.events[-1].cause == "api"
+    assert sim.state.genesys.events[-1].kind == "presence_changed" and sim.state.genesys.events[-1].cause == "api"
 
 
 async def test_patch_presence_refuses_bad_definitions_other_users_on_queue_and_out_of_office(sim: Simulator) -> None:
-    person = sim.state.default_user
-    bob = sim.state.add_user("Bob Agent", "bob@contoso.example")
+    person = sim.state.people.default_user
+    bob = sim.state.people.add_user("Bob Agent", "bob@contoso.example")
     url = f"{sim.base_url}/api/v2/users/{person.genesys_id}/presences/purecloud"
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
@@ -175,19 +175,19 @@ async def test_patch_presence_refuses_bad_definitions_other_users_on_queue_and_o
         retired = await patch(defs.RETIRED.id)
         on_queue = await patch(defs.ON_QUEUE.id)
         other = await patch(defs.BUSY.id, f"{sim.base_url}/api/v2/users/{bob.genesys_id}/presences/purecloud")
-        sim.state.set_out_of_office(True)
+        sim.state.genesys.set_out_of_office(True)
         while_ooo = await patch(defs.BUSY.id)
     for response in (unknown, retired, on_queue, while_ooo):
         assert response.status_code == 400 and response.json().keys() >= ERROR_BODY_KEYS
     assert other.status_code == 403
     assert unknown.json()["contextId"] == unknown.headers["inin-correlation-id"]
-    assert sim.state.genesys_system_presence() == "Available"
+    assert sim.state.genesys.system_presence() == "Available"
 
 
 async def test_patch_while_on_queue_takes_the_agent_off_queue_and_is_logged_as_a_violation(sim: Simulator) -> None:
-    person = sim.state.default_user
-    sim.state.set_routing("IDLE")
-    assert sim.state.genesys_system_presence() == "OnQueue" and not sim.state.violations
+    person = sim.state.people.default_user
+    sim.state.genesys.set_routing("IDLE")
+    assert sim.state.genesys.system_presence() == "OnQueue" and not sim.state.genesys.violations
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
         await client.patch(
@@ -195,9 +195,9 @@ async def test_patch_while_on_queue_takes_the_agent_off_queue_and_is_logged_as_a
             headers=bearer(token),
             json={"presenceDefinition": {"id": defs.TEAMS_CALL.id}},
         )
-    assert sim.state.routing_status() == "OFF_QUEUE"
-    assert sim.state.current_definition().label == "Teams call"
-    [violation] = sim.state.violations
+    assert sim.state.genesys.routing_status() == "OFF_QUEUE"
+    assert sim.state.genesys.current_definition().label == "Teams call"
+    [violation] = sim.state.genesys.violations
     assert violation.kind == "taken_off_queue_by_api" and violation.client_id == sim.genesys_client_id
     assert violation.user_id == person.genesys_id
 
@@ -205,33 +205,33 @@ async def test_patch_while_on_queue_takes_the_agent_off_queue_and_is_logged_as_a
 async def test_the_agent_clicking_a_status_in_the_ui_also_takes_them_off_queue_but_is_no_violation(
     sim: Simulator,
 ) -> None:
-    sim.state.set_genesys_presence("On Queue")
-    assert sim.state.routing_status() == "IDLE"
-    sim.state.set_genesys_presence("Meal")
-    assert sim.state.routing_status() == "OFF_QUEUE" and sim.state.genesys_system_presence() == "Meal"
-    assert [e.kind for e in sim.state.events if e.kind.startswith("taken_off")] == ["taken_off_queue_by_ui"]
-    assert not sim.state.violations
+    sim.state.genesys.set_presence("On Queue")
+    assert sim.state.genesys.routing_status() == "IDLE"
+    sim.state.genesys.set_presence("Meal")
+    assert sim.state.genesys.routing_status() == "OFF_QUEUE" and sim.state.genesys.system_presence() == "Meal"
+    assert [e.kind for e in sim.state.genesys.events if e.kind.startswith("taken_off")] == ["taken_off_queue_by_ui"]
+    assert not sim.state.genesys.violations
 
 
 async def test_routing_on_queue_sets_presence_on_queue_and_off_queue_sets_available(sim: Simulator) -> None:
-    person = sim.state.default_user
+    person = sim.state.people.default_user
     url = f"{sim.base_url}/api/v2/users/{person.genesys_id}/routingstatus"
-    sim.state.set_genesys_presence("Busy")
+    sim.state.genesys.set_presence("Busy")
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
         on = await client.put(url, headers=bearer(token), json={"status": "IDLE"})
-        presence_on = sim.state.genesys_system_presence()
+        presence_on = sim.state.genesys.system_presence()
         off = await client.put(url, headers=bearer(token), json={"status": "OFF_QUEUE"})
         interacting = await client.put(url, headers=bearer(token), json={"status": "INTERACTING"})
         read = await client.get(url, headers=bearer(token))
     assert on.status_code == 200 and on.json()["status"] == "IDLE" and presence_on == "OnQueue"
-    assert off.json()["status"] == "OFF_QUEUE" and sim.state.genesys_system_presence() == "Available"
+    assert off.json()["status"] == "OFF_QUEUE" and sim.state.genesys.system_presence() == "Available"
     assert interacting.status_code == 400
     assert read.json()["status"] == "OFF_QUEUE" and read.json()["startTime"].endswith("Z")
 
 
 async def test_out_of_office_can_be_read_and_changed(sim: Simulator) -> None:
-    person = sim.state.default_user
+    person = sim.state.people.default_user
     url = f"{sim.base_url}/api/v2/users/{person.genesys_id}/outofoffice"
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
@@ -243,7 +243,7 @@ async def test_out_of_office_can_be_read_and_changed(sim: Simulator) -> None:
         got = await client.get(url, headers=bearer(token))
     assert put.status_code == 200 and got.json()["active"] is True and got.json()["indefinite"] is True
     assert got.json()["startDate"] == "2026-01-01T00:00:00.000Z"
-    assert sim.state.out_of_office()
+    assert sim.state.genesys.out_of_office()
 
 
 async def test_each_token_gets_its_own_per_minute_budget() -> None:

@@ -108,7 +108,7 @@ async def test_msal_auth_code_flow_then_silent_refresh_then_presence(sim: Simula
         presence = await client.get(f"{sim.base_url}/v1.0/me/presence", headers=bearer(refreshed["access_token"]))
     assert presence.status_code == 200
     body = presence.json()
-    assert body["availability"] == "Available" and body["id"] == sim.state.default_user.ms_id
+    assert body["availability"] == "Available" and body["id"] == sim.state.people.default_user.ms_id
     assert sim.state.counters.entra_token_requests == 2
 
 
@@ -149,7 +149,7 @@ async def test_device_code_flow_is_pending_until_the_user_approves_the_code() ->
             assert approved.status_code == 200
         result = await anyio.to_thread.run_sync(lambda: app.acquire_token_by_device_flow(flow))
         assert "access_token" in result, result
-        assert result["id_token_claims"]["oid"] == sim.state.default_user.ms_id
+        assert result["id_token_claims"]["oid"] == sim.state.people.default_user.ms_id
 
 
 async def test_sign_in_page_offers_accept_and_cancel_and_cancel_returns_access_denied() -> None:
@@ -244,22 +244,22 @@ async def test_presence_follows_teams_changes_with_an_increasing_sequence_number
     url = f"{sim.base_url}/v1.0/me/presence"
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         before = (await client.get(url, headers=bearer(token))).json()
-        sim.state.set_teams("Busy", "InACall", out_of_office=True)
-        sim.state.set_teams_status_message("On a customer call")
+        sim.state.teams.set("Busy", "InACall", out_of_office=True)
+        sim.state.teams.set_status_message("On a customer call")
         after = await client.get(url, headers={**bearer(token), "client-request-id": "abc"})
     body = after.json()
     assert (body["availability"], body["activity"]) == ("Busy", "InACall")
     assert body["outOfOfficeSettings"] == {"isOutOfOffice": True, "message": None}
     assert body["statusMessage"]["message"] == {"content": "On a customer call", "contentType": "text"}
     assert body["sequenceNumber"] > before["sequenceNumber"]
-    assert body["@odata.context"].endswith(f"users('{sim.state.default_user.ms_id}')/presence/$entity")
+    assert body["@odata.context"].endswith(f"users('{sim.state.people.default_user.ms_id}')/presence/$entity")
     assert after.headers["client-request-id"] == "abc" and after.headers["request-id"]
 
 
 async def test_graph_presence_budget_is_shared_by_every_user_of_the_app() -> None:
     clock = ScaledClock(speed=100)
     async with Simulator(clock, graph_limit_per_30s=5) as sim:
-        bob = sim.state.add_user("Bob Agent", "bob@contoso.example")
+        bob = sim.state.people.add_user("Bob Agent", "bob@contoso.example")
         tokens = [graph_token(sim), graph_token(sim, bob)]
         url = f"{sim.base_url}/v1.0/me/presence"
         async with httpx.AsyncClient(verify=ssl_context(sim)) as client:

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tray_agent.clock import ScaledClock
 from tray_agent.simulator import Simulator
 from tray_agent.simulator import definitions as defs
-from tray_agent.simulator.state import MAX_CHANNELS_PER_USER_APP
+from tray_agent.simulator.notification_channels import MAX_CHANNELS_PER_USER_APP
 
 from .helpers import bearer, genesys_token, next_message, open_channel, ssl_context
 
@@ -21,11 +21,11 @@ pytestmark = pytest.mark.anyio
 
 
 def activity(sim: Simulator) -> str:
-    return f"v2.users.{sim.state.default_user.genesys_id}.activity"
+    return f"v2.users.{sim.state.people.default_user.genesys_id}.activity"
 
 
 async def test_a_presence_patch_arrives_as_an_activity_event_in_upper_snake_casing(sim: Simulator) -> None:
-    person = sim.state.default_user
+    person = sim.state.people.default_user
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
         channel, ws = await open_channel(client, sim, token, [activity(sim)])
@@ -37,7 +37,7 @@ async def test_a_presence_patch_arrives_as_an_activity_event_in_upper_snake_casi
                 json={"presenceDefinition": {"id": defs.BUSY.id}},
             )
             event = await next_message(ws)
-            sim.state.set_routing("IDLE")  # control surface changes are pushed too
+            sim.state.genesys.set_routing("IDLE")  # control surface changes are pushed too
             queued = await next_message(ws)
     assert event["topicName"] == activity(sim) and event["version"] == "2"
     body = event["eventBody"]
@@ -51,7 +51,7 @@ async def test_a_presence_patch_arrives_as_an_activity_event_in_upper_snake_casi
 
 
 async def test_subscribing_to_someone_elses_topic_is_rejected(sim: Simulator) -> None:
-    bob = sim.state.add_user("Bob Agent", "bob@contoso.example")
+    bob = sim.state.people.add_user("Bob Agent", "bob@contoso.example")
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
         channel = (await client.post(f"{sim.base_url}/api/v2/notifications/channels", headers=bearer(token))).json()
@@ -98,7 +98,7 @@ async def test_client_ping_gets_pong_and_socket_subscribe_is_acknowledged(sim: S
         assert await next_message(ws) == {"topicName": "channel.metadata", "eventBody": {"message": "pong"}}
         await ws.send(json.dumps({"message": "subscribe", "topics": [activity(sim)], "correlationId": "c-1"}))
         assert await next_message(ws) == {"result": "200", "status": "subscribed", "correlationId": "c-1"}
-        sim.state.set_out_of_office(True)
+        sim.state.genesys.set_out_of_office(True)
         event = await next_message(ws)
     assert event["eventBody"]["outOfOffice"]["active"] is True
 
@@ -149,7 +149,7 @@ async def test_channels_expire_after_24_simulated_hours_unless_resubscribed() ->
         url = f"{sim.base_url}/api/v2/notifications/channels"
         kept, lapsed = [(await client.post(url, headers=bearer(token))).json()["id"] for _ in range(2)]
         for channel_id in (kept, lapsed):  # as if created 23 h 50 min ago (0.6 s of real time left)
-            sim.state.channels[channel_id].expires = clock.now() + 600
+            sim.state.notifications.channels[channel_id].expires = clock.now() + 600
         await client.put(f"{url}/{kept}/subscriptions", headers=bearer(token), json=[{"id": activity(sim)}])
         await clock.sleep(601)
         assert (await client.head(f"{url}/{kept}", headers=bearer(token))).status_code == 200
@@ -178,7 +178,7 @@ async def test_a_second_connection_to_a_channel_replaces_the_first(sim: Simulato
     async with first, await connect(channel["connectUri"], ssl=ssl_context(sim)) as second:
         with pytest.raises(ConnectionClosed):
             await next_message(first)
-        sim.state.set_genesys_presence("Away")
+        sim.state.genesys.set_presence("Away")
         event = await next_message(second)
     assert event["eventBody"]["presence"]["presenceDefinition"]["systemPresence"] == "AWAY"
 

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.anyio
 async def test_an_agent_without_presence_definition_view_is_refused_the_new_list_but_not_the_legacy_one(
     sim: Simulator,
 ) -> None:
-    restricted = sim.state.add_user("Least Privilege", "least@contoso.example", role="agent_without_presence_view")
+    restricted = sim.state.people.add_user(
+        "Least Privilege", "least@contoso.example", role="agent_without_presence_view"
+    )
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim, restricted)
         new = await client.get(f"{sim.base_url}/api/v2/presence/definitions", headers=bearer(token))
@@ -37,7 +39,9 @@ async def test_an_agent_without_presence_definition_view_is_refused_the_new_list
 
 
 async def test_the_client_falls_back_to_the_legacy_list_for_a_least_privilege_agent(sim: Simulator) -> None:
-    restricted = sim.state.add_user("Least Privilege", "least@contoso.example", role="agent_without_presence_view")
+    restricted = sim.state.people.add_user(
+        "Least Privilege", "least@contoso.example", role="agent_without_presence_view"
+    )
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim, restricted)
         unrestricted = await genesys_token(client, sim)
@@ -60,8 +64,8 @@ async def test_the_client_falls_back_to_the_legacy_list_for_a_least_privilege_ag
 
 
 async def test_a_write_becomes_the_status_shown_only_when_it_claims_the_primary_source(sim: Simulator) -> None:
-    person = sim.state.default_user
-    sim.state.make_primary_source(person, "MICROSOFTTEAMS")
+    person = sim.state.people.default_user
+    sim.state.genesys.make_primary_source(person, "MICROSOFTTEAMS")
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
         path = f"{sim.base_url}/api/v2/users/{person.genesys_id}/presences/purecloud"
@@ -77,8 +81,8 @@ async def test_a_write_becomes_the_status_shown_only_when_it_claims_the_primary_
 
 
 async def test_the_agents_client_writes_with_primary_true(sim: Simulator) -> None:
-    person = sim.state.default_user
-    sim.state.make_primary_source(person, "MICROSOFTTEAMS")
+    person = sim.state.people.default_user
+    sim.state.genesys.make_primary_source(person, "MICROSOFTTEAMS")
     async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
         token = await genesys_token(client, sim)
 

@@ -7,6 +7,8 @@ import asyncio
 import sys
 from typing import Any
 
+from tray_agent.commands.demo_extra import DEMO_NOT_INSTALLED_EXIT, demo_installed
+
 
 def register(commands: Any) -> None:
     demo = commands.add_parser("demo", help="run the agent against the embedded simulator")
@@ -22,8 +24,10 @@ def run(args: argparse.Namespace) -> int:
     if speed <= 0:
         print("--speed must be positive", file=sys.stderr)
         return 2
+    if not demo_installed("demo"):
+        return DEMO_NOT_INSTALLED_EXIT
     if not args.headless:
-        from tray_agent.tray.launch import run_demo_tray
+        from tray_agent.demo.tray import run_demo_tray
 
         return run_demo_tray(scenario=args.scenario, speed=speed, port=args.port, verbose=args.verbose)
 

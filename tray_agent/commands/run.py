@@ -14,6 +14,8 @@ import sys
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
+from tray_agent.commands.demo_extra import DEMO_NOT_INSTALLED_EXIT, demo_installed
+
 ALREADY_RUNNING_EXIT = 3
 
 
@@ -28,6 +30,8 @@ def main(args: argparse.Namespace) -> int:
     if bool(args.simulator) != bool(args.ca):
         print("--simulator and --ca go together", file=sys.stderr)
         return 2
+    if args.simulator and not demo_installed("run --simulator", needs="tray_agent.demo.approving_browser"):
+        return DEMO_NOT_INSTALLED_EXIT
     from tray_agent import logs
     from tray_agent.commands.stopping import stop_on_sigterm
     from tray_agent.config.paths import AgentPaths

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from tray_agent.commands.demo_extra import DEMO_NOT_INSTALLED_EXIT, demo_installed
 from tray_agent.commands.stopping import stop_on_sigterm
 
 
@@ -29,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("--speed must be positive", file=sys.stderr)
         return 2
+    if not demo_installed("simulator"):
+        return DEMO_NOT_INSTALLED_EXIT
     from tray_agent.clock import RealClock, ScaledClock
     from tray_agent.demo.runner import DAY_START, demo_simulator
 

@@ -93,7 +93,7 @@ async def play(steps: tuple[Step, ...], simulator: SimulatorThread, clock: Clock
     mapping = PresenceMapping.build()
 
     def teams_signal(state: SimulatorState) -> str:
-        teams = state.teams_presence()
+        teams = state.teams.presence()
         return mapping.signal_for(TeamsPresence(teams.availability, teams.activity))
 
     signal = simulator.call(teams_signal, simulator.state)
@@ -108,7 +108,7 @@ async def play(steps: tuple[Step, ...], simulator: SimulatorThread, clock: Clock
             signal = new_signal
         deadline = _at(steps[index + 1].at) - 30 if index + 1 < len(steps) else _at(step.at) + SETTLE
         await _sleep_until(clock, deadline)
-        shown = simulator.call(lambda state: state.current_definition().label, simulator.state)
+        shown = simulator.call(lambda state: state.genesys.current_definition().label, simulator.state)
         tally.checks += 1
         if shown == step.expect:
             tally.met += 1
@@ -129,10 +129,10 @@ def invariant_violations(simulator: SimulatorThread, teams_changes: list[float])
     """
 
     def collect(state: SimulatorState) -> list[str]:
-        problems = [f"agent app took the agent off queue at {e.at:.0f}" for e in state.violations]
+        problems = [f"agent app took the agent off queue at {e.at:.0f}" for e in state.genesys.violations]
         last_manual = -1.0
         current = None
-        for event in state.events:
+        for event in state.genesys.events:
             if event.kind != "presence_changed":
                 continue
             new = event.detail.get("new_definition_id")  # ids: Busy → "Teams call" (also Busy) is a change

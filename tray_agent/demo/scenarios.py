@@ -26,19 +26,19 @@ class Step:
 
 
 def teams(availability: str, activity: str) -> Action:
-    return lambda state: state.set_teams(availability, activity)
+    return lambda state: state.teams.set(availability, activity)
 
 
 def genesys_by_hand(presence: str) -> Action:
-    return lambda state: state.set_genesys_presence(presence, cause="ui")
+    return lambda state: state.genesys.set_presence(presence, cause="ui")
 
 
 def routing(status: str) -> Action:
-    return lambda state: state.set_routing(status)
+    return lambda state: state.genesys.set_routing(status)
 
 
 def out_of_office(active: bool) -> Action:
-    return lambda state: state.set_out_of_office(active)
+    return lambda state: state.genesys.set_out_of_office(active)
 
 
 def together(*actions: Action) -> Action:

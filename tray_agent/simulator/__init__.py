@@ -6,6 +6,9 @@ a human-usable control page is at ``.control_url``.
 """
 
 from .faults import Faults, InjectedFault
+from .genesys_presence import GenesysEvent
+from .identity import SimUser
+from .request_log import Counters, RequestLogEntry
 from .server import (
     DEFAULT_GENESYS_CLIENT_ID,
     DEFAULT_GENESYS_REDIRECT_URIS,
@@ -13,7 +16,7 @@ from .server import (
     DEFAULT_TENANT_ID,
     Simulator,
 )
-from .state import Counters, GenesysEvent, RequestLogEntry, SimulatorState, SimUser
+from .state import SimulatorState
 from .thread import SimulatorThread
 
 __all__ = [

@@ -6,6 +6,7 @@ needs no external assets. Everything here calls the same :class:`SimulatorState`
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict
 from importlib import resources
@@ -16,6 +17,7 @@ from aiohttp import web
 from tray_agent.clock import iso
 
 from .context import state_of
+from .identity import SimUser
 from .state import SimulatorState
 
 
@@ -39,13 +41,77 @@ def _user(body: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+def user_snapshot(state: SimulatorState, person: SimUser) -> dict[str, Any]:
+    t, g = person.teams, person.genesys
+    definition = state.definitions[g.definition_id]
+    return {
+        "name": person.name,
+        "email": person.email,
+        "msId": person.ms_id,
+        "genesysId": person.genesys_id,
+        "teams": {
+            "availability": t.availability,
+            "activity": t.activity,
+            "statusMessage": t.status_message,
+            "outOfOffice": t.out_of_office,
+            "sequenceNumber": t.sequence_number,
+        },
+        "genesys": {
+            "definitionId": definition.id,
+            "systemPresence": definition.system_presence,
+            "label": definition.label,
+            "message": g.message,
+            "modifiedDate": iso(g.modified),
+            "routingStatus": g.routing_status,
+            "routingStartTime": iso(g.routing_start),
+            "outOfOffice": g.ooo_active,
+        },
+    }
+
+
+def snapshot(state: SimulatorState, *, max_users: int = 50) -> dict[str, Any]:
+    """What the control page shows (``GET /control/api/state``): the world at a glance, bounded in size."""
+    users = list(itertools.islice(state.people.users.values(), max_users))
+    return {
+        "now": iso(state.clock.now()),
+        "tenantId": state.apps.tenant_id,
+        "msClientId": state.apps.ms_client_id,
+        "genesysClientId": state.apps.genesys_client_id,
+        "userCount": len(state.people.users),
+        "users": [user_snapshot(state, u) for u in users],
+        "definitions": [
+            {
+                "id": d.id,
+                "systemPresence": d.system_presence,
+                "label": d.label,
+                "type": d.type,
+                "deactivated": d.deactivated,
+            }
+            for d in state.definitions.values()
+        ],
+        "faults": state.faults.snapshot(),
+        "counters": asdict(state.counters),
+        "channels": [
+            {
+                "id": c.id,
+                "userId": c.user_id,
+                "connected": c.connected,
+                "expires": iso(c.expires),
+                "topics": list(c.topics)[:20],
+            }
+            for c in itertools.islice(state.notifications.channels.values(), 100)
+        ],
+        "violations": len(state.genesys.violations),
+    }
+
+
 async def page(request: web.Request) -> web.Response:
     text = resources.files("tray_agent.simulator").joinpath("static/control.html").read_text(encoding="utf-8")
     return web.Response(text=text, content_type="text/html")
 
 
 async def get_state(request: web.Request) -> web.Response:
-    return web.json_response(state_of(request).snapshot())
+    return web.json_response(snapshot(state_of(request)))
 
 
 def _apply(request: web.Request, action: Any) -> web.Response:
@@ -55,21 +121,21 @@ def _apply(request: web.Request, action: Any) -> web.Response:
         action(state)
     except (ValueError, KeyError, TypeError) as exc:
         return _error(str(exc))
-    return web.json_response(state.snapshot())
+    return web.json_response(snapshot(state))
 
 
 async def post_teams(request: web.Request) -> web.Response:
     body = await _body(request)
 
     def act(state: SimulatorState) -> None:
-        state.set_teams(
+        state.teams.set(
             str(body["availability"]),
             str(body.get("activity") or body["availability"]),
             user=_user(body),
             out_of_office=body.get("outOfOffice"),
         )
         if "statusMessage" in body:
-            state.set_teams_status_message(body["statusMessage"], user=_user(body))
+            state.teams.set_status_message(body["statusMessage"], user=_user(body))
 
     return _apply(request, act)
 
@@ -79,19 +145,19 @@ async def post_genesys_presence(request: web.Request) -> web.Response:
     value = body.get("definitionId") or body.get("systemPresence")
     if not isinstance(value, str):
         return _error("systemPresence or definitionId is required")
-    return _apply(request, lambda state: state.set_genesys_presence(value, user=_user(body)))
+    return _apply(request, lambda state: state.genesys.set_presence(value, user=_user(body)))
 
 
 async def post_genesys_routing(request: web.Request) -> web.Response:
     body = await _body(request)
-    return _apply(request, lambda state: state.set_routing(str(body["status"]), user=_user(body)))
+    return _apply(request, lambda state: state.genesys.set_routing(str(body["status"]), user=_user(body)))
 
 
 async def post_genesys_ooo(request: web.Request) -> web.Response:
     body = await _body(request)
     if not isinstance(body.get("active"), bool):
         return _error("active (boolean) is required")
-    return _apply(request, lambda state: state.set_out_of_office(body["active"], user=_user(body)))
+    return _apply(request, lambda state: state.genesys.set_out_of_office(body["active"], user=_user(body)))
 
 
 async def post_faults(request: web.Request) -> web.Response:
@@ -126,7 +192,7 @@ async def get_log(request: web.Request) -> web.Response:
     except ValueError:
         return _error("limit must be an integer")
     requests = list(state.request_log)[-limit:]
-    events = state.events[-limit:]
+    events = state.genesys.events[-limit:]
     return web.json_response(
         {
             "requests": [{**e._asdict(), "at": iso(e.at)} for e in requests],
@@ -144,10 +210,10 @@ async def get_setup(request: web.Request) -> web.Response:
         {
             "now": state.clock.now(),
             "speed": float(getattr(state.clock, "speed", 1.0)),
-            "tenantId": state.tenant_id,
-            "msClientId": state.ms_client_id,
-            "genesysClientId": state.genesys_client_id,
-            "genesysRedirectUris": list(state.genesys_redirect_uris),
+            "tenantId": state.apps.tenant_id,
+            "msClientId": state.apps.ms_client_id,
+            "genesysClientId": state.apps.genesys_client_id,
+            "genesysRedirectUris": list(state.apps.genesys_redirect_uris),
             "autoApprove": state.auto_approve,
         }
     )

@@ -11,6 +11,7 @@ Every other system presence is a single word, so only On Queue differs between t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -100,3 +101,27 @@ SYSTEM_DEFINITIONS: tuple[PresenceDefinition, ...] = (
     BREAK,
 )
 DEFAULT_DEFINITIONS: tuple[PresenceDefinition, ...] = (*SYSTEM_DEFINITIONS, TEAMS_CALL, LUNCH, RETIRED)
+
+
+class PresenceDefinitions(Mapping[str, PresenceDefinition]):
+    """The organisation's presence definitions by id, and a lookup by system presence in any casing."""
+
+    def __init__(self, definitions: Iterable[PresenceDefinition] = DEFAULT_DEFINITIONS) -> None:
+        self._by_id = {d.id: d for d in definitions}
+        self._primary_by_system = {normalise(d.system_presence): d for d in self._by_id.values() if d.primary}
+
+    def __getitem__(self, definition_id: str) -> PresenceDefinition:
+        return self._by_id[definition_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def resolve(self, value: str) -> PresenceDefinition:
+        """A definition id, or a system presence in any casing ("On Queue", "ON_QUEUE", "OnQueue")."""
+        found = self._by_id.get(value) or self._primary_by_system.get(normalise(value))
+        if found is None:
+            raise KeyError(f"unknown presence definition or system presence: {value!r}")
+        return found

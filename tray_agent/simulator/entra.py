@@ -22,7 +22,9 @@ from aiohttp import web
 from . import pages
 from .context import identify, state_of
 from .error_answers import entra_error
-from .state import ENTRA_CODE_LIFETIME, EntraAuthCode, SimulatorState, SimUser
+from .identity import SimUser
+from .state import SimulatorState
+from .tokens import ENTRA_CODE_LIFETIME, EntraAuthCode
 
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = ("openid", "profile", "email")
@@ -71,7 +73,7 @@ def _loopback_redirect_ok(uri: str) -> bool:
 
 
 def _tenant_problem(state: SimulatorState, tenant: str) -> str | None:
-    if tenant.lower() == state.tenant_id.lower():
+    if tenant.lower() == state.apps.tenant_id.lower():
         return None
     return (
         f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing "
@@ -93,7 +95,7 @@ async def openid_configuration(request: web.Request) -> web.Response:
     tenant = request.match_info["tenant"]
     if (problem := _tenant_problem(state, tenant)) is not None:
         return entra_error(request, 400, "invalid_tenant", 90002, problem)
-    base = f"{state.base_url}/{state.tenant_id}"
+    base = f"{state.base_url}/{state.apps.tenant_id}"
     return web.json_response(
         {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
@@ -159,11 +161,12 @@ async def authorize(request: web.Request) -> web.Response:
         else {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     )
     client_id = params.get("client_id", "")
-    if client_id != state.ms_client_id:
+    if client_id != state.apps.ms_client_id:
         return pages.error_page(
             "Sign in",
             _stamped(
-                700016, f"Application with identifier '{client_id}' was not found in the directory '{state.tenant_id}'."
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{state.apps.tenant_id}'.",
             ),
         )
     identify(request, None, client_id)
@@ -199,10 +202,10 @@ async def authorize(request: web.Request) -> web.Response:
             "Need admin approval: your organisation requires an administrator to grant this permission.",
         )
 
-    hint = params.get("login_hint") or state.default_user.email
+    hint = params.get("login_hint") or state.people.default_user.email
     if request.method == "GET":
         if state.auto_approve:
-            chosen = state.find_user(hint) or state.default_user
+            chosen = state.people.find_user(hint) or state.people.default_user
             return _issue_code(request, state, chosen, params, redirect_uri, mode, base_fields)
         if params.get("prompt") == "none":
             return fail("login_required", 50058, "A silent sign-in request was sent but no user is signed in.")
@@ -212,13 +215,13 @@ async def authorize(request: web.Request) -> web.Response:
     if params.get("action") == "deny":
         return fail("access_denied", 65004, "User declined to consent to access the app.")
     username = params.get("username", "").strip()
-    person = state.find_user(username) if username else None
+    person = state.people.find_user(username) if username else None
     if person is None:
         return _sign_in_page(
             request,
             params,
             username,
-            error=f"AADSTS50034: The user account {username} does not exist in the {state.tenant_id} directory.",
+            error=f"AADSTS50034: The user account {username} does not exist in the {state.apps.tenant_id} directory.",
         )
     return _issue_code(request, state, person, params, redirect_uri, mode, base_fields)
 
@@ -243,7 +246,7 @@ def _issue_code(
         user_id=person.ms_id,
         expires_at=state.clock.now() + ENTRA_CODE_LIFETIME,
     )
-    state.entra_codes[code.code] = code
+    state.tokens.entra_codes[code.code] = code
     identify(request, person.ms_id, code.client_id)
     fields = {"code": code.code, "client_info": _client_info(state, person), **base_fields}
     fields["session_state"] = str(uuid.uuid5(uuid.NAMESPACE_URL, person.ms_id))
@@ -254,7 +257,7 @@ def _issue_code(
 
 
 def _client_info(state: SimulatorState, person: SimUser) -> str:
-    return _b64json({"uid": person.ms_id, "utid": state.tenant_id})
+    return _b64json({"uid": person.ms_id, "utid": state.apps.tenant_id})
 
 
 def id_token(state: SimulatorState, person: SimUser, client_id: str, nonce: str | None) -> str:
@@ -263,7 +266,7 @@ def id_token(state: SimulatorState, person: SimUser, client_id: str, nonce: str 
     pairwise = _b64url(hashlib.sha256(f"{person.ms_id}:{client_id}".encode()).digest())[:43]
     claims: dict[str, Any] = {
         "aud": client_id,
-        "iss": f"{state.base_url}/{state.tenant_id}/v2.0",
+        "iss": f"{state.base_url}/{state.apps.tenant_id}/v2.0",
         "iat": now,
         "nbf": now,
         "exp": now + 3600,
@@ -272,7 +275,7 @@ def id_token(state: SimulatorState, person: SimUser, client_id: str, nonce: str 
         "oid": person.ms_id,
         "preferred_username": person.email,
         "sub": pairwise,
-        "tid": state.tenant_id,
+        "tid": state.apps.tenant_id,
         "uti": secrets.token_urlsafe(16),
         "ver": "2.0",
     }
@@ -290,16 +293,16 @@ def _tokens(
     nonce: str | None = None,
 ) -> web.Response:
     scopes = granted_scopes(requested)
-    access = state.new_entra_access_token(person.ms_id, client_id, scopes)
+    access = state.tokens.new_entra_access_token(person.ms_id, client_id, scopes)
     body: dict[str, Any] = {
         "token_type": "Bearer",
         "scope": " ".join(scopes),
-        "expires_in": state.entra_token_lifetime,
-        "ext_expires_in": state.entra_token_lifetime,
+        "expires_in": state.tokens.entra_token_lifetime,
+        "ext_expires_in": state.tokens.entra_token_lifetime,
         "access_token": access.token,
     }
     if "offline_access" in requested:
-        body["refresh_token"] = state.new_entra_refresh_token(person.ms_id, client_id, tuple(requested)).token
+        body["refresh_token"] = state.tokens.new_entra_refresh_token(person.ms_id, client_id, tuple(requested)).token
     if "openid" in requested:
         body["id_token"] = id_token(state, person, client_id, nonce)
     body["client_info"] = _client_info(state, person)
@@ -319,13 +322,13 @@ def _pkce_ok(challenge: str, method: str | None, verifier: str) -> bool:
 
 def _unknown_client(request: web.Request, state: SimulatorState, client_id: str) -> web.Response | None:
     """AADSTS700016 for an app that is not registered in the tenant; else records who is calling."""
-    if client_id != state.ms_client_id:
+    if client_id != state.apps.ms_client_id:
         return entra_error(
             request,
             400,
             "unauthorized_client",
             700016,
-            f"Application with identifier '{client_id}' was not found in the directory '{state.tenant_id}'.",
+            f"Application with identifier '{client_id}' was not found in the directory '{state.apps.tenant_id}'.",
         )
     identify(request, None, client_id)
     return None
@@ -369,7 +372,7 @@ async def token(request: web.Request) -> web.Response:
 
 def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, str]) -> web.Response:
     value = form.get("code", "")
-    if value in state.entra_redeemed_codes:
+    if value in state.tokens.entra_redeemed_codes:
         return entra_error(
             request,
             400,
@@ -378,11 +381,11 @@ def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, st
             "OAuth2 Authorization code was already redeemed, please retry with a new valid code "
             "or use an existing refresh token.",
         )
-    code = state.entra_codes.get(value)
+    code = state.tokens.entra_codes.get(value)
     if code is None:
         return entra_error(request, 400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
     if state.clock.now() >= code.expires_at:
-        del state.entra_codes[value]
+        del state.tokens.entra_codes[value]
         return entra_error(
             request,
             400,
@@ -415,15 +418,15 @@ def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, st
                 501481,
                 "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
             )
-    del state.entra_codes[value]
-    state.entra_redeemed_codes.add(value)
-    person = state.users[code.user_id]
+    del state.tokens.entra_codes[value]
+    state.tokens.entra_redeemed_codes.add(value)
+    person = state.people.users[code.user_id]
     requested = form.get("scope", "").split() or list(code.scopes)
     return _tokens(request, state, person, code.client_id, requested, code.nonce)
 
 
 def _redeem_refresh(request: web.Request, state: SimulatorState, form: dict[str, str]) -> web.Response:
-    found = state.entra_refresh_tokens.get(form.get("refresh_token", ""))
+    found = state.tokens.entra_refresh_tokens.get(form.get("refresh_token", ""))
     if found is None or found.revoked or found.client_id != form.get("client_id"):
         return entra_error(
             request, 400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid (refresh token)."
@@ -432,11 +435,11 @@ def _redeem_refresh(request: web.Request, state: SimulatorState, form: dict[str,
         return entra_error(request, 400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.")
     # Entra refresh tokens are not single-use: the old one stays valid until it expires (we rotate anyway).
     requested = form.get("scope", "").split() or list(found.scopes)
-    return _tokens(request, state, state.users[found.user_id], found.client_id, requested)
+    return _tokens(request, state, state.people.users[found.user_id], found.client_id, requested)
 
 
 def _redeem_device_code(request: web.Request, state: SimulatorState, form: dict[str, str]) -> web.Response:
-    entry = state.device_codes.get(form.get("device_code", ""))
+    entry = state.tokens.device_codes.get(form.get("device_code", ""))
     if entry is None or entry.client_id != form.get("client_id"):
         return entra_error(request, 400, "invalid_grant", 70000, "The provided device code is not valid.")
     if entry.status == "redeemed":
@@ -463,7 +466,7 @@ def _redeem_device_code(request: web.Request, state: SimulatorState, form: dict[
             65001,
             f"The user or administrator has not consented to use the application with ID '{entry.client_id}'.",
         )
-    person = state.users.get(entry.user_id or "")
+    person = state.people.users.get(entry.user_id or "")
     if person is None:  # approved always records a user; defensive
         return entra_error(request, 400, "invalid_grant", 70000, "The provided device code is not valid.")
     entry.status = "redeemed"
@@ -482,7 +485,7 @@ async def device_code(request: web.Request) -> web.Response:
     client_id = form.get("client_id", "")
     if (refusal := _unknown_client(request, state, client_id)) is not None:
         return refusal
-    entry = state.add_device_code(client_id, tuple(form.get("scope", "").split()))
+    entry = state.tokens.add_device_code(client_id, tuple(form.get("scope", "").split()))
     uri = f"{state.base_url}/devicelogin"
     return web.json_response(
         {
@@ -516,10 +519,10 @@ async def device_login(request: web.Request) -> web.Response:
     """``GET /devicelogin``: the page the user opens; ``POST``: they typed the code and approved/denied."""
     state = state_of(request)
     if request.method == "GET":
-        return _device_page(request, request.query.get("otc", ""), state.default_user.email)
+        return _device_page(request, request.query.get("otc", ""), state.people.default_user.email)
     form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     code, username = form.get("otc", ""), form.get("username", "").strip()
-    entry = state.device_code_by_user_code(code)
+    entry = state.tokens.device_code_by_user_code(code)
     if entry is None or state.clock.now() >= entry.expires_at or entry.status != "pending":
         return _device_page(
             request, code, username, "AADSTS70000: That code didn't work. Check the code and try again."
@@ -528,7 +531,7 @@ async def device_login(request: web.Request) -> web.Response:
     if form.get("action") == "deny":
         entry.status = "declined"
         return pages.message_page("Cancelled", "You declined to sign in. You can close this window.")
-    person = state.find_user(username) if username else None
+    person = state.people.find_user(username) if username else None
     if person is None:
         return _device_page(request, code, username, f"AADSTS50034: The user account {username} does not exist.")
     identify(request, person.ms_id, entry.client_id)

@@ -88,11 +88,11 @@ class Faults:
 
     def drop_websockets(self) -> None:
         """Abort every websocket's TCP connection (no close frame: clients see 1006)."""
-        self._state.observer.drop_all_sockets()
+        self._state.notifications.observer.drop_all_sockets()
 
     def socket_closing(self, close_after: float = 1.0) -> None:
         """Send ``v2.system.socket_closing`` on every socket, then close them ``close_after`` sim-seconds later."""
-        self._state.observer.socket_closing(close_after)
+        self._state.notifications.observer.socket_closing(close_after)
 
     def stop_heartbeats(self, stopped: bool = True) -> None:
         self.heartbeats_stopped = stopped
@@ -103,13 +103,13 @@ class Faults:
 
     def expire_channels(self) -> None:
         """Every notification channel disappears: HEAD → 404, connected sockets get ``{"result":"404"}``."""
-        self._state.expire_all_channels()
+        self._state.notifications.expire_all_channels()
 
     def network_down(self, down: bool = True) -> None:
         """While down, every connection (HTTP and websocket) is aborted without a response."""
         self.is_network_down = down
         if down:
-            self._state.observer.drop_all_sockets()
+            self._state.notifications.observer.drop_all_sockets()
 
     def entra_consent_blocked(self, blocked: bool = True) -> None:
         """Tenant policy blocks user consent: sign-in ends with ``consent_required`` (AADSTS65001)."""

@@ -16,21 +16,15 @@ from aiohttp import web
 from tray_agent.clock import iso, parse_iso
 
 from . import definitions as defs
+from . import notification_topics as topics
 from .context import identify, state_of
 from .error_answers import genesys_error, genesys_throttled
+from .genesys_presence import PresenceChangeRejected
+from .identity import ORG_ID, ORG_NAME, PRESENCE_DEFINITION_VIEW, SimUser
+from .notification_channels import MAX_TOPICS_PER_CHANNEL, Channel, TopicResult
 from .ratelimit import SlidingWindow
-from .state import (
-    MAX_TOPICS_PER_CHANNEL,
-    ORG_ID,
-    ORG_NAME,
-    PRESENCE_DEFINITION_VIEW,
-    Channel,
-    GenesysToken,
-    PresenceChangeRejected,
-    SimulatorState,
-    SimUser,
-    TopicResult,
-)
+from .state import SimulatorState
+from .tokens import GenesysToken
 
 # real behaviour unknown: the sourceId Genesys reports for the PURECLOUD presence source
 PURECLOUD_SOURCE_ID = "e8e3c6b7-4c1f-4a8e-9d61-5a4d1b0e2c3f"
@@ -46,7 +40,7 @@ def _authenticate(request: web.Request) -> GenesysToken | web.Response:
         return genesys_error(
             request, 401, "authentication.required", "No authentication bearer token specified in authorization header."
         )
-    status, found = state.genesys_token_status(value)
+    status, found = state.tokens.genesys_token_status(value)
     if found is not None:
         identify(request, found.user_id, found.client_id)
     if status == "expired":
@@ -54,13 +48,13 @@ def _authenticate(request: web.Request) -> GenesysToken | web.Response:
     if status != "ok" or found is None:
         return genesys_error(request, 401, "bad.credentials", "Invalid login credentials.")
     if found.window is None:
-        found.window = SlidingWindow(state.genesys_rate_per_minute, 60.0)
+        found.window = SlidingWindow(state.tokens.genesys_rate_per_minute, 60.0)
     retry_after = found.window.hit(state.clock.now())
     if retry_after is not None:
         return genesys_throttled(request, retry_after)
     preserve = request.path == "/api/v2/tokens/me" and request.query.get("preserveIdleTTL", "").lower() == "true"
     if not preserve:
-        state.use_genesys_token(found)
+        state.tokens.use_genesys_token(found)
     return found
 
 
@@ -69,7 +63,7 @@ def authed(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResp
         token = _authenticate(request)
         if isinstance(token, web.Response):
             return token
-        person = state_of(request).genesys_user(token.user_id)
+        person = state_of(request).people.genesys_user(token.user_id)
         if person is None:  # the user was removed after the token was issued
             return genesys_error(request, 401, "bad.credentials", "Invalid login credentials.")
         return await handler(request, token, person)
@@ -125,7 +119,7 @@ def _target(request: web.Request, token: GenesysToken, *, write: bool) -> SimUse
     """The ``{userId}`` in the path; writing someone else's state is refused."""
     state = state_of(request)
     user_id = request.match_info["userId"]
-    person = state.genesys_user(user_id)
+    person = state.people.genesys_user(user_id)
     if person is None:
         raise _Reject(404, "not.found", f"User {user_id} not found.")
     if write and person.genesys_id != token.user_id:
@@ -168,7 +162,7 @@ def routing_body(person: SimUser) -> dict[str, Any]:
 
 
 def out_of_office_body(state: SimulatorState, person: SimUser) -> dict[str, Any]:
-    return {**state.out_of_office_body(person), "selfUri": f"/api/v2/users/{person.genesys_id}/outofoffice"}
+    return {**topics.out_of_office_body(person), "selfUri": f"/api/v2/users/{person.genesys_id}/outofoffice"}
 
 
 def user_body(state: SimulatorState, person: SimUser, expand: set[str]) -> dict[str, Any]:
@@ -354,7 +348,7 @@ async def patch_presence(request: web.Request, token: GenesysToken, person: SimU
         raise _Reject(400, "bad.request", "primary must be true or false.")
     if definition_id is None and message is None and primary is not True:
         raise _Reject(400, "bad.request", "Provide presenceDefinition, message and/or primary=true.")
-    state.api_patch_presence(
+    state.genesys.api_patch_presence(
         target, definition_id=definition_id, message=message, client_id=token.client_id, primary=primary is True
     )
     return web.json_response(user_presence_body(state, target))
@@ -366,7 +360,7 @@ async def patch_presence(request: web.Request, token: GenesysToken, person: SimU
 @route
 async def get_routing(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
     user_id = request.match_info["userId"]
-    target = state_of(request).genesys_user(user_id)
+    target = state_of(request).people.genesys_user(user_id)
     if target is None:  # documented: "OFF_QUEUE will be returned if the specified user does not exist"
         return web.json_response({"userId": user_id, "status": "OFF_QUEUE"})
     return web.json_response(routing_body(target))
@@ -381,7 +375,7 @@ async def put_routing(request: web.Request, token: GenesysToken, person: SimUser
     if status not in ("OFF_QUEUE", "IDLE"):
         # real behaviour unknown: other statuses are set by the routing engine, so we refuse them here
         raise _Reject(400, "bad.request", "status must be OFF_QUEUE or IDLE.")
-    state.api_put_routing(target, status, token.client_id)
+    state.genesys.api_put_routing(target, status, token.client_id)
     return web.json_response(routing_body(target))
 
 
@@ -413,7 +407,7 @@ async def put_out_of_office(request: web.Request, token: GenesysToken, person: S
     if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
         raise _Reject(400, "bad.request", "active (boolean) is required.")
     indefinite = body.get("indefinite")
-    state.api_put_out_of_office(
+    state.genesys.api_put_out_of_office(
         target,
         active=body["active"],
         start=_date(body.get("startDate"), "startDate"),
@@ -443,7 +437,7 @@ async def tokens_me(request: web.Request, token: GenesysToken, person: SimUser) 
             # TokenInfo.dateTokenIdles: "Date/Time when token is due to expire" (SDK). With an idle timeout,
             # the sooner of the idle end and the expiry (real behaviour unknown: whether it is sent without one).
             "dateTokenIdles": iso(
-                min(token.expires_at, token.idles_at(state_of(request).genesys_idle_timeout) or math.inf)
+                min(token.expires_at, token.idles_at(state_of(request).tokens.genesys_idle_timeout) or math.inf)
             ),
         }
     )
@@ -466,19 +460,21 @@ def channel_body(state: SimulatorState, channel: Channel) -> dict[str, Any]:
 @route
 async def create_channel(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
     state = state_of(request)
-    return web.json_response(channel_body(state, state.create_channel(token)))
+    return web.json_response(channel_body(state, state.notifications.create_channel(token)))
 
 
 @route
 async def list_channels(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
     state = state_of(request)
     scope = request.query.get("includechannels", "token").lower()
-    channels = state.channels_of(token.user_id, token.client_id, token.token if scope == "token" else None)
+    channels = state.notifications.channels_of(
+        token.user_id, token.client_id, token.token if scope == "token" else None
+    )
     return web.json_response({"entities": [channel_body(state, c) for c in channels]})
 
 
 def _own_channel(request: web.Request, token: GenesysToken) -> Channel:
-    channel = state_of(request).live_channel(request.match_info["channelId"])
+    channel = state_of(request).notifications.live_channel(request.match_info["channelId"])
     if channel is None or channel.user_id != token.user_id:
         raise _Reject(404, "not.found", "Channel not found.")
     return channel
@@ -524,14 +520,14 @@ async def _subscribe(request: web.Request, token: GenesysToken, *, replace: bool
         raise _Reject(400, "bad.request", 'The body must be a list of topics: [{"id": "v2.users.<id>.activity"}].')
     topics = [str(t["id"]) for t in body]
     ignore_errors = request.query.get("ignoreErrors", "false").lower() == "true"
-    bad = [t for t in topics if state.check_topic(channel, t) is None]
+    bad = [t for t in topics if state.notifications.check_topic(channel, t) is None]
     if bad and not ignore_errors:
         # real behaviour unknown: the exact code for an unknown topic name
         raise _Reject(400, "notification.channel.topic.invalid", f"Invalid topic(s): {', '.join(bad)}")
     current = 0 if replace else len(channel.topics)
     if current + len(topics) > MAX_TOPICS_PER_CHANNEL:
         raise _Reject(400, "bad.request", f"A channel may have at most {MAX_TOPICS_PER_CHANNEL} topics.")
-    results = state.subscribe(channel, topics, replace=replace)
+    results = state.notifications.subscribe(channel, topics, replace=replace)
     results += [TopicResult(t, "Rejected", "Topic not found") for t in bad]
     return web.json_response(_topics_body(results))
 
@@ -549,7 +545,7 @@ async def post_subscriptions(request: web.Request, token: GenesysToken, person: 
 @route
 async def delete_subscriptions(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
     channel = _own_channel(request, token)
-    state_of(request).unsubscribe(channel, None)
+    state_of(request).notifications.unsubscribe(channel, None)
     return web.Response(status=204)
 
 

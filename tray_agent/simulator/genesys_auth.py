@@ -21,7 +21,9 @@ from aiohttp import web
 from . import pages
 from .context import identify, state_of
 from .error_answers import genesys_login_error
-from .state import GENESYS_CODE_LIFETIME, GenesysAuthCode, SimulatorState, SimUser
+from .identity import SimUser
+from .state import SimulatorState
+from .tokens import GENESYS_CODE_LIFETIME, GenesysAuthCode
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
@@ -44,11 +46,11 @@ async def authorize(request: web.Request) -> web.Response:
         else {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     )
     client_id = params.get("client_id", "")
-    if client_id != state.genesys_client_id:
+    if client_id != state.apps.genesys_client_id:
         return pages.error_page("Genesys Cloud", f"invalid_client: client not found ({client_id})")
     identify(request, None, client_id)
     redirect_uri = params.get("redirect_uri", "")
-    if redirect_uri not in state.genesys_redirect_uris:
+    if redirect_uri not in state.apps.genesys_redirect_uris:
         # Exact match against the client's registered URIs (loopback port matching is undocumented,
         # so the simulator is strict). The redirect target is untrusted: show an error, don't redirect.
         return pages.error_page("Genesys Cloud", f"invalid_request: redirect_uri mismatch ({redirect_uri})")
@@ -62,17 +64,19 @@ async def authorize(request: web.Request) -> web.Response:
     if not params.get("code_challenge") or params.get("code_challenge_method") != "S256":
         return fail("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256")
 
-    hint = params.get("login_hint", "").split(":", 1)[0] or state.default_user.email
+    hint = params.get("login_hint", "").split(":", 1)[0] or state.people.default_user.email
     if request.method == "GET":
         if state.auto_approve:
-            return _issue(request, state, state.find_user(hint) or state.default_user, params, base_fields)
+            return _issue(
+                request, state, state.people.find_user(hint) or state.people.default_user, params, base_fields
+            )
         return _sign_in_page(
             request, params, hint, detail="The Teams presence tray agent wants to manage your Genesys Cloud presence."
         )
     if params.get("action") == "deny":
         return fail("access_denied", "The user denied the authorization request")
     username = params.get("username", "").strip()
-    person = state.find_user(username) if username else None
+    person = state.people.find_user(username) if username else None
     if person is None:
         return _sign_in_page(request, params, username, error="Invalid username or password.")
     return _issue(request, state, person, params, base_fields)
@@ -103,21 +107,21 @@ def _issue(
         user_id=person.genesys_id,
         expires_at=state.clock.now() + GENESYS_CODE_LIFETIME,
     )
-    state.genesys_codes[code.code] = code
+    state.tokens.genesys_codes[code.code] = code
     identify(request, person.genesys_id, code.client_id)
     return _redirect(code.redirect_uri, {"code": code.code, **base_fields})
 
 
 def _token_body(state: SimulatorState, user_id: str, client_id: str) -> dict[str, Any]:
-    access = state.new_genesys_token(user_id, client_id)
+    access = state.tokens.new_genesys_token(user_id, client_id)
     body: dict[str, Any] = {
         "access_token": access.token,
         "token_type": "bearer",
-        "expires_in": max(0, state.genesys_token_lifetime - 1),
+        "expires_in": max(0, state.tokens.genesys_token_lifetime - 1),
     }
-    if state.genesys_issue_refresh_tokens:
+    if state.tokens.genesys_issue_refresh_tokens:
         # real behaviour unknown: whether PKCE clients ever get a refresh token (the SDKs ignore it)
-        body["refresh_token"] = state.new_genesys_refresh_token(user_id, client_id).token
+        body["refresh_token"] = state.tokens.new_genesys_refresh_token(user_id, client_id).token
     return body
 
 
@@ -126,14 +130,14 @@ async def token(request: web.Request) -> web.Response:
     state.counters.genesys_token_requests += 1
     form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     client_id = form.get("client_id", "")
-    if client_id != state.genesys_client_id:
+    if client_id != state.apps.genesys_client_id:
         return genesys_login_error(request, 400, "invalid_client", "client not found")
     identify(request, None, client_id)
     grant = form.get("grant_type", "")
     if grant == "authorization_code":
         return _redeem_code(request, state, form)
-    if grant == "refresh_token" and state.genesys_issue_refresh_tokens:
-        found = state.genesys_refresh_tokens.get(form.get("refresh_token", ""))
+    if grant == "refresh_token" and state.tokens.genesys_issue_refresh_tokens:
+        found = state.tokens.genesys_refresh_tokens.get(form.get("refresh_token", ""))
         if found is None or found.revoked or found.client_id != client_id or state.clock.now() >= found.expires_at:
             return genesys_login_error(request, 400, "invalid_grant", "invalid refresh token")
         identify(request, found.user_id, client_id)
@@ -150,13 +154,13 @@ def _json(body: dict[str, Any], state: SimulatorState) -> web.Response:
 
 def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, str]) -> web.Response:
     value = form.get("code", "")
-    if value in state.genesys_redeemed_codes:
+    if value in state.tokens.genesys_redeemed_codes:
         return genesys_login_error(request, 400, "invalid_grant", "authorization code has already been used")
-    code = state.genesys_codes.get(value)
+    code = state.tokens.genesys_codes.get(value)
     if code is None:
         return genesys_login_error(request, 400, "invalid_grant", "invalid authorization code")
     if state.clock.now() >= code.expires_at:
-        del state.genesys_codes[value]
+        del state.tokens.genesys_codes[value]
         return genesys_login_error(request, 400, "invalid_grant", "authorization code expired")
     if form.get("client_id") != code.client_id:
         return genesys_login_error(request, 400, "invalid_grant", "authorization code was issued to another client")
@@ -170,8 +174,8 @@ def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, st
         )
     if not hmac.compare_digest(challenge_for(verifier), code.code_challenge):
         return genesys_login_error(request, 400, "invalid_grant", "code_verifier does not match code_challenge")
-    del state.genesys_codes[value]
-    state.genesys_redeemed_codes.add(value)
+    del state.tokens.genesys_codes[value]
+    state.tokens.genesys_redeemed_codes.add(value)
     identify(request, code.user_id, code.client_id)
     return _json(_token_body(state, code.user_id, code.client_id), state)
 

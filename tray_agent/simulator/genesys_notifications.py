@@ -1,8 +1,8 @@
 """Genesys notification websockets (``wss://.../channels/{channelId}``) and the hub that feeds them.
 
-The hub is the world model's :class:`~tray_agent.simulator.state.StateObserver`: the state publishes topic
-events and channel removals; the hub turns them into websocket messages. Each connection has one writer
-task (so messages keep their order) and one heartbeat task driven by the injected clock.
+The hub is the world model's :class:`~tray_agent.simulator.notification_channels.StateObserver`: the
+state publishes topic events and channel removals; the hub turns them into websocket messages. Each
+connection has one writer task (so messages keep their order) and one heartbeat task driven by the injected clock.
 
 Real behaviour unknown, and what we chose:
 
@@ -65,7 +65,7 @@ class NotificationHub:
 
     def publish(self, topic: str, body: dict[str, Any]) -> None:
         message: dict[str, Any] | None = None
-        for channel_id in self.state.subscribers(topic):
+        for channel_id in self.state.notifications.subscribers(topic):
             connection = self.connections.get(channel_id)
             if connection is None:
                 continue
@@ -136,7 +136,7 @@ class NotificationHub:
             if connection.closed:
                 return
             # Lazily notices expiry (24 h, or the token died): the removal sends {"result":"404"} and closes.
-            if state.live_channel(connection.channel_id) is None:
+            if state.notifications.live_channel(connection.channel_id) is None:
                 return
             if not state.faults.heartbeats_stopped:
                 connection.send(HEARTBEAT)
@@ -149,7 +149,7 @@ class NotificationHub:
             connection.send({"result": "400", "message": "Invalid JSON"})
             return
         kind = message.get("message") if isinstance(message, dict) else None
-        channel = state.live_channel(connection.channel_id)
+        channel = state.notifications.live_channel(connection.channel_id)
         if channel is None:
             return
         channel.last_used = state.clock.now()
@@ -162,17 +162,17 @@ class NotificationHub:
                 connection.send({"result": "400", "status": "error", "message": "topics must be a list", **correlation})
                 return
             if kind == "unsubscribe":
-                state.unsubscribe(channel, topics)
+                state.notifications.unsubscribe(channel, topics)
                 connection.send({"result": "200", "status": "unsubscribed", **correlation})
                 return
-            bad = [t for t in topics if state.check_topic(channel, t) is None]
+            bad = [t for t in topics if state.notifications.check_topic(channel, t) is None]
             if bad:
                 # real behaviour unknown: the socket's reply to an invalid topic
                 connection.send(
                     {"result": "400", "status": "error", "message": f"Invalid topic(s): {bad}", **correlation}
                 )
                 return
-            state.subscribe(channel, topics, replace=False)
+            state.notifications.subscribe(channel, topics, replace=False)
             connection.send({"result": "200", "status": "subscribed", **correlation})
         else:
             connection.send({"result": "400", "message": "Unsupported message", **correlation})
@@ -182,7 +182,7 @@ class NotificationHub:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         state = state_of(request)
         channel_id = request.match_info["channelId"]
-        channel = state.live_channel(channel_id)
+        channel = state.notifications.live_channel(channel_id)
         if channel is None:
             return genesys_error(request, 404, "not.found", "The channel does not exist or has expired.")
         identify(request, channel.user_id, channel.client_id)
@@ -193,7 +193,7 @@ class NotificationHub:
             previous.close_after_pending()
         connection = _Connection(channel_id, ws, request.transport)
         self.connections[channel_id] = connection
-        state.set_connected(channel_id, True)
+        state.notifications.set_connected(channel_id, True)
         state.counters.websocket_connections += 1
         loop = asyncio.get_running_loop()
         tasks = (loop.create_task(self._writer(connection)), loop.create_task(self._heartbeat(connection)))
@@ -209,7 +209,7 @@ class NotificationHub:
                 task.cancel()
             if self.connections.get(channel_id) is connection:
                 del self.connections[channel_id]
-                state.set_connected(channel_id, False)
+                state.notifications.set_connected(channel_id, False)
         return ws
 
 

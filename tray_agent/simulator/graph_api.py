@@ -10,7 +10,8 @@ from tray_agent.clock import iso
 
 from .context import identify, state_of
 from .error_answers import graph_error, graph_throttled
-from .state import EntraToken, SimUser
+from .identity import SimUser
+from .tokens import EntraToken
 
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
@@ -31,7 +32,7 @@ def _authenticate(request: web.Request) -> tuple[EntraToken, SimUser] | web.Resp
             "Access token is empty.",
             {"WWW-Authenticate": _WWW_AUTHENTICATE},
         )
-    status, found = state.entra_token_status(value)
+    status, found = state.tokens.entra_token_status(value)
     if found is not None:
         identify(request, found.user_id, found.client_id)
     if status == "expired":
@@ -50,7 +51,7 @@ def _authenticate(request: web.Request) -> tuple[EntraToken, SimUser] | web.Resp
             "Access token validation failure. Invalid audience.",
             {"WWW-Authenticate": _WWW_AUTHENTICATE},
         )
-    return found, state.users[found.user_id]
+    return found, state.people.users[found.user_id]
 
 
 def presence_body(person: SimUser) -> dict[str, Any]:
@@ -89,7 +90,7 @@ async def me_presence(request: web.Request) -> web.Response:
     state = state_of(request)
     state.counters.graph_presence_requests += 1
     # 1,500 presence requests / 30 s per application per tenant, shared by every user of the app.
-    retry_after = state.graph_window(token.client_id).hit(state.clock.now())
+    retry_after = state.tokens.graph_window(token.client_id).hit(state.clock.now())
     if retry_after is not None:
         return graph_throttled(request, retry_after)
     return web.json_response(presence_body(person))

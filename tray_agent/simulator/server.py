@@ -22,7 +22,8 @@ from tray_agent.clock import Clock, RealClock
 from . import certificates, control, entra, error_answers, genesys_api, genesys_auth, genesys_notifications, graph_api
 from .context import STATE, classify, identity, request_id, set_service, state_of
 from .genesys_notifications import NotificationHub
-from .state import RequestLogEntry, SimulatorState
+from .request_log import RequestLogEntry
+from .state import SimulatorState
 
 DEFAULT_TENANT_ID = "11111111-2222-3333-4444-555555555555"
 DEFAULT_MS_CLIENT_ID = "8a1d4c2e-6b3f-4e5a-9c7d-0e1f2a3b4c5d"
@@ -162,9 +163,9 @@ class Simulator:
         )
         if genesys_idle_timeout is not None and not 300 <= genesys_idle_timeout <= 8 * 3600:
             raise ValueError("genesys_idle_timeout: Genesys allows 5 min to 8 h")
-        self.state.genesys_idle_timeout = genesys_idle_timeout
+        self.state.tokens.genesys_idle_timeout = genesys_idle_timeout
         self.hub = NotificationHub(self.state)
-        self.state.observer = self.hub
+        self.state.notifications.observer = self.hub
         self._runner: web.AppRunner | None = None
         self._tmp: Path | None = None
         self._tls: certificates.TlsFiles | None = None
@@ -231,7 +232,7 @@ class Simulator:
     @property
     def authority(self) -> str:
         """An MSAL authority for the simulated tenant (use ``instance_discovery=False``)."""
-        return f"{self.base_url}/{self.state.tenant_id}"
+        return f"{self.base_url}/{self.state.apps.tenant_id}"
 
     @property
     def control_url(self) -> str:
@@ -239,12 +240,12 @@ class Simulator:
 
     @property
     def tenant_id(self) -> str:
-        return self.state.tenant_id
+        return self.state.apps.tenant_id
 
     @property
     def ms_client_id(self) -> str:
-        return self.state.ms_client_id
+        return self.state.apps.ms_client_id
 
     @property
     def genesys_client_id(self) -> str:
-        return self.state.genesys_client_id
+        return self.state.apps.genesys_client_id

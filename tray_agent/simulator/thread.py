@@ -19,7 +19,7 @@ class SimulatorThread:
     """``SimulatorThread(**Simulator kwargs)``; ``start()`` blocks until listening; ``stop()``; context manager.
 
     State lives on the simulator's loop: mutate it with ``call(fn, *args)``, e.g.
-    ``sim.call(sim.state.set_teams, "Busy", "InACall")``.
+    ``sim.call(sim.state.teams.set, "Busy", "InACall")``.
     """
 
     def __init__(self, **kwargs: Any) -> None:

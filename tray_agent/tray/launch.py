@@ -1,8 +1,9 @@
-"""Starting the tray: for real (``tray-agent``) or on the embedded simulator (``tray-agent demo``).
+"""Starting the tray (``tray-agent``): the agent with the user's settings and the cloud services.
 
-Both take the per-user lock first (a second start exits with a message), log to the rotating file in
-the user's log folder, make sure the commented default settings file exists, and then hand the main
-thread to :class:`~tray_agent.tray.app.TrayApp`.
+:func:`start_instance` takes the per-user lock first (a second start exits with a message) and logs to
+the rotating file in the user's log folder; :func:`run_tray` then makes sure the commented default
+settings file exists and hands the main thread to :class:`~tray_agent.tray.app.TrayApp`. The demo tray
+(``tray-agent demo``, on the embedded simulator) starts the same way from :mod:`tray_agent.demo.tray`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TextIO
 
 from tray_agent import logs
 from tray_agent.agent import Agent
-from tray_agent.config.layers import load_effective_settings, load_user_settings
+from tray_agent.config.layers import load_effective_settings
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import Settings
 from tray_agent.engine.snapshot import Snapshot, Transition
@@ -22,7 +23,6 @@ from tray_agent.tray.app import TrayApp, block_quit_signals
 from tray_agent.tray.autostart import for_this_desktop, may_start_at_login
 from tray_agent.tray.single_instance import (
     ALREADY_RUNNING_EXIT,
-    DEMO_INSTANCE_NAME,
     INSTANCE_NAME,
     InstanceLock,
     acquire,
@@ -56,7 +56,8 @@ def setup_problem_for(settings: Settings, file_problem: str | None) -> str | Non
     )
 
 
-def _start(name: str, verbose: bool, out: TextIO) -> tuple[AgentPaths, InstanceLock] | None:
+def start_instance(name: str, verbose: bool, out: TextIO) -> tuple[AgentPaths, InstanceLock] | None:
+    """Claim the per-user instance ``name`` and log to its file; None (after saying so) if it already runs."""
     block_quit_signals()
     paths = AgentPaths.for_user().ensure()
     logs.configure(paths.log_file, verbose=verbose, console=sys.stderr is not None)
@@ -72,7 +73,7 @@ def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys
     """``tray-agent``: the agent with the user's settings, the cloud services and the system browser.
     ``at_login``: started by a start-at-login entry (maybe IT's, for every user): exit quietly unless
     policy or this user's own choice says to start."""
-    started = _start(INSTANCE_NAME, verbose, out)
+    started = start_instance(INSTANCE_NAME, verbose, out)
     if started is None:
         return ALREADY_RUNNING_EXIT
     paths, lock = started
@@ -101,73 +102,5 @@ def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys
             allow_device_code=settings.allow_device_code,
         )
         return app.run()
-    finally:
-        lock.release()
-
-
-def run_demo_tray(
-    *, scenario: str | None, speed: float, port: int = 0, verbose: bool = False, out: TextIO = sys.stdout
-) -> int:
-    """``tray-agent demo``: the same tray, with the real agent signed in to the embedded simulator."""
-    from tray_agent.demo.runner import (
-        build_demo_agent,
-        demo_agent_settings,
-        demo_clock,
-        free_port,
-        play,
-        report_tally,
-        sign_in_demo,
-        start_simulator,
-    )
-    from tray_agent.demo.scenarios import SCENARIOS
-    from tray_agent.engine.snapshot import transition_printer
-
-    started = _start(DEMO_INSTANCE_NAME, verbose, out)
-    if started is None:
-        return ALREADY_RUNNING_EXIT
-    paths, lock = started
-    try:
-        load_user_settings(paths.settings_file)  # so that "Settings…" has the commented default to show
-        clock = demo_clock(scenario, speed)
-        redirect_port = free_port()
-        simulator = start_simulator(clock, redirect_port, port=port)
-        try:
-            out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
-            out.write(f"CA: {simulator.ca_path}\n")
-            out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
-            out.flush()
-            settings = demo_agent_settings(redirect_port, scenario)
-
-            async def factory(
-                on_snapshot: Callable[[Snapshot], None], on_transition: Callable[[Transition], None]
-            ) -> Agent:
-                agent, browser = build_demo_agent(
-                    simulator, clock, settings, on_snapshot=on_snapshot, on_transition=on_transition
-                )
-                try:
-                    await sign_in_demo(agent, browser)
-                except BaseException:
-                    await agent.aclose()
-                    raise
-                out.write("Signed in. The tray icon follows the agent; quit from its menu (or Ctrl-C).\n")
-                out.flush()
-                return agent
-
-            async def play_scenario(agent: Agent) -> None:
-                assert scenario is not None  # noqa: S101 - only passed with a scenario
-                tally = await play(SCENARIOS[scenario], simulator, clock, out)
-                report_tally(simulator, agent, tally, out)
-
-            app = TrayApp(
-                paths=paths,
-                factory=factory,
-                now=clock.now,
-                companion=play_scenario if scenario else None,
-                on_transition=transition_printer(out),
-                name="tray-agent-demo",
-            )
-            return app.run()
-        finally:
-            simulator.stop()
     finally:
         lock.release()

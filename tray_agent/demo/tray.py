@@ -1,0 +1,93 @@
+"""The demo tray (``tray-agent demo``): the same tray as ``tray-agent``, with the real agent signed in to
+the embedded simulator and, with ``--scenario``, a scripted day played beside it.
+
+It starts like the real tray (:func:`~tray_agent.tray.launch.start_instance`: its own per-user lock and
+log file), so a demo and the real agent can run side by side.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from tray_agent.agent import Agent
+from tray_agent.clock import Clock
+from tray_agent.config.layers import load_user_settings
+from tray_agent.config.settings import Settings
+from tray_agent.demo.runner import (
+    build_demo_agent,
+    demo_agent_settings,
+    demo_clock,
+    free_port,
+    play,
+    report_tally,
+    sign_in_demo,
+    start_simulator,
+)
+from tray_agent.demo.scenarios import SCENARIOS
+from tray_agent.engine.snapshot import Snapshot, Transition, transition_printer
+from tray_agent.simulator import SimulatorThread
+from tray_agent.tray.app import TrayApp
+from tray_agent.tray.engine_thread import AgentFactory
+from tray_agent.tray.launch import start_instance
+from tray_agent.tray.single_instance import ALREADY_RUNNING_EXIT, DEMO_INSTANCE_NAME
+
+
+def run_demo_tray(
+    *, scenario: str | None, speed: float, port: int = 0, verbose: bool = False, out: TextIO = sys.stdout
+) -> int:
+    """``tray-agent demo``: the same tray, with the real agent signed in to the embedded simulator."""
+    started = start_instance(DEMO_INSTANCE_NAME, verbose, out)
+    if started is None:
+        return ALREADY_RUNNING_EXIT
+    paths, lock = started
+    try:
+        load_user_settings(paths.settings_file)  # so that "Settings…" has the commented default to show
+        clock = demo_clock(scenario, speed)
+        redirect_port = free_port()
+        simulator = start_simulator(clock, redirect_port, port=port)
+        try:
+            out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
+            out.write(f"CA: {simulator.ca_path}\n")
+            out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
+            out.flush()
+            settings = demo_agent_settings(redirect_port, scenario)
+
+            async def play_scenario(agent: Agent) -> None:
+                assert scenario is not None  # noqa: S101 - only passed with a scenario
+                tally = await play(SCENARIOS[scenario], simulator, clock, out)
+                report_tally(simulator, agent, tally, out)
+
+            app = TrayApp(
+                paths=paths,
+                factory=_signed_in_agent(simulator, clock, settings, out),
+                now=clock.now,
+                companion=play_scenario if scenario else None,
+                on_transition=transition_printer(out),
+                name="tray-agent-demo",
+            )
+            return app.run()
+        finally:
+            simulator.stop()
+    finally:
+        lock.release()
+
+
+def _signed_in_agent(simulator: SimulatorThread, clock: Clock, settings: Settings, out: TextIO) -> AgentFactory:
+    """What the tray calls to get its agent: one signed in to the simulator (approved automatically)."""
+
+    async def factory(on_snapshot: Callable[[Snapshot], None], on_transition: Callable[[Transition], None]) -> Agent:
+        agent, browser = build_demo_agent(
+            simulator, clock, settings, on_snapshot=on_snapshot, on_transition=on_transition
+        )
+        try:
+            await sign_in_demo(agent, browser)
+        except BaseException:
+            await agent.aclose()
+            raise
+        out.write("Signed in. The tray icon follows the agent; quit from its menu (or Ctrl-C).\n")
+        out.flush()
+        return agent
+
+    return factory
