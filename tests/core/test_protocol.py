@@ -19,6 +19,7 @@ from tray_agent.core.events import (
     GenesysIdentity,
     GenesysObserved,
     GenesysRefreshFailed,
+    GenesysSocket,
     Source,
     TeamsRead,
     WriteFailure,
@@ -282,6 +283,20 @@ def test_a_retry_after_met_by_a_background_re_read_holds_back_the_next_write_too
         at >= 150 + 120 for at, _ in world.verify_reads if at > 150
     ), world.story()
     assert any("trying again in 120.0 s" in text for _, _, text in world.reports)
+
+
+def test_no_genesys_read_is_sent_while_a_write_is_on_its_way() -> None:
+    # Polling Genesys (the socket is down) and a slow network for the write: a poll sent after the
+    # write could overtake it, see a status the agent picks meanwhile, and be overwritten by the write.
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.feed(GenesysSocket(False, world.now))
+    world.write_latency = 45.0
+    world.teams_shows("Busy", "InAMeeting", at=200)
+    world.run_until(600)
+    assert world.written == ["Meeting"]
+    sent, landed = world.sent_writes[0], world.writes[0].at
+    assert [at for at, _ in world.refreshes if sent <= at < landed] == []
+    assert [source for at, source in world.refreshes if at >= landed][:1] == [Source.POLL]  # polling goes on
 
 
 def test_a_failed_write_is_retried_with_backoff() -> None:

@@ -110,6 +110,9 @@ class World:
         self.stored: dict[str, object] | None = None
         self.graph_fails: list[Outcome] = []  # the next Teams reads fail like this, in order
         self.writes_fail: list[WriteFailure | tuple[WriteFailure, float]] = []  # (failure, Retry-After)
+        self.write_latency: float | None = None  # a slow network for writes (None: ``latency``)
+        self.refreshes: list[tuple[float, Source]] = []  # every Genesys read asked for: when, why
+        self.sent_writes: list[float] = []  # when each write was sent
         self._queue: list[tuple[float, int, Delivery]] = []
         self._order = itertools.count()
         self._rng = random.Random(self.seed)
@@ -181,9 +184,11 @@ class World:
             else:
                 self._later(self.latency, TeamsRead(self.teams_now, self.now + self.latency, self.now))
         elif isinstance(effect, RefreshGenesys):
+            self.refreshes.append((self.now, effect.source))
             self._later(self.latency, _Refresh(effect.source))
         elif isinstance(effect, WriteGenesys):
-            self._later(self.latency, _Land(effect.write))
+            self.sent_writes.append(self.now)
+            self._later(self.latency if self.write_latency is None else self.write_latency, _Land(effect.write))
         elif isinstance(effect, Persist):
             self.stored = encode(effect.memory, self.now)
         elif isinstance(effect, Report):
