@@ -53,6 +53,7 @@ from tray_agent.core.events import (
 from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.triggers import TriggerTiming
 from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
@@ -89,6 +90,7 @@ def protocol_timing(timing: Timing) -> ProtocolTiming:
         max_honoured_retry_after=timing.max_honoured_retry_after,
         genesys_refresh_every=timing.genesys_fallback_poll,
         working_hours=working_hours,
+        triggers=TriggerTiming(fleet_size=timing.fleet_size),
     )
 
 
