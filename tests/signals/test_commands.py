@@ -7,6 +7,7 @@ straight to the deadline, so no test waits for it on the wall clock.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 import pytest
@@ -24,6 +25,15 @@ def python(code: str) -> list[str]:
 def test_a_command_gives_its_output_and_runs_untranslated_without_a_shell() -> None:
     output = asyncio.run(run_command(python("import os; print(os.environ['LC_ALL'], '$HOME;*')")))
     assert output == "C $HOME;*\n"  # nothing was expanded: no shell
+
+
+def test_a_command_gets_only_the_environment_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://agent:hunter2@proxy.example:8080")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    output = asyncio.run(run_command(python("import os, json; print(json.dumps(dict(os.environ)))")))
+    environment = json.loads(output)
+    assert "HTTPS_PROXY" not in environment
+    assert environment["XDG_RUNTIME_DIR"] == "/run/user/1000"
 
 
 def test_a_command_that_fails_is_a_read_failure_naming_only_the_program_and_status() -> None:

@@ -2,7 +2,9 @@
 
 Always an argument list, never a shell; the executable is an absolute path found once (``which``);
 stdin is closed, stderr dropped; every run has a timeout (the process is killed when it passes) and
-a cap on its output; ``LC_ALL=C`` so that what is parsed is not translated.
+a cap on its output. The tools get only the environment they need to find the user's buses
+(nothing else of the agent's environment, which may hold a proxy password), and ``LC_ALL=C`` so
+that what is parsed is not translated.
 """
 
 from __future__ import annotations
@@ -16,6 +18,20 @@ from typing import Protocol
 from tray_agent.signals.polling import ReadFailed
 
 COMMAND_TIMEOUT = 5.0
+PASSED_ENVIRONMENT = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DBUS_SYSTEM_BUS_ADDRESS",
+    "PIPEWIRE_REMOTE",
+    "PIPEWIRE_RUNTIME_DIR",
+    "PULSE_SERVER",
+    "PULSE_RUNTIME_PATH",
+)
 OUTPUT_CAP = 8 * 1024 * 1024  # a pw-dump of a busy desktop is a few hundred kB
 
 
@@ -27,7 +43,8 @@ class CommandRunner(Protocol):
 
 async def run_command(argv: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> str:
     program = os.path.basename(argv[0]) if argv else "?"
-    environment = {**os.environ, "LC_ALL": "C"}
+    environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    environment["LC_ALL"] = "C"
     try:
         process = await asyncio.create_subprocess_exec(
             *argv,
