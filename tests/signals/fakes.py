@@ -23,6 +23,10 @@ class TimelineReader:
         self._unavailable = unavailable
         self.reads = 0
 
+    def from_now(self, step: Step) -> None:
+        """The state from now on (the loop's time)."""
+        self._timeline.append((asyncio.get_running_loop().time(), step))
+
     async def available(self) -> str | None:
         return self._unavailable
 
