@@ -35,7 +35,7 @@ from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.engine.teams_source import GraphTeamsSource
-from tray_agent.engine.workstation import Workstation
+from tray_agent.signals.workstation import Workstation
 
 
 @dataclass

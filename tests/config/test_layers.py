@@ -13,6 +13,8 @@ from tray_agent.config.paths import AgentPaths
 from tray_agent.config.policy import RawLayer
 from tray_agent.config.settings import DEFAULT_SETTINGS_TOML, Settings, Timing
 from tray_agent.core.presence import TeamsPresence
+from tray_agent.core.triggers import fleet_rate
+from tray_agent.engine.engine import protocol_timing
 
 
 def paths_in(folder: Path) -> AgentPaths:
@@ -192,3 +194,19 @@ def test_a_policy_source_that_blows_up_is_a_problem_not_a_crash(tmp_path: Path) 
     layered = load_effective_settings(paths_in(tmp_path), policy_source=Exploding())
     assert layered.settings == Settings()
     assert layered.problems == ("IT policy could not be read (RuntimeError: registry service unavailable) — ignored",)
+
+
+def test_the_fleet_size_gives_each_agent_its_share_of_the_tenant_budget(tmp_path: Path) -> None:
+    layered = effective(tmp_path, None, fleet_size=5000)
+    assert layered.settings.timing.fleet_size == 5000 and "fleet_size" in layered.locked
+    triggers = protocol_timing(layered.settings.timing).triggers
+    assert triggers.fleet_size == 5000 and fleet_rate(triggers.fleet_size) * 5000 * 30 == 1200
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2_000_000, "many", 12.5, True])
+def test_a_fleet_size_that_is_not_a_number_of_agents_is_a_problem_and_the_default_stays(
+    tmp_path: Path, bad: object
+) -> None:
+    layered = effective(tmp_path, None, fleet_size=bad)
+    assert layered.settings.timing.fleet_size == 1 and "fleet_size" in layered.locked
+    assert any("fleet_size" in problem for problem in layered.problems), layered.problems

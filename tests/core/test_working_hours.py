@@ -44,7 +44,7 @@ def test_a_bad_spec_says_what_is_expected(spec: str) -> None:
 
 
 def test_logind_hints_mean_away_when_locked_or_idle() -> None:
-    from tray_agent.engine.workstation import parse_logind
+    from tray_agent.signals.workstation import parse_logind
 
     assert parse_logind("LockedHint=yes\nIdleHint=no\n") is True
     assert parse_logind("LockedHint=no\nIdleHint=yes\n") is True

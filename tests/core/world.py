@@ -30,6 +30,7 @@ from tray_agent.core.events import (
     GenesysIdentity,
     GenesysObserved,
     GenesysSocket,
+    LocalSignal,
     Persist,
     ReadTeams,
     RefreshGenesys,
@@ -37,6 +38,7 @@ from tray_agent.core.events import (
     Source,
     TeamsRead,
     TeamsReadFailed,
+    TeamsReadSkipped,
     Tick,
     WriteAccepted,
     WriteFailed,
@@ -48,6 +50,7 @@ from tray_agent.core.polling import Outcome
 from tray_agent.core.presence import OFF_QUEUE, GenesysState, PresenceCatalog, TeamsPresence
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.triggers import SignalKind
 
 USER = "user-1"
 HEARTBEAT = 30.0
@@ -113,6 +116,8 @@ class World:
         self.write_latency: float | None = None  # a slow network for writes (None: ``latency``)
         self.refreshes: list[tuple[float, Source]] = []  # every Genesys read asked for: when, why
         self.sent_writes: list[float] = []  # when each write was sent
+        self.locked = False  # nobody at the desk: a read that waits for the agent is skipped
+        self.skipped: list[float] = []  # when a read was skipped for that
         self._queue: list[tuple[float, int, Delivery]] = []
         self._order = itertools.count()
         self._rng = random.Random(self.seed)
@@ -177,7 +182,10 @@ class World:
         heapq.heappush(self._queue, (self.now + delay, next(self._order), delivery))
 
     def _perform(self, effect: Effect) -> None:
-        if isinstance(effect, ReadTeams):
+        if isinstance(effect, ReadTeams) and effect.unless_away and self.locked:
+            self.skipped.append(self.now)
+            self._later(0.0, TeamsReadSkipped(self.now))
+        elif isinstance(effect, ReadTeams):
             self.readings.append(Reading(self.now, effect.why, self.teams_now))
             if self.graph_fails:
                 self._later(self.latency, TeamsReadFailed(self.graph_fails.pop(0), self.now + self.latency))
@@ -232,6 +240,15 @@ class World:
     def teams_shows(self, availability: str | TeamsPresence, activity: str | None = None, *, at: float) -> None:
         self.run_until(at)
         self.teams_now = availability if isinstance(availability, TeamsPresence) else teams(availability, activity)
+
+    def signal(self, kind: SignalKind, *, at: float, attendees: int | None = None) -> None:
+        """A local signal source reports ``kind`` (the lock, the microphone, the calendar)."""
+        self.run_until(at)
+        if kind is SignalKind.SESSION_LOCKED:
+            self.locked = True
+        elif kind is SignalKind.SESSION_UNLOCKED:
+            self.locked = False
+        self.feed(LocalSignal(kind, self.now, attendees))
 
     def agent_sets(self, name: str, *, at: float) -> None:
         """The agent picks a status in Genesys by hand (which also takes them off queue)."""

@@ -25,7 +25,7 @@ from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
 from tray_agent.engine.snapshot import Link
-from tray_agent.engine.workstation import AlwaysPresent, Workstation
+from tray_agent.signals.workstation import AlwaysPresent, Workstation
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
 

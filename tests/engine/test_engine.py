@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +18,12 @@ from tray_agent.config.settings import Timing
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.core.service import Service
+from tray_agent.core.triggers import SignalKind
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot
-from tray_agent.engine.workstation import AlwaysPresent
+from tray_agent.signals.workstation import AlwaysPresent
+from tray_agent.signals.source import Signal, SignalSource
 
 EPOCH = 1_800_000_000.0
 TIMING = Timing(poll_interval=60.0)
@@ -58,6 +60,7 @@ def with_engine(
     epoch: float = EPOCH,
     teams_shows: TeamsPresence | None = None,
     genesys_shows: str = "Available",
+    signals: Sequence[SignalSource] = (),
 ) -> None:
     async def main() -> None:
         clock = LoopClock(epoch)
@@ -83,6 +86,7 @@ def with_engine(
             browser=browser,
             memory=memory,
             connect=genesys.connect,
+            signals=signals,
         )
         task = asyncio.create_task(engine.run())
         rig = Rig(clock, teams, genesys, engine, snapshots)
@@ -219,3 +223,72 @@ def test_signing_out_and_in_as_someone_else_replaces_user_channel_and_memory(tmp
         assert rig.genesys.written_for == ["user-1", "user-2"]
 
     with_engine(story, memory=store)
+
+
+class FakeSignals:
+    """A signal source the story drives: ``cannot`` says why it cannot work; ``breaks`` ends it badly."""
+
+    name = "microphone"
+
+    def __init__(self, cannot: str | None = None) -> None:
+        self.cannot = cannot
+        self.queue: asyncio.Queue[Signal | Exception] = asyncio.Queue()
+
+    async def start(self) -> str | None:
+        return self.cannot
+
+    async def watch(self) -> AsyncIterator[Signal]:
+        while True:
+            item = await self.queue.get()
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+
+def test_a_signal_reads_teams_at_once_and_the_call_reaches_genesys_within_seconds() -> None:
+    source = FakeSignals()
+
+    async def story(rig: Rig) -> None:
+        await rig.until(lambda: rig.engine.signal_sources == {"microphone"}, within=5)
+        await rig.wait(100)
+        rig.teams.shows = TeamsPresence("Busy", "InACall")
+        source.queue.put_nowait(Signal(SignalKind.DEVICE_IN_USE))
+        took = await rig.until(lambda: rig.genesys.shows == "Busy", within=60)
+        assert took <= 10
+
+    with_engine(story, signals=[source], epoch=EPOCH + 600)  # not at :00/:30 (no storm spread)
+
+
+def test_with_a_signal_source_the_timer_reads_only_every_five_minutes() -> None:
+    async def story(rig: Rig) -> None:
+        await rig.wait(60)
+        before = len(rig.teams.reads)
+        await rig.wait(3000)
+        assert len(rig.teams.reads) - before <= 3000 / (300 * 0.9) + 1
+
+    with_engine(story, signals=[FakeSignals()])
+
+
+def test_a_source_that_cannot_work_here_is_left_off_and_the_timer_keeps_its_pace() -> None:
+    async def story(rig: Rig) -> None:
+        await rig.wait(60)
+        assert rig.engine.signal_sources == frozenset()
+        before = len(rig.teams.reads)
+        await rig.wait(600)
+        assert len(rig.teams.reads) - before >= 600 / (60 * 1.1) - 1
+
+    with_engine(story, signals=[FakeSignals(cannot="no PipeWire on this machine")])
+
+
+def test_a_source_that_breaks_is_left_off_and_the_agent_goes_on() -> None:
+    source = FakeSignals()
+
+    async def story(rig: Rig) -> None:
+        await rig.until(lambda: rig.engine.signal_sources == {"microphone"}, within=5)
+        source.queue.put_nowait(RuntimeError("the audio service went away"))
+        await rig.until(lambda: rig.engine.signal_sources == frozenset(), within=5)
+        await rig.wait(100)
+        rig.teams.shows = MEETING
+        await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)  # the timer (60 s again) saw it
+
+    with_engine(story, signals=[source])

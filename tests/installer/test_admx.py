@@ -13,7 +13,13 @@ import pytest
 from tests.config.policy_fakes import GENESYS_CLIENT, MS_CLIENT, TENANT, FakeRegistry
 from tests.installer.conftest import INSTALLER
 from tray_agent.config.endpoints import GENESYS_REGIONS, MICROSOFT_CLOUDS
-from tray_agent.config.policy import MIN_POLL_INTERVAL_RANGE, POLICY_KEYS, POLICY_REGISTRY_KEY, read_policy
+from tray_agent.config.policy import (
+    FLEET_SIZE_RANGE,
+    MIN_POLL_INTERVAL_RANGE,
+    POLICY_KEYS,
+    POLICY_REGISTRY_KEY,
+    read_policy,
+)
 from tray_agent.config.policy import RegistryPolicySource as Source
 
 NS = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
@@ -125,10 +131,11 @@ def test_each_policy_offers_what_the_reader_accepts(admx: ET.Element) -> None:
             assert kinds == ["enum"]
             values = [s.text for s in elements(policy)[0].iterfind("p:item/p:value/p:string", NS)]
             assert values == list(GENESYS_REGIONS)  # the region table the agent knows, in order
-        elif key.kind in ("port", "seconds"):
+        elif key.kind in ("port", "seconds", "count"):
             assert kinds == ["decimal"]
             bounds = (int(elements(policy)[0].attrib["minValue"]), int(elements(policy)[0].attrib["maxValue"]))
-            assert bounds == ((1024, 65535) if key.kind == "port" else MIN_POLL_INTERVAL_RANGE)
+            expected = {"port": (1024, 65535), "seconds": MIN_POLL_INTERVAL_RANGE, "count": FLEET_SIZE_RANGE}
+            assert bounds == expected[key.kind]
         else:
             assert key.kind == "mapping" and kinds == ["multiText"]
 
@@ -143,6 +150,7 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
         "GenesysClientId": GENESYS_CLIENT,
         "GenesysRedirectPort": 65535,
         "MinPollInterval": 3600,
+        "FleetSize": 5000,
         "StartAtLogin": 1,
         "AllowDeviceCode": 0,
         "AllowInsecureKeyring": 0,
@@ -161,4 +169,5 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
     assert policy.locked >= {key.setting for key in POLICY_KEYS if key.kind != "mapping"}
     assert (policy.genesys_redirect_port, policy.min_poll_interval, policy.start_at_login) == (65535, 3600.0, True)
     assert policy.windows_broker is True and policy.allow_different_emails is True
+    assert policy.fleet_size == 5000
     assert dict(policy.mapping) == {"InAMeeting": "Meeting|Busy", "InACall": "Teams call", "Presenting": ""}

@@ -62,6 +62,8 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
     timing = settings.timing
     if policy.min_poll_interval is not None:
         timing = dataclasses.replace(timing, poll_floor=policy.min_poll_interval)  # the engine polls at max(both)
+    if policy.fleet_size is not None:
+        timing = dataclasses.replace(timing, fleet_size=policy.fleet_size)  # core.triggers: the agent's share
     table = dict(settings.sync.mapping.entries)
     from_policy = {name.lower(): target for name, target in policy.mapping}
     default_targets = {name.lower(): target for name, target in DEFAULT_MAPPING.items()}

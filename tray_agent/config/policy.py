@@ -50,10 +50,13 @@ LINUX_POLICY_FILE: Final = Path("/etc/xdg") / APP_NAME / "policy.toml"
 MACOS_POLICY_FILE: Final = Path("/Library/Application Support") / APP_NAME / "policy.toml"
 MACOS_MANAGED_PREFERENCES: Final = Path("/Library/Managed Preferences") / f"{MACOS_BUNDLE_ID}.plist"
 
-Kind = Literal["tenant", "guid", "region", "port", "seconds", "flag", "mapping", "cloud", "proxy", "hosts", "pac"]
+Kind = Literal[
+    "tenant", "guid", "region", "port", "seconds", "count", "flag", "mapping", "cloud", "proxy", "hosts", "pac"
+]
 Hive = Literal["HKLM", "HKCU"]
 
 MIN_POLL_INTERVAL_RANGE: Final = (5, 3600)
+FLEET_SIZE_RANGE: Final = (1, 1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
         "genesys_redirect_port", "GenesysRedirectPort", "REDIRECTPORT", "port", "loopback port of the Genesys sign-in"
     ),
     PolicyKey("min_poll_interval", "MinPollInterval", "MINPOLLINTERVAL", "seconds", "shortest Teams poll interval"),
+    PolicyKey("fleet_size", "FleetSize", "FLEETSIZE", "count", "how many agents share the tenant's Graph budget"),
     PolicyKey("start_at_login", "StartAtLogin", "AUTOSTART", "flag", "start the agent when a user signs in"),
     PolicyKey("allow_device_code", "AllowDeviceCode", "ALLOWDEVICECODE", "flag", "allow Microsoft device-code sign-in"),
     PolicyKey(
@@ -152,6 +156,7 @@ class Policy:
     genesys_client_id: str | None = None
     genesys_redirect_port: int | None = None
     min_poll_interval: float | None = None
+    fleet_size: int | None = None
     start_at_login: bool | None = None
     allow_device_code: bool | None = None
     allow_insecure_keyring: bool | None = None
@@ -270,6 +275,14 @@ def _parse_seconds(raw: object) -> float:
     return float(seconds)
 
 
+def _parse_count(raw: object) -> int:
+    count = _integer(raw)
+    low, high = FLEET_SIZE_RANGE
+    if not low <= count <= high:
+        raise PolicyValueError(f"must be a number of agents from {low:,} to {high:,}, got {count}")
+    return count
+
+
 def _parse_flag(raw: object) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -281,7 +294,6 @@ def _parse_flag(raw: object) -> bool:
 
 
 def _parse_cloud(raw: object) -> str:
-
     value = _text(raw).lower().replace("-", "_")
     if value not in MICROSOFT_CLOUDS:
         raise PolicyValueError(f"{value!r} is not a Microsoft cloud (one of: {', '.join(MICROSOFT_CLOUDS)})")
@@ -289,7 +301,6 @@ def _parse_cloud(raw: object) -> str:
 
 
 def _parse_proxy(raw: object) -> str:
-
     value = _text(raw)
     try:
         normalise_proxy(value)
@@ -320,6 +331,7 @@ _PARSERS: Final[dict[Kind, Callable[[object], object]]] = {
     "region": _parse_region,
     "port": _parse_port,
     "seconds": _parse_seconds,
+    "count": _parse_count,
     "flag": _parse_flag,
     "cloud": _parse_cloud,
     "proxy": _parse_proxy,

@@ -45,6 +45,7 @@ class Timing:
 
     poll_interval: float = 60.0  # see core/polling.py: the Graph presence budget is shared by the fleet
     poll_floor: float = 0.0  # IT policy minimum (core.polling.fleet_floor gives it from the fleet size)
+    fleet_size: int = 1  # IT policy FleetSize: the agents sharing the tenant's Graph budget (core.triggers)
     poll_jitter: float = 0.1  # ± fraction, so a fleet's polls never line up
     genesys_fallback_poll: float = 30.0  # users/me while the notifications socket is down
     heartbeat_timeout: float = 75.0  # Genesys heartbeats every 30 s; silence this long means a dead socket

@@ -13,6 +13,7 @@ from tray_agent.core.memory import SyncMemory, Write
 from tray_agent.core.polling import Outcome
 from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
 from tray_agent.core.service import Service
+from tray_agent.core.triggers import SignalKind
 
 # --- events ----------------------------------------------------------------------------------------
 
@@ -42,6 +43,26 @@ class TeamsReadFailed:
 class TeamsReadSkipped:
     """A timer read was not sent: nobody is at the workstation (locked or long idle)."""
 
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSignal:
+    """Something on the workstation says Teams may be changing (:mod:`tray_agent.core.triggers`).
+
+    ``attendees``: for a calendar meeting, how many people are invited (how many agents the same
+    moment may trigger); None when unknown."""
+
+    kind: SignalKind
+    at: float
+    attendees: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TriggersAvailable:
+    """Whether any signal source works here; with one, the timer becomes a slow safety net."""
+
+    available: bool
     at: float
 
 
@@ -151,6 +172,8 @@ Event = (
     | TeamsReadFailed
     | TeamsReadSkipped
     | TeamsSourceReady
+    | LocalSignal
+    | TriggersAvailable
     | GenesysObserved
     | GenesysHeartbeat
     | GenesysSocket

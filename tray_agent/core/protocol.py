@@ -11,10 +11,13 @@ What lives here, and nowhere else:
 - **verify, then write**: a write the rules ask for is first checked against a fresh Genesys
   read (the window in which it could race the agent going On Queue is one round trip), and only
   sent if the rules still ask for it on that read. One write at a time;
-- **when to read Teams** (:mod:`tray_agent.core.polling`): on the timer only while a write could
-  follow; slow baseline reads while hands-off; a confirming read ``dwell`` after a change; at
-  once after the agent changes Genesys, after "sync now", resume or a sign-in; a reading too old
-  to act on is read again; never inside a Retry-After or backoff window;
+- **when to read Teams** (:mod:`tray_agent.core.polling`, :mod:`tray_agent.core.triggers`): when
+  a local signal says Teams may be changing (a prompt read and a follow-up, inside the agent's
+  share of the tenant's Graph budget, spread when other agents may share the moment); on the
+  timer only while a write could follow (a slow safety net once signals are available); slow
+  baseline reads while hands-off; a confirming read ``dwell`` after a change; at once after the
+  agent changes Genesys, after "sync now", resume or a sign-in; a reading too old to act on is
+  read again; never inside a Retry-After or backoff window;
 - **freshness and order**: out-of-order Graph readings (``sequenceNumber``) and Genesys events
   (``modifiedDate``) are dropped, and a timestamp far from our clock is not trusted to order
   anything; a heartbeat confirms the held state; a state not confirmed recently is re-read, and
@@ -42,6 +45,7 @@ from tray_agent.core.events import (
     GenesysObserved,
     GenesysRefreshFailed,
     GenesysSocket,
+    LocalSignal,
     Persist,
     ReadTeams,
     RefreshGenesys,
@@ -53,6 +57,7 @@ from tray_agent.core.events import (
     TeamsReadSkipped,
     TeamsSourceReady,
     Tick,
+    TriggersAvailable,
     WriteAccepted,
     WriteFailed,
     WriteFailure,
@@ -73,6 +78,18 @@ from tray_agent.core.rules import (
     sync_now,
 )
 from tray_agent.core.service import Service
+from tray_agent.core.triggers import (
+    KNOWN_SIGNALS,
+    PlannedRead,
+    SignalKind,
+    TokenBucket,
+    TriggerTiming,
+    plan_reads,
+    timer_interval,
+)
+
+# Graph availability values that mean "not at the desk": what Teams turns to after a lock.
+AWAY_LIKE = frozenset({"Away", "BeRightBack", "Offline", "AvailableIdle", "BusyIdle"})
 
 # A Genesys modifiedDate further than this from our clock orders nothing (a bad or hostile event
 # must not freeze our view of Genesys by looking newer than everything after it).
@@ -90,6 +107,7 @@ class ProtocolTiming:
     max_honoured_retry_after: float = 180.0  # a longer Retry-After on a write pauses sync and says so
     genesys_refresh_every: float = 30.0  # poll Genesys this often while its socket is down (and when stale)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
+    triggers: TriggerTiming = field(default_factory=TriggerTiming)
 
 
 def local_week_minute(epoch: float) -> tuple[int, int]:
@@ -142,6 +160,11 @@ class SyncProtocol:
         self._write_failures = 0
         self._write_not_before = -math.inf
         self._genesys_quiet_until = -math.inf  # a Retry-After: no Genesys call of ours before it
+        self._planned: tuple[PlannedRead, ...] = ()  # reads local signals asked for, by time
+        self._bucket = TokenBucket.for_fleet(timing.triggers.fleet_size, now)
+        self._signal_at: float | None = None  # the latest known signal
+        self._locked_since: float | None = None
+        self._triggers_available = False
 
     # --- the two entry points ------------------------------------------------------------------
 
@@ -156,7 +179,8 @@ class SyncProtocol:
         """The earliest future moment something could change without a new event."""
         times: list[float] = []
         if self._reads_allowed():
-            times.append(self._poll.next_at)
+            read_at = min(self._poll.next_at, self._planned_read_at())
+            times.append(self._bucket.available_at(read_at) if math.isfinite(read_at) else read_at)
         if self.decision is not None and self.decision.recheck_at is not None:
             times.append(self.decision.recheck_at)
         if self.decision is not None and self.decision.write is not None and not self._busy_writing():
@@ -199,9 +223,14 @@ class SyncProtocol:
                 effects.append(Report("teams", f"could not read Teams: trying again in {delay:.1f} s"))
         elif isinstance(event, TeamsReadSkipped):
             self._reading = False
+            self._bucket = self._bucket.give_back()  # nothing was sent
             self._poll = replace(self._poll, next_at=self.now + self._interval())
         elif isinstance(event, TeamsSourceReady):
             self._teams_source_ready(event.ready)
+        elif isinstance(event, LocalSignal):
+            self._local_signal(event, effects)
+        elif isinstance(event, TriggersAvailable):
+            self._triggers_available = event.available
         elif isinstance(event, GenesysObserved):
             self._genesys_observed(event, effects)
         elif isinstance(event, GenesysSocket):
@@ -241,6 +270,35 @@ class SyncProtocol:
             event.presence.activity,
         ):
             effects.append(Report("teams", f"Teams is {event.presence.describe()}"))
+        self._watch_while_locked(event.presence)
+
+    def _local_signal(self, event: LocalSignal, effects: list[Effect]) -> None:
+        triggers = self.timing.triggers
+        if event.kind in KNOWN_SIGNALS:
+            self._signal_at = self.now
+        if event.kind is SignalKind.SESSION_LOCKED:
+            self._locked_since = self.now
+        elif event.kind is SignalKind.SESSION_UNLOCKED:
+            self._locked_since = None
+            self._planned = tuple(read for read in self._planned if not read.even_if_away)
+        for read in plan_reads(event.kind, self.now, triggers, self._random(), event.attendees):
+            self._plan(read)
+        effects.append(Report("trigger", f"{event.kind.value}: reading Teams"))
+
+    def _watch_while_locked(self, presence: TeamsPresence) -> None:
+        """While locked, Teams is read until it shows Away (it turns Away on its own clock)."""
+        locked_since, triggers = self._locked_since, self.timing.triggers
+        if locked_since is None or presence.availability in AWAY_LIKE:
+            return
+        if self.now - locked_since < triggers.give_up_while_locked:
+            self._plan(PlannedRead(self.now + triggers.reread_while_locked, "locked: has Teams turned Away?", True))
+
+    def _plan(self, read: PlannedRead) -> None:
+        self._planned = tuple(sorted((*self._planned, read), key=lambda planned: planned.at))
+
+    def _planned_read_at(self) -> float:
+        """When the first planned read may go: never inside a Retry-After or backoff window."""
+        return max(self._planned[0].at, self._poll.not_before) if self._planned else math.inf
 
     def _teams_source_ready(self, ready: bool) -> None:
         was_ready, self._teams_ready = self._teams_ready, ready
@@ -390,7 +448,19 @@ class SyncProtocol:
             self._max_teams_age(),
             self.teams_requested_at,
             self._genesys_unseen_for,
+            self._signal_backed(),
         )
+
+    def _signal_backed(self) -> bool:
+        """The latest reading was sent after a known local signal (within its window, or while the
+        session stays locked): it needs no second reading."""
+        requested = self.teams_requested_at
+        if requested is None or self.teams_read_at is None:
+            return False
+        if self._locked_since is not None and requested >= self._locked_since:
+            return True
+        at = self._signal_at
+        return at is not None and at <= requested and self.teams_read_at <= at + self.timing.triggers.window
 
     def _record(self, decision: Decision, effects: list[Effect]) -> None:
         previous, self.decision = self.decision, decision
@@ -405,14 +475,15 @@ class SyncProtocol:
             self._poll = replace(self._poll, next_at=self.now + self.timing.poll.slow_interval * self._random())
         elif before.phase is Phase.HANDS_OFF and after.phase is not Phase.HANDS_OFF:
             # Spread over one interval: agents leave the queue together (all-hands, queue closing).
-            self._poll = poll_soon(self._poll, self.timing.poll, self.now, self._random())
+            self._poll = poll_soon(self._poll, self._policy(), self.now, self._random())
             self._read_why = "hands-off ended"
         if after.acknowledge_from is not None and before.acknowledge_from != after.acknowledge_from:
             self._read_soon("the Genesys status changed", self.now)
         candidate = after.candidate
         if candidate is not None and candidate != before.candidate:
-            self._read_soon("confirming a Teams change", candidate.first_read_at + self.config.dwell_seconds)
-        if self._teams_too_old() and self._poll.next_at > self.now + self.timing.poll.base_interval:
+            # Planned, not the timer's next read: a read in between (a signal's) must not move it.
+            self._plan(PlannedRead(candidate.first_read_at + self.config.dwell_seconds, "confirming a Teams change"))
+        if self._teams_too_old() and self._poll.next_at > self.now + self._policy().base_interval:
             self._read_soon("the Teams reading is too old", self.now)
 
     def _verify_or_write(self, decision: Decision, effects: list[Effect]) -> None:
@@ -459,16 +530,25 @@ class SyncProtocol:
         return max(self.genesys.confirmed_at + self.config.max_genesys_staleness, paced)
 
     def _read_if_due(self, effects: list[Effect]) -> None:
-        if not self._reads_allowed() or self._poll.next_at > self.now:
+        planned = self._planned[0] if self._planned_read_at() <= self.now else None
+        timer_due = self._poll.next_at <= self.now
+        if not self._reads_allowed() or not (timer_due or planned):
             return
         # Only the agent's own "sync now" reads outside working hours or with nobody at the desk; every
         # other read (the first one at start-up too) waits for the agent to be working.
-        asked = self._read_why == "sync now"
+        asked = timer_due and self._read_why == "sync now"
         if not asked and not self.timing.working_hours.contains(*self._local_time(self.now)):
             self._poll = replace(self._poll, next_at=self.now + self._interval())
+            self._planned = ()
             return
+        if self._bucket.available_at(self.now) > self.now:
+            return  # over this agent's share of the tenant's budget: next_wake says when
+        self._bucket = self._bucket.take(self.now)
+        self._planned = tuple(read for read in self._planned if read.at > self.now)
+        why = planned.why if planned is not None and not asked else self._read_why
+        anyway = asked or (planned is not None and planned.even_if_away)
         self._reading = True
-        effects.append(ReadTeams(self._read_why, unless_away=not asked))
+        effects.append(ReadTeams(why, unless_away=not anyway))
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -485,19 +565,26 @@ class SyncProtocol:
     def _reschedule(self, outcome: Outcome, retry_after: float | None = None) -> float:
         """Schedules the next timer read after one that ended with ``outcome``; returns the wait."""
         slow = self.memory.phase is Phase.HANDS_OFF
-        policy, u = self.timing.poll, self._random()
+        policy, u = self._policy(), self._random()
         self._poll = after_poll(self._poll, policy, self.now, outcome, u, retry_after=retry_after, slow=slow)
         self._read_why = "timer"
         return self._poll.next_at - self.now
 
     def _interval(self) -> float:
-        policy = self.timing.poll
+        policy = self._policy()
         return policy.slow_interval if self.memory.phase is Phase.HANDS_OFF else policy.base_interval
+
+    def _policy(self) -> PollPolicy:
+        """The timer's policy: once local signals are available, the timer is a slow safety net."""
+        policy = self.timing.poll
+        if not self._triggers_available:
+            return policy
+        return replace(policy, interval=max(policy.interval, timer_interval(self.timing.triggers)))
 
     def _max_teams_age(self) -> float:
         """Two of the current intervals (stretched under Graph pressure) plus the dwell: a reading
         older than that (the machine slept, reads were held back) is read again before acting."""
-        policy = self.timing.poll
+        policy = self._policy()
         return 2 * self._interval() * self._poll.pressure + self.config.dwell_seconds + policy.backoff_base
 
     def _teams_too_old(self) -> bool:

@@ -28,7 +28,9 @@ the memory and passes on* (returns the new :class:`SyncMemory`). :data:`RULES` i
 10  first_look_at_a_free_teams             The first reading after start-up is "free" (Available) →
                                            keep the agent's status (starting never writes Available).
 11  confirm_with_a_second_reading          A change is acted on only when a reading at least
-                                           ``dwell_seconds`` after the first one still shows it.
+                                           ``dwell_seconds`` after the first one still shows it, or
+                                           when it was read just after a known local signal (lock,
+                                           microphone, calendar: core.triggers) that vouches for it.
 12  dont_sync                              "Don't sync" targets leave Genesys alone.
 13  target_exists                          None of the target's names is a presence of this org → hold.
 14  already_showing                        The target (or the restore point) is already shown → no write.
@@ -103,6 +105,7 @@ class Situation:
     max_teams_age: float = math.inf  # a reading older than this is read again before it is acted on
     teams_requested_at: float | None = None  # when the latest reading was sent (None: when it came)
     genesys_unseen_for: float = 0.0  # how long Genesys had gone unconfirmed before this observation
+    signal_backed: bool = False  # the reading follows a known local signal: it needs no second one
 
     @property
     def signal(self) -> str | None:
@@ -268,8 +271,8 @@ def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
 
 def confirm_with_a_second_reading(s: Situation, m: SyncMemory) -> Step:
     assert s.signal is not None and s.teams_read_at is not None  # noqa: S101 - rule 6
-    if m.force:
-        return m
+    if m.force or s.signal_backed:
+        return replace(m, candidate=None) if s.signal_backed else m
     if m.candidate is None or m.candidate.signal != s.signal:
         m = replace(m, candidate=Candidate(s.signal, s.teams_read_at))
     assert m.candidate is not None  # noqa: S101 - just set

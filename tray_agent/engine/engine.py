@@ -15,7 +15,7 @@ import logging
 import random
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -32,6 +32,7 @@ from tray_agent.core.events import (
     Event,
     GenesysIdentity,
     GenesysRefreshFailed,
+    LocalSignal,
     Persist,
     ReadTeams,
     RefreshGenesys,
@@ -43,6 +44,7 @@ from tray_agent.core.events import (
     TeamsReadSkipped,
     TeamsSourceReady,
     Tick,
+    TriggersAvailable,
     WriteAccepted,
     WriteFailed,
     WriteFailure,
@@ -52,12 +54,14 @@ from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.core.service import Service
+from tray_agent.core.triggers import TriggerTiming
 from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.engine.teams_source import TeamsSource
-from tray_agent.engine.workstation import AlwaysPresent, Workstation, for_this_session
+from tray_agent.signals.workstation import AlwaysPresent, Workstation, for_this_session
+from tray_agent.signals.source import SignalSource
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,7 @@ def protocol_timing(timing: Timing) -> ProtocolTiming:
         max_honoured_retry_after=timing.max_honoured_retry_after,
         genesys_refresh_every=timing.genesys_fallback_poll,
         working_hours=working_hours,
+        triggers=TriggerTiming(fleet_size=timing.fleet_size),
     )
 
 
@@ -120,6 +125,7 @@ class Engine:
         connect: Connect = websockets.connect,
         proxy_for: Callable[[str], str | None] | None = None,
         keepalive: Keepalive | None = None,
+        signals: Sequence[SignalSource] = (),
     ) -> None:
         self._clock = clock
         self._teams_source = teams
@@ -132,6 +138,8 @@ class Engine:
         self._memory_store = memory or NoMemory()
         self._keepalive = keepalive
         self._keepalive_started = False
+        self._signal_sources = tuple(signals)
+        self._watching: set[str] = set()  # the signal sources that work here
         rng = rng or random.Random()  # noqa: S311 - jitter
         self._inbox: Inbox = asyncio.Queue()
         self._protocol = SyncProtocol(
@@ -141,18 +149,8 @@ class Engine:
             memory=self._memory_store.load(clock.now()),
             now=clock.now(),
         )
-        self._follower = GenesysFollower(
-            genesys,
-            genesys_auth,
-            clock,
-            timing,
-            self._inbox,
-            ssl_context,
-            lambda: self._protocol.genesys,
-            rng,
-            connect,
-            proxy_for,
-        )
+        follows = (genesys, genesys_auth, clock, timing, self._inbox, ssl_context)
+        self._follower = GenesysFollower(*follows, lambda: self._protocol.genesys, rng, connect, proxy_for)
         self._links = {Service.MICROSOFT: Link.STARTING, Service.GENESYS: Link.STARTING}
         self._last_error = ""
         self._sign_in_prompt = ""
@@ -189,6 +187,8 @@ class Engine:
         self._feed(Tick(self._clock.now()))
         self._publish()
         self._spawn(self._follower.run(), "genesys-follower")
+        for source in self._signal_sources:
+            self._spawn(self._follow_signals(source), f"signals-{source.name}")
         try:
             await self._react()
         finally:
@@ -197,6 +197,31 @@ class Engine:
             for task in list(self._tasks):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+    @property
+    def signal_sources(self) -> frozenset[str]:
+        """The local signal sources that work on this workstation (for the tray and ``doctor``)."""
+        return frozenset(self._watching)
+
+    async def _follow_signals(self, source: SignalSource) -> None:
+        """One source's signals into the inbox; a source that cannot work here is simply left off."""
+        put = self._inbox.put
+        try:
+            problem = await source.start()
+            if problem is not None:
+                log.info("no %s signal here: %s", source.name, problem)
+                return
+            self._watching.add(source.name)
+            await put(TriggersAvailable(True, self._clock.now()))
+            async for signal in source.watch():
+                await put(LocalSignal(signal.kind, self._clock.now(), signal.attendees))
+            log.info("the %s signal stopped; going on without it", source.name)
+        except Exception:  # a broken source must not end the agent: go on without it
+            log.exception("the %s signal failed; going on without it", source.name)
+        if source.name in self._watching:
+            self._watching.discard(source.name)
+            if not self._watching:
+                await put(TriggersAvailable(False, self._clock.now()))
 
     # --- the loop ------------------------------------------------------------------------------
 

@@ -53,9 +53,14 @@ class LogindSession:
         return parse_logind(output.decode(errors="replace"))
 
 
+def logind_properties(output: str) -> dict[str, str]:
+    """``loginctl show-session … -p Name`` output (``Name=value`` lines) as a dict."""
+    return dict(line.strip().split("=", 1) for line in output.splitlines() if "=" in line)
+
+
 def parse_logind(output: str) -> bool:
     """``LockedHint=yes`` or ``IdleHint=yes`` → away."""
-    values = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    values = logind_properties(output)
     return values.get("LockedHint") == "yes" or values.get("IdleHint") == "yes"
 
 
@@ -80,12 +85,17 @@ class WindowsSession:  # pragma: no cover - Windows only
 
     @staticmethod
     def _locked() -> bool:
-        user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]
-        desktop = user32.OpenInputDesktop(0, False, 0x0100)  # DESKTOP_SWITCHDESKTOP
-        if not desktop:
-            return True
-        user32.CloseDesktop(desktop)
-        return False
+        return input_desktop_locked()
+
+
+def input_desktop_locked() -> bool:  # pragma: no cover - Windows only
+    """Windows: the input desktop cannot be opened while the secure (lock) desktop is shown."""
+    user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]
+    desktop = user32.OpenInputDesktop(0, False, 0x0100)  # DESKTOP_SWITCHDESKTOP
+    if not desktop:
+        return True
+    user32.CloseDesktop(desktop)
+    return False
 
 
 def for_this_session(idle_after: float = 900.0) -> Workstation:
