@@ -117,7 +117,10 @@ class AgentAtTheBrowser:
             await asyncio.to_thread(self.driver.get, self.rewrite(authorize))
         else:
             await asyncio.to_thread(self.driver.get, url)
-            self.authorized.append(self.driver.current_url)
+            # In a thread too: chromedriver answers only once pending navigations end, and one may be a
+            # form post to the app's listener, which runs on this event loop (found by the stress run:
+            # under load, get() returned before the post, and the loop waited on the browser forever).
+            self.authorized.append(await asyncio.to_thread(lambda: self.driver.current_url))
         if self.action is not None:
             await asyncio.to_thread(self.click, self.action)
 
