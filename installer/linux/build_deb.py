@@ -13,7 +13,8 @@ Layout of the package ``teams-genesys-presence``:
   system's site-packages too, for ``python3-gi`` (the tray icon's GTK/AppIndicator backends), but never
   the user's own (``~/.local/lib/python3.11/site-packages``): every script runs ``python -s``.
 - ``/usr/bin/tray-agent`` → the venv's entry point. The agent's embedded simulator and demo
-  (``tray_agent.simulator``, ``tray_agent.demo``: developer tools) are left out (installer/payload_rules.py).
+  (``tray_agent.simulator``, ``tray_agent.demo``: developer tools) are left out, and so is aiohttp, which
+  only they need: the build fails if any dependency brings it (installer/payload_rules.py).
 - ``/usr/share/applications/tray-agent.desktop`` and ``/etc/xdg/autostart/tray-agent.desktop`` (the
   latter through ``/opt/teams-genesys-presence/bin/start-at-login``, which honours IT policy
   ``start_at_login = false``). The user's ``~/.config/autostart/tray-agent.desktop`` overrides it.
@@ -43,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
-from payload_rules import DEMO_ONLY_PACKAGES  # noqa: E402 — the simulator and demo stay out of the package
+from payload_rules import DEMO_ONLY_DEPENDENCIES, DEMO_ONLY_PACKAGES  # noqa: E402 — the demo stays out of the package
 
 PACKAGE = "teams-genesys-presence"
 PREFIX = Path("/opt") / PACKAGE
@@ -235,9 +236,14 @@ def _forget_source(venv: Path) -> None:
 
 def _leave_out_demo(venv: Path) -> None:
     """The wheel carries the embedded simulator and the demo (developer tools): removed here, and from
-    the agent's RECORD, so that the installed agent has none (its ``tray-agent demo`` says how to get them)."""
+    the agent's RECORD, so that the installed agent has none (its ``tray-agent demo`` says how to get them).
+    What only they need (aiohttp) is not among the agent's dependencies: if something brought it anyway,
+    the build stops rather than ship it or break what needs it."""
     folders = [package.replace(".", "/") + "/" for package in DEMO_ONLY_PACKAGES]
     for site in venv.glob("lib/python3*/site-packages"):
+        brought = [name for name in DEMO_ONLY_DEPENDENCIES if (site / name).exists() or [*site.glob(f"{name}-*")]]
+        if brought:
+            raise SystemExit(f"the agent's dependencies brought {', '.join(brought)}, which only the demo needs")
         for folder in folders:
             shutil.rmtree(site / folder, ignore_errors=True)
         for record in site.glob("tray_agent-*.dist-info/RECORD"):

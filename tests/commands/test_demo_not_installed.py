@@ -64,3 +64,32 @@ def test_a_demo_command_without_the_demo_says_how_to_get_it(blocked: str, comman
     assert "pip install 'tray-agent[demo]'" in message
     assert f"`tray-agent {' '.join(command[:2]) if command[0] == 'run' else command[0]}`" in message
     assert "\n\n" not in message and done.stdout == ""  # one paragraph, on stderr
+
+
+SIGN_IN_WITHOUT_AIOHTTP = """\
+import asyncio
+import sys
+import urllib.request
+
+import tray_agent.auth.genesys_pkce, tray_agent.auth.microsoft, tray_agent.cli  # what an installed agent loads
+from tray_agent.auth.loopback import LoopbackRedirect
+
+
+async def main():
+    listener = LoopbackRedirect(path="/callback", expected_state="s")
+    port = await listener.start()
+    waiting = asyncio.create_task(listener.wait(10))
+    url = f"http://127.0.0.1:{port}/callback?code=c&state=s"
+    page = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())  # noqa: S310
+    print((await waiting)["code"], b"signed in" in page.lower(), "aiohttp" in sys.modules)
+
+
+asyncio.run(main())
+"""
+
+
+def test_the_agent_signs_in_without_aiohttp(tmp_path: Path) -> None:
+    """aiohttp is the demo extra's: the agent's sign-in redirect listener runs where it is not installed."""
+    done = run_without("aiohttp", tmp_path, "-c", SIGN_IN_WITHOUT_AIOHTTP)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["c", "True", "False"]

@@ -79,6 +79,7 @@ def test_the_package_carries_the_agent_but_no_simulator_or_demo(deb: Path, tmp_p
     assert any(p.endswith("/site-packages/tray_agent/cli.py") for p in agent)
     assert any(p.endswith("/site-packages/tray_agent/tray/app.py") for p in agent)
     assert not [p for p in agent if "/tray_agent/simulator" in p or "/tray_agent/demo" in p]
+    assert not [p for p in contents(deb) if "/site-packages/aiohttp" in p]  # the simulator's, not the agent's
     subprocess.run(["dpkg-deb", "--extract", str(deb), str(tmp_path)], check=True)
     (record,) = tmp_path.glob(f"opt/{PACKAGE}/venv/lib/python3*/site-packages/tray_agent-*.dist-info/RECORD")
     listed = record.read_text(encoding="utf-8")

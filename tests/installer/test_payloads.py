@@ -2,7 +2,8 @@
 only runs on those systems): each spec is run with stand-ins for PyInstaller's build steps and helpers,
 and what it hands to ``Analysis`` is checked. And what PyInstaller will find from the entry point: every
 import of every module that ships (function-level and TYPE_CHECKING ones too, as PyInstaller sees them),
-so that no shipped module needs the simulator or the demo they leave out.
+so that no shipped module needs the simulator or the demo they leave out, nor aiohttp, which only those
+need (it is the ``demo`` extra's, not one of the agent's dependencies).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import ast
 import fnmatch
 import pkgutil
 import sys
+import tomllib
 import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
 import tray_agent
 from tests.installer.conftest import INSTALLER, ROOT
@@ -26,6 +29,7 @@ SPECS = {
     "macos": INSTALLER / "macos" / "TeamsGenesysPresence.spec",
 }
 LEFT_OUT = ("tray_agent.simulator", "tray_agent.demo")
+LEFT_OUT_DEPENDENCIES = ("aiohttp",)  # the simulator's web server; the agent needs none
 
 
 def _inside(module: str, packages: tuple[str, ...]) -> bool:
@@ -100,9 +104,10 @@ def test_the_installer_payload_leaves_out_the_simulator_and_the_demo(
 ) -> None:
     given = analysis_of(SPECS[system], monkeypatch)
     assert set(LEFT_OUT) <= set(given["excludes"]), "PyInstaller must not follow the demo command's lazy imports"
+    assert set(LEFT_OUT_DEPENDENCIES) <= set(given["excludes"]), "aiohttp is the demo's, not the agent's"
     hidden = given["hiddenimports"]
     assert "tray_agent.cli" in hidden and "tray_agent.tray.app" in hidden  # the agent's lazily imported parts
-    assert not [m for m in hidden if _inside(m, LEFT_OUT)]
+    assert not [m for m in hidden if _inside(m, (*LEFT_OUT, *LEFT_OUT_DEPENDENCIES))]
     sources = [Path(source) for source, _ in given["datas"]]
     assert Path(tray_agent.__file__).parent / "py.typed" in sources
     assert not [s for s in sources if {"simulator", "demo"} & set(s.parts)]
@@ -177,12 +182,22 @@ def test_the_demo_commands_import_the_demo_only_once_they_know_it_is_there(comma
     assert "demo_installed(" in file.read_text(encoding="utf-8")
 
 
-def test_aiohttp_is_shipped_for_the_sign_in_listener_alone() -> None:
-    """The simulator is aiohttp's big user, and it is left out; the sign-in redirect listener still needs
-    it, so aiohttp ships. No other shipped module may come to need it."""
+def test_no_shipped_module_imports_aiohttp() -> None:
+    """aiohttp is the simulator's web server, and it is left out with the simulator: the sign-in redirect
+    listener (tray_agent/auth/loopback.py) is standard library, and no other shipped module may come to
+    need aiohttp, not even lazily (PyInstaller would not find it, and the .deb does not install it)."""
     shipped = shipped_modules()
-    users = {module for module, imports in shipped.items() if any(_inside(i, ("aiohttp",)) for i in imports)}
-    assert users == {"tray_agent.auth.loopback"}
+    assert "tray_agent.auth.loopback" in shipped
+    users = {module for module, imports in shipped.items() if any(_inside(i, LEFT_OUT_DEPENDENCIES) for i in imports)}
+    assert users == set()
+
+
+def test_aiohttp_is_a_dependency_of_the_demo_extra_alone() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    agent = {Requirement(line).name.lower() for line in project["dependencies"]}
+    demo = {Requirement(line).name.lower() for line in project["optional-dependencies"]["demo"]}
+    assert not agent & set(LEFT_OUT_DEPENDENCIES) and set(LEFT_OUT_DEPENDENCIES) <= demo
+    assert "tray-agent[demo]" in project["optional-dependencies"]["test"]
 
 
 def test_the_tray_never_imports_the_demo() -> None:

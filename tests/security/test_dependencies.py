@@ -11,7 +11,13 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 RUNTIME = [Requirement(line) for line in PROJECT["dependencies"]]
-TOOLS = [Requirement(line) for group in PROJECT.get("optional-dependencies", {}).values() for line in group]
+# An extra that names the project's own other extras ("tray-agent[demo]") is this very version, not a dependency.
+TOOLS = [
+    requirement
+    for group in PROJECT.get("optional-dependencies", {}).values()
+    for requirement in map(Requirement, group)
+    if requirement.name != PROJECT["name"]
+]
 
 
 def bounds(requirement: Requirement) -> set[str]:

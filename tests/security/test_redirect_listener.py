@@ -101,20 +101,18 @@ async def test_a_fixed_port_held_by_another_program_on_either_loopback_fails_clo
 async def test_a_random_port_taken_on_ipv6_is_given_up_for_one_free_on_both(monkeypatch: pytest.MonkeyPatch) -> None:
     """Which port the kernel hands out cannot be foreseen, so a squatter takes [::1] on the first port
     the listener is given, the moment it has it on 127.0.0.1."""
-    from aiohttp import web
-
     squatted: list[socket.socket] = []
-    real_start = web.TCPSite.start
+    real_listen = LoopbackRedirect._listen
 
-    async def start(site: web.TCPSite) -> None:
-        if site._host == "::1" and not squatted:
+    async def listen(self: LoopbackRedirect, host: str, port: int) -> asyncio.Server:
+        if host == "::1" and not squatted:
             squatter = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-            squatter.bind(("::1", site._port))
+            squatter.bind(("::1", port))
             squatter.listen(1)
             squatted.append(squatter)
-        await real_start(site)
+        return await real_listen(self, host, port)
 
-    monkeypatch.setattr(web.TCPSite, "start", start)
+    monkeypatch.setattr(LoopbackRedirect, "_listen", listen)
     listener = LoopbackRedirect(path="/callback", expected_state=STATE)
     try:
         port = await listener.start()

@@ -8,8 +8,8 @@ import importlib
 import sys
 from typing import TextIO
 
-#: What those commands need and an installed agent may lack (installers leave the first two out;
-#: aiohttp comes with the ``demo`` extra).
+#: What those commands need and an installed agent lacks (installers leave all three out; aiohttp is
+#: not one of the agent's dependencies, only of the ``demo`` extra).
 DEMO_MODULES = ("tray_agent.demo", "tray_agent.simulator", "aiohttp")
 DEMO_NOT_INSTALLED_EXIT = 4
 NOT_INSTALLED = (
