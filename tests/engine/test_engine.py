@@ -22,8 +22,8 @@ from tray_agent.core.triggers import SignalKind
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot
-from tray_agent.signals.workstation import AlwaysPresent
 from tray_agent.signals.source import Signal, SignalSource
+from tray_agent.signals.workstation import AlwaysPresent
 
 EPOCH = 1_800_000_000.0
 TIMING = Timing(poll_interval=60.0)

@@ -60,8 +60,8 @@ from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.engine.teams_source import TeamsSource
-from tray_agent.signals.workstation import AlwaysPresent, Workstation, for_this_session
 from tray_agent.signals.source import SignalSource
+from tray_agent.signals.workstation import AlwaysPresent, Workstation, for_this_session
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tray_agent.signals.workstation import input_desktop_locked, logind_properties
 from tray_agent.signals.commands import CommandRunner, run_command
 from tray_agent.signals.polling import ReadFailed, Reading
+from tray_agent.signals.workstation import input_desktop_locked, logind_properties
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # logind's ids ("2", "c1"); never an option
 
