@@ -41,12 +41,3 @@ def test_working_hours(spec: str, weekday: int, time: str, inside: bool) -> None
 def test_a_bad_spec_says_what_is_expected(spec: str) -> None:
     with pytest.raises(ValueError, match="working hours"):
         WorkingHours.parse(spec)
-
-
-def test_logind_hints_mean_away_when_locked_or_idle() -> None:
-    from tray_agent.signals.workstation import parse_logind
-
-    assert parse_logind("LockedHint=yes\nIdleHint=no\n") is True
-    assert parse_logind("LockedHint=no\nIdleHint=yes\n") is True
-    assert parse_logind("LockedHint=no\nIdleHint=no\n") is False
-    assert parse_logind("garbage") is False  # the OS did not answer: present

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tray_agent.core.triggers import SignalKind
-from tray_agent.signals.polling import ReadFailed, Reading
+from tray_agent.signals.polled_source import ReadFailed, Reading
 from tray_agent.signals.source import SignalSource
 
 Step = Reading | bool | None | BaseException

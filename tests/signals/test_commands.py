@@ -15,7 +15,7 @@ import pytest
 from tests.engine.virtual_time import run_virtual
 from tray_agent.signals import commands
 from tray_agent.signals.commands import run_command
-from tray_agent.signals.polling import ReadFailed
+from tray_agent.signals.polled_source import ReadFailed
 
 
 def python(code: str) -> list[str]:

@@ -25,7 +25,7 @@ from tray_agent.signals.devices import (
     record_in_use,
     teams_device_in_use,
 )
-from tray_agent.signals.polling import PolledSource, ReadFailed, Reading, StateReader
+from tray_agent.signals.polled_source import PolledSource, ReadFailed, Reading, StateReader
 
 IN_USE, RELEASED = SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED
 DATA = Path(__file__).parent / "data"

@@ -10,7 +10,7 @@ import pytest
 from tests.engine.virtual_time import run_virtual
 from tests.signals.fakes import FakeRunner, follow
 from tray_agent.core.triggers import SignalKind
-from tray_agent.signals.polling import PolledSource, ReadFailed, Reading, StateReader
+from tray_agent.signals.polled_source import PolledSource, ReadFailed, Reading, StateReader
 from tray_agent.signals.session_lock import (
     LogindLock,
     MacScreenLock,

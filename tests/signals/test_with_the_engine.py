@@ -7,7 +7,7 @@ from tests.engine.test_engine import EPOCH, Rig, with_engine
 from tests.signals.fakes import TimelineReader
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.triggers import SignalKind
-from tray_agent.signals.polling import PolledSource, ReadFailed
+from tray_agent.signals.polled_source import PolledSource, ReadFailed
 
 
 def microphone(reader: TimelineReader) -> PolledSource:

@@ -15,7 +15,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from tray_agent.simulator import Simulator
-from tray_agent.simulator.identity import SimUser
+from tray_agent.simulator.directory import SimUser
 
 GENESYS_REDIRECT = "http://localhost:8765/callback"
 

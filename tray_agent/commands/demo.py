@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if not demo_installed("demo"):
         return DEMO_NOT_INSTALLED_EXIT
     if not args.headless:
-        from tray_agent.demo.tray import run_demo_tray
+        from tray_agent.demo.demo_tray import run_demo_tray
 
         return run_demo_tray(scenario=args.scenario, speed=speed, port=args.port, verbose=args.verbose)
 

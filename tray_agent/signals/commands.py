@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from typing import Protocol
 
-from tray_agent.signals.polling import ReadFailed
+from tray_agent.signals.polled_source import ReadFailed
 
 COMMAND_TIMEOUT = 5.0
 PASSED_ENVIRONMENT = (

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from tray_agent.signals.commands import CommandRunner, run_command
-from tray_agent.signals.polling import ReadFailed, Reading, StateReader
+from tray_agent.signals.polled_source import ReadFailed, Reading, StateReader
 
 # --- Windows: the privacy records -----------------------------------------------------------------
 
@@ -120,7 +120,7 @@ def read_consent_records(tree: RegistryTree) -> dict[str, dict[str, dict[str, ob
 
 
 class ConsentStoreReader:
-    """:class:`~tray_agent.signals.polling.StateReader` over the privacy records (Teams' only)."""
+    """:class:`~tray_agent.signals.polled_source.StateReader` over the privacy records (Teams' only)."""
 
     def __init__(self, tree: RegistryTree | None) -> None:
         self._tree = tree
@@ -249,7 +249,7 @@ def parse_pactl_source_outputs(output: str) -> Reading:
 
 
 class PipeWireCapture:
-    """:class:`~tray_agent.signals.polling.StateReader`: any PipeWire capture stream running."""
+    """:class:`~tray_agent.signals.polled_source.StateReader`: any PipeWire capture stream running."""
 
     def __init__(self, pw_dump: str | None, run: CommandRunner = run_command) -> None:
         self._pw_dump = pw_dump
@@ -266,7 +266,7 @@ class PipeWireCapture:
 
 
 class PulseCapture:
-    """:class:`~tray_agent.signals.polling.StateReader`: any PulseAudio source output."""
+    """:class:`~tray_agent.signals.polled_source.StateReader`: any PulseAudio source output."""
 
     def __init__(self, pactl: str | None, run: CommandRunner = run_command) -> None:
         self._pactl = pactl
@@ -293,7 +293,7 @@ async def _answers(reader: StateReader, program: str) -> str | None:
 
 
 class FirstThatWorks:
-    """:class:`~tray_agent.signals.polling.StateReader`: the first of ``readers`` that works here."""
+    """:class:`~tray_agent.signals.polled_source.StateReader`: the first of ``readers`` that works here."""
 
     def __init__(self, readers: Sequence[StateReader]) -> None:
         self._readers = tuple(readers)

@@ -22,7 +22,7 @@ from tray_agent.signals.devices import (
     PulseCapture,
     this_users_registry,
 )
-from tray_agent.signals.polling import POLL_INTERVAL, PolledSource, Sleep, StateReader, Unavailable
+from tray_agent.signals.polled_source import POLL_INTERVAL, PolledSource, Sleep, StateReader, Unavailable
 from tray_agent.signals.session_lock import LogindLock, MacScreenLock, WindowsInputDesktop
 from tray_agent.signals.source import SignalSource
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tray_agent.signals.commands import CommandRunner, run_command
-from tray_agent.signals.polling import ReadFailed, Reading
+from tray_agent.signals.polled_source import ReadFailed, Reading
 from tray_agent.signals.workstation import input_desktop_locked, logind_properties
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # logind's ids ("2", "c1"); never an option
@@ -52,7 +52,7 @@ def parse_display_session(output: str) -> str | None:
 
 
 class LogindLock:
-    """:class:`~tray_agent.signals.polling.StateReader`: this session's ``LockedHint``."""
+    """:class:`~tray_agent.signals.polled_source.StateReader`: this session's ``LockedHint``."""
 
     def __init__(
         self,
@@ -141,7 +141,7 @@ def parse_ioreg_console_users(output: bytes, uid: int) -> Reading:
 
 
 class MacScreenLock:
-    """:class:`~tray_agent.signals.polling.StateReader`: this user's ``CGSSessionScreenIsLocked``."""
+    """:class:`~tray_agent.signals.polled_source.StateReader`: this user's ``CGSSessionScreenIsLocked``."""
 
     def __init__(self, ioreg: str | None, run: CommandRunner = run_command, uid: int | None = None) -> None:
         self._ioreg = ioreg
@@ -169,7 +169,7 @@ class MacScreenLock:
 
 
 class WindowsInputDesktop:
-    """:class:`~tray_agent.signals.polling.StateReader`: locked while ``OpenInputDesktop`` fails."""
+    """:class:`~tray_agent.signals.polled_source.StateReader`: locked while ``OpenInputDesktop`` fails."""
 
     def __init__(self, locked: Callable[[], bool] = input_desktop_locked) -> None:
         self._locked = locked

@@ -5,9 +5,9 @@ throwaway CA (``ca_path``); the world model and fault injection live on ``.state
 a human-usable control page is at ``.control_url``.
 """
 
+from .directory import SimUser
 from .faults import Faults, InjectedFault
 from .genesys_presence import GenesysEvent
-from .identity import SimUser
 from .request_log import Counters, RequestLogEntry
 from .server import (
     DEFAULT_GENESYS_CLIENT_ID,

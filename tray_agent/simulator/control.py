@@ -17,7 +17,7 @@ from aiohttp import web
 from tray_agent.clock import iso
 
 from .context import state_of
-from .identity import SimUser
+from .directory import SimUser
 from .state import SimulatorState
 
 

@@ -21,10 +21,10 @@ from aiohttp import web
 
 from . import pages
 from .context import identify, state_of
+from .directory import SimUser
 from .error_answers import entra_error
-from .identity import SimUser
+from .issued_tokens import ENTRA_CODE_LIFETIME, EntraAuthCode
 from .state import SimulatorState
-from .tokens import ENTRA_CODE_LIFETIME, EntraAuthCode
 
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = ("openid", "profile", "email")
@@ -150,58 +150,76 @@ def _reply(redirect_uri: str, mode: str, fields: dict[str, str]) -> web.Response
     return pages.redirect(f"{redirect_uri}{separator}{urlencode(fields)}")
 
 
+async def _authorize_params(request: web.Request) -> dict[str, str]:
+    if request.method == "GET":
+        return dict(request.query)
+    return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+
+
+def _unknown_app(state: SimulatorState, client_id: str) -> web.Response | None:
+    if client_id == state.apps.ms_client_id:
+        return None
+    return pages.error_page(
+        "Sign in",
+        _stamped(
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory '{state.apps.tenant_id}'.",
+        ),
+    )
+
+
+def _unregistered_redirect(redirect_uri: str, client_id: str) -> web.Response | None:
+    if _loopback_redirect_ok(redirect_uri):
+        return None
+    return pages.error_page(
+        "Sign in",
+        _stamped(
+            50011,
+            f"The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs "
+            f"configured for the application '{client_id}'.",
+        ),
+    )
+
+
+def _refusal(state: SimulatorState, params: dict[str, str], client_id: str) -> tuple[str, int, str] | None:
+    """Why the request is answered with an error at the redirect URI (error, AADSTS code, text), if it is."""
+    if params.get("response_type") != "code":
+        return "unsupported_response_type", 70015, "The requested response type is not supported by this simulator."
+    challenge = params.get("code_challenge")
+    if challenge and params.get("code_challenge_method", "plain") != "S256":
+        # real Entra also accepts "plain"; the simulator insists on S256 as our clients must use it
+        return "invalid_request", 501491, "Invalid code_challenge_method: only S256 is supported here."
+    if state.faults.consent_blocked:
+        return (
+            "consent_required",
+            65001,
+            f"The user or administrator has not consented to use the application with ID '{client_id}'. "
+            "Need admin approval: your organisation requires an administrator to grant this permission.",
+        )
+    return None
+
+
 async def authorize(request: web.Request) -> web.Response:
     state = state_of(request)
     tenant = request.match_info["tenant"]
     if (problem := _tenant_problem(state, tenant)) is not None:
         return pages.error_page("Sign in", _stamped(90002, problem))
-    params: dict[str, str] = (
-        dict(request.query)
-        if request.method == "GET"
-        else {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-    )
+    params = await _authorize_params(request)
     client_id = params.get("client_id", "")
-    if client_id != state.apps.ms_client_id:
-        return pages.error_page(
-            "Sign in",
-            _stamped(
-                700016,
-                f"Application with identifier '{client_id}' was not found in the directory '{state.apps.tenant_id}'.",
-            ),
-        )
+    if (page := _unknown_app(state, client_id)) is not None:
+        return page
     identify(request, None, client_id)
     redirect_uri = params.get("redirect_uri", "")
-    if not _loopback_redirect_ok(redirect_uri):
-        return pages.error_page(
-            "Sign in",
-            _stamped(
-                50011,
-                f"The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs "
-                f"configured for the application '{client_id}'.",
-            ),
-        )
+    if (page := _unregistered_redirect(redirect_uri, client_id)) is not None:
+        return page
     mode = params.get("response_mode") or "query"
     base_fields = {"state": params["state"]} if "state" in params else {}
 
     def fail(error: str, code: int, text: str) -> web.Response:
         return _reply(redirect_uri, mode, {"error": error, "error_description": _stamped(code, text), **base_fields})
 
-    if params.get("response_type") != "code":
-        return fail(
-            "unsupported_response_type", 70015, "The requested response type is not supported by this simulator."
-        )
-    challenge = params.get("code_challenge")
-    if challenge and params.get("code_challenge_method", "plain") != "S256":
-        # real Entra also accepts "plain"; the simulator insists on S256 as our clients must use it
-        return fail("invalid_request", 501491, "Invalid code_challenge_method: only S256 is supported here.")
-    if state.faults.consent_blocked:
-        return fail(
-            "consent_required",
-            65001,
-            f"The user or administrator has not consented to use the application with ID '{client_id}'. "
-            "Need admin approval: your organisation requires an administrator to grant this permission.",
-        )
-
+    if (refusal := _refusal(state, params, client_id)) is not None:
+        return fail(*refusal)
     hint = params.get("login_hint") or state.people.default_user.email
     if request.method == "GET":
         if state.auto_approve:

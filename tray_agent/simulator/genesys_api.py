@@ -18,13 +18,13 @@ from tray_agent.clock import iso, parse_iso
 from . import definitions as defs
 from . import notification_topics as topics
 from .context import identify, state_of
+from .directory import ORG_ID, ORG_NAME, PRESENCE_DEFINITION_VIEW, SimUser
 from .error_answers import genesys_error, genesys_throttled
 from .genesys_presence import PresenceChangeRejected
-from .identity import ORG_ID, ORG_NAME, PRESENCE_DEFINITION_VIEW, SimUser
+from .issued_tokens import GenesysToken
 from .notification_channels import MAX_TOPICS_PER_CHANNEL, Channel, TopicResult
 from .ratelimit import SlidingWindow
 from .state import SimulatorState
-from .tokens import GenesysToken
 
 # real behaviour unknown: the sourceId Genesys reports for the PURECLOUD presence source
 PURECLOUD_SOURCE_ID = "e8e3c6b7-4c1f-4a8e-9d61-5a4d1b0e2c3f"

@@ -20,10 +20,10 @@ from aiohttp import web
 
 from . import pages
 from .context import identify, state_of
+from .directory import SimUser
 from .error_answers import genesys_login_error
-from .identity import SimUser
+from .issued_tokens import GENESYS_CODE_LIFETIME, GenesysAuthCode
 from .state import SimulatorState
-from .tokens import GENESYS_CODE_LIFETIME, GenesysAuthCode
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 

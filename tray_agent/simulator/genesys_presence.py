@@ -17,7 +17,7 @@ from tray_agent.clock import Clock
 
 from . import definitions as defs
 from .definitions import PresenceDefinition, PresenceDefinitions
-from .identity import People, SimUser, UserRef
+from .directory import People, SimUser, UserRef
 from .notification_channels import NotificationChannels
 from .presence_records import ROUTING_STATUSES, Cause
 from .request_log import Counters

@@ -9,9 +9,9 @@ from aiohttp import web
 from tray_agent.clock import iso
 
 from .context import identify, state_of
+from .directory import SimUser
 from .error_answers import graph_error, graph_throttled
-from .identity import SimUser
-from .tokens import EntraToken
+from .issued_tokens import EntraToken
 
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '

@@ -16,9 +16,9 @@ from tray_agent.clock import Clock
 
 from . import notification_topics as topics
 from .definitions import PresenceDefinitions
-from .identity import SimUser
+from .directory import SimUser
+from .issued_tokens import GenesysToken, Tokens
 from .request_log import Counters
-from .tokens import GenesysToken, Tokens
 
 CHANNEL_LIFETIME = 24 * 3600.0
 MAX_CHANNELS_PER_USER_APP = 20

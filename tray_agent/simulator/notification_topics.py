@@ -9,7 +9,7 @@ from typing import Any
 from tray_agent.clock import iso
 
 from .definitions import PresenceDefinitions
-from .identity import SimUser
+from .directory import SimUser
 
 #: A user topic: ``v2.users.<genesys user id>.<kind>``.
 USER_TOPIC = re.compile(r"^v2\.users\.([0-9A-Za-z-]+)\.([A-Za-z]+)$")

@@ -24,14 +24,14 @@ from collections.abc import Sequence
 from tray_agent.clock import Clock
 
 from .definitions import PresenceDefinitions
+from .directory import AppRegistrations, People
 from .faults import Faults
 from .genesys_presence import GenesysPresences
-from .identity import AppRegistrations, People
+from .issued_tokens import Tokens
 from .notification_channels import NotificationChannels
 from .presence_records import TeamsSequence
 from .request_log import Counters, RequestLogEntry
 from .teams_presence import TeamsPresences
-from .tokens import Tokens
 
 
 class SimulatorState:

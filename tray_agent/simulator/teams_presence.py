@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tray_agent.clock import Clock
 
-from .identity import People, UserRef
+from .directory import People, UserRef
 from .presence_records import TeamsPresence, TeamsSequence
 
 

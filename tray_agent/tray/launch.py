@@ -3,7 +3,7 @@
 :func:`start_instance` takes the per-user lock first (a second start exits with a message) and logs to
 the rotating file in the user's log folder; :func:`run_tray` then makes sure the commented default
 settings file exists and hands the main thread to :class:`~tray_agent.tray.app.TrayApp`. The demo tray
-(``tray-agent demo``, on the embedded simulator) starts the same way from :mod:`tray_agent.demo.tray`.
+(``tray-agent demo``, on the embedded simulator) starts the same way from :mod:`tray_agent.demo.demo_tray`.
 """
 
 from __future__ import annotations

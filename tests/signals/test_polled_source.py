@@ -9,7 +9,7 @@ import pytest
 from tests.engine.virtual_time import run_virtual
 from tests.signals.fakes import TimelineReader, follow
 from tray_agent.core.triggers import SignalKind
-from tray_agent.signals.polling import PolledSource, ReadFailed, Reading, Unavailable
+from tray_agent.signals.polled_source import PolledSource, ReadFailed, Reading, Unavailable
 
 LOCKED, UNLOCKED = SignalKind.SESSION_LOCKED, SignalKind.SESSION_UNLOCKED
 
