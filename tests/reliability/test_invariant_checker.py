@@ -169,3 +169,30 @@ def test_the_engines_story_must_match_what_the_simulator_accepted() -> None:
     day = meeting_with_restore()
     day.transitions.append(Transition(200, "write", "Genesys set to Busy (…)"))
     assert any("engine reported 3 writes, the simulator accepted 2" in v for v in day.verdict())
+
+
+def across_a_cloud_restart(before: Day, after: Day) -> list[str]:
+    records = [Record(day.events, day.requests, Initial(IDS["Available"]), USER) for day in (before, after)]
+    teams = [*before.teams, *after.teams[1:]]
+    return check(
+        records, teams_changes=teams, transitions=[*before.transitions, *after.transitions], sync=SYNC
+    ).violations
+
+
+def test_a_write_on_its_way_when_the_cloud_restarted_races_the_restart_however_long_it_was_down() -> None:
+    before = Day().teams_change(20, "Busy", "InAMeeting").read(39)  # the verify read; then the cloud restarts
+    after = Day().teams_change(20, "Busy", "InAMeeting").write(900, "Meeting", verified=False)  # down for 14 min
+    assert across_a_cloud_restart(before, after) == []
+
+
+def test_after_a_restart_only_the_write_that_was_on_its_way_may_come_without_a_verify_read() -> None:
+    before = Day().teams_change(20, "Busy", "InAMeeting").read(39)
+    after = Day().teams_change(20, "Busy", "InAMeeting").write(900, "Meeting", verified=False)
+    after.teams_change(950, "Available", "Available").write(1000, "Available", verified=False)
+    assert any("not preceded by a read of users/me" in v for v in across_a_cloud_restart(before, after))
+
+
+def test_a_write_without_a_verify_read_after_a_restart_whose_last_read_had_its_write_is_a_violation() -> None:
+    before = Day().teams_change(20, "Busy", "InAMeeting").write(40, "Meeting")  # read, then its write
+    after = Day().teams_change(100, "Available", "Available").write(900, "Available", verified=False)
+    assert any("not preceded by a read of users/me" in v for v in across_a_cloud_restart(before, after))
