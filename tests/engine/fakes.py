@@ -69,6 +69,7 @@ class FakeGenesys:
         self.state = self._state(shows, OFF_QUEUE)
         self.writes: list[tuple[float, str]] = []
         self.write_failures: list[Exception] = []
+        self.read_failures: list[Exception] = []  # the next users/me reads fail like this, in order
         self.sockets: list[asyncio.Queue[str]] = []
         self.user_id = USER
         self.written_for: list[str] = []
@@ -83,6 +84,8 @@ class FakeGenesys:
 
     async def me(self, now: float) -> GenesysUser:
         await asyncio.sleep(self.latency)
+        if self.read_failures:
+            raise self.read_failures.pop(0)
         return GenesysUser(self.user_id, "Agent One", replace(self.state, confirmed_at=self.clock.now()))
 
     async def presence_definitions(self) -> list[PresenceDefinition]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.engine.fakes import FakeAuth, FakeGenesys, FakeTeams, Unavailable
 from tests.engine.virtual_time import LoopClock, run_virtual
-from tray_agent.clients.errors import Throttled
+from tray_agent.clients.errors import AuthenticationRequired, Throttled
 from tray_agent.config.settings import Timing
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
@@ -292,3 +292,18 @@ def test_a_source_that_breaks_is_left_off_and_the_agent_goes_on() -> None:
         await rig.until(lambda: rig.genesys.shows == "Meeting", within=200)  # the timer (60 s again) saw it
 
     with_engine(story, signals=[source])
+
+
+def test_a_401_on_a_genesys_re_read_asks_the_agent_to_sign_in_and_the_tray_keeps_saying_so() -> None:
+    # Regression (found by the stress run): a 401 on a re-read set "offline" over "sign in needed".
+    async def story(rig: Rig) -> None:
+        rig.genesys.read_failures = [AuthenticationRequired("Genesys Cloud", "sign-in required", status=401)] * 50
+
+        def link() -> Link | None:
+            return rig.engine.snapshot.genesys_link if rig.engine.snapshot else None
+
+        await rig.until(lambda: link() is Link.SIGN_IN_NEEDED, within=600)  # no heartbeats: a re-read comes
+        await rig.wait(300)
+        assert link() is Link.SIGN_IN_NEEDED
+
+    with_engine(story)

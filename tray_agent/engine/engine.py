@@ -326,7 +326,10 @@ class Engine:
         try:
             await self._follower.refresh(effect.source)
         except (ServiceError, SignInRequired) as error:
-            if isinstance(error, ServiceError) and effect.source is Source.POLL:
+            if isinstance(error, AuthenticationRequired):  # a 401: the sign-in ended, not the network
+                self._auth[Service.GENESYS].invalidate()
+                await self._inbox.put(LinkChanged(Service.GENESYS, Link.SIGN_IN_NEEDED, "Genesys sign-in needed"))
+            elif isinstance(error, ServiceError) and effect.source is Source.POLL:
                 await self._inbox.put(LinkChanged(Service.GENESYS, Link.OFFLINE, str(error)))
             throttled = isinstance(error, Throttled)
             retry_after = error.retry_after if isinstance(error, Throttled) else None
