@@ -8,6 +8,7 @@ and :class:`ApprovingBrowser` standing in for the agent's browser.
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import sys
 from collections.abc import Callable
@@ -35,10 +36,23 @@ DAY_START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
 SETTLE = 8 * 60.0  # how long (simulated) the last step gets before its expectation is checked
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands out for bind(0) or an outgoing
+# connection is never chosen here, so another process on the machine (a second test run beside this
+# one) cannot take the redirect port between this probe and the agent's listener binding it.
+_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nothing holds now, for the simulator's registered Genesys redirect port."""
+    for _ in range(200):
+        port = random.choice(_PORTS)  # noqa: S311 - not a secret
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port between 20000 and 32000")
 
 
 def demo_settings(redirect_port: int) -> Settings:
