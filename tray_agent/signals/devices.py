@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from tray_agent.signals.commands import CommandRunner, run_command
-from tray_agent.signals.polled_source import ReadFailed, Reading, StateReader
+from tray_agent.signals.polled_source import ReadFailed, Reading, StateReader, why_not_readable
 
 # --- Windows: the privacy records -----------------------------------------------------------------
 
@@ -258,7 +258,7 @@ class PipeWireCapture:
     async def available(self) -> str | None:
         if self._pw_dump is None:
             return "pw-dump is not installed"
-        return await _answers(self, "pw-dump")
+        return await why_not_readable(self, "pw-dump", "pw-dump's answer makes no sense")
 
     async def read(self) -> Reading:
         assert self._pw_dump is not None  # noqa: S101 - available() first
@@ -275,21 +275,11 @@ class PulseCapture:
     async def available(self) -> str | None:
         if self._pactl is None:
             return "pactl is not installed"
-        return await _answers(self, "pactl")
+        return await why_not_readable(self, "pactl", "pactl's answer makes no sense")
 
     async def read(self) -> Reading:
         assert self._pactl is not None  # noqa: S101 - available() first
         return parse_pactl_source_outputs(await self._run([self._pactl, "list", "short", "source-outputs"]))
-
-
-async def _answers(reader: StateReader, program: str) -> str | None:
-    try:
-        reading = await reader.read()
-    except ReadFailed as error:
-        return f"{program} does not answer ({error})"
-    if reading.state is None:
-        return f"{program}'s answer makes no sense ({'; '.join(reading.problems)})"
-    return None
 
 
 class FirstThatWorks:

@@ -58,6 +58,18 @@ class StateReader(Protocol):
 Sleep = Callable[[float], Awaitable[None]]
 
 
+async def why_not_readable(reader: StateReader, program: str, unclear: str) -> str | None:
+    """An ``available()`` probe: one reading through ``reader``; why it cannot be used (None: it can).
+    ``unclear`` opens the reason given when ``program`` answers something that says nothing."""
+    try:
+        reading = await reader.read()
+    except ReadFailed as error:
+        return f"{program} does not answer ({error})"
+    if reading.state is None:
+        return f"{unclear} ({'; '.join(reading.problems)})"
+    return None
+
+
 class PolledSource:
     """:class:`~tray_agent.signals.source.SignalSource` over a :class:`StateReader`: ``became_true``
     when the state turns true, ``became_false`` when it turns false, each change reported once."""

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tray_agent.signals.commands import CommandRunner, run_command
-from tray_agent.signals.polled_source import ReadFailed, Reading
+from tray_agent.signals.polled_source import ReadFailed, Reading, why_not_readable
 from tray_agent.signals.workstation import input_desktop_locked, logind_properties
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # logind's ids ("2", "c1"); never an option
@@ -151,13 +151,7 @@ class MacScreenLock:
     async def available(self) -> str | None:
         if self._ioreg is None:
             return "ioreg is not installed"
-        try:
-            reading = await self.read()
-        except ReadFailed as error:
-            return f"ioreg does not answer ({error})"
-        if reading.state is None:
-            return f"ioreg does not say whether the screen is locked ({'; '.join(reading.problems)})"
-        return None
+        return await why_not_readable(self, "ioreg", "ioreg does not say whether the screen is locked")
 
     async def read(self) -> Reading:
         assert self._ioreg is not None  # noqa: S101 - available() first
