@@ -238,11 +238,16 @@ def _parse_guid(raw: object) -> str:
     return value.lower()
 
 
-def _parse_region(raw: object) -> str:
-    value = _text(raw).lower().replace("-", "_")
-    if value not in GENESYS_REGIONS:
-        raise PolicyValueError(f"{value!r} is not a Genesys Cloud region (one of: {', '.join(GENESYS_REGIONS)})")
+def _one_of(raw: object, names: Iterable[str], what: str) -> str:
+    """A name from ``names`` (case and ``-``/``_`` as IT may write them)."""
+    value, known = _text(raw).lower().replace("-", "_"), list(names)
+    if value not in known:
+        raise PolicyValueError(f"{value!r} is not {what} (one of: {', '.join(known)})")
     return value
+
+
+def _parse_region(raw: object) -> str:
+    return _one_of(raw, GENESYS_REGIONS, "a Genesys Cloud region")
 
 
 def _integer(raw: object) -> int:
@@ -260,27 +265,25 @@ def _integer(raw: object) -> int:
     raise PolicyValueError(f"must be a whole number, got {raw!r}")
 
 
+def _whole_in(raw: object, low: int, high: int, what: str) -> int:
+    value = _integer(raw)
+    if not low <= value <= high:
+        raise PolicyValueError(f"must be {what}, got {value}")
+    return value
+
+
 def _parse_port(raw: object) -> int:
-    port = _integer(raw)
-    if not 1024 <= port <= 65535:
-        raise PolicyValueError(f"must be a port number from 1024 to 65535, got {port}")
-    return port
+    return _whole_in(raw, 1024, 65535, "a port number from 1024 to 65535")
 
 
 def _parse_seconds(raw: object) -> float:
-    seconds = _integer(raw)
     low, high = MIN_POLL_INTERVAL_RANGE
-    if not low <= seconds <= high:
-        raise PolicyValueError(f"must be between {low} and {high} seconds, got {seconds}")
-    return float(seconds)
+    return float(_whole_in(raw, low, high, f"between {low} and {high} seconds"))
 
 
 def _parse_count(raw: object) -> int:
-    count = _integer(raw)
     low, high = FLEET_SIZE_RANGE
-    if not low <= count <= high:
-        raise PolicyValueError(f"must be a number of agents from {low:,} to {high:,}, got {count}")
-    return count
+    return _whole_in(raw, low, high, f"a number of agents from {low:,} to {high:,}")
 
 
 def _parse_flag(raw: object) -> bool:
@@ -294,10 +297,7 @@ def _parse_flag(raw: object) -> bool:
 
 
 def _parse_cloud(raw: object) -> str:
-    value = _text(raw).lower().replace("-", "_")
-    if value not in MICROSOFT_CLOUDS:
-        raise PolicyValueError(f"{value!r} is not a Microsoft cloud (one of: {', '.join(MICROSOFT_CLOUDS)})")
-    return value
+    return _one_of(raw, MICROSOFT_CLOUDS, "a Microsoft cloud")
 
 
 def _parse_proxy(raw: object) -> str:
