@@ -44,12 +44,12 @@ class Rig:
         while not condition():
             if self.clock.now() - start > within:
                 raise AssertionError(f"not within {within} s; last snapshot: {self.snapshots[-1:]}")
-            await asyncio.sleep(0.05)  # virtual: VirtualTimeLoop jumps to this timer, no real waiting
+            await self.clock.sleep(0.05)  # the engine's clock: virtual time, the loop jumps to it
         return self.clock.now() - start
 
     async def wait(self, seconds: float) -> None:
         """Virtual seconds: the loop's clock jumps, nothing waits on the wall clock."""
-        await asyncio.sleep(seconds)
+        await self.clock.sleep(seconds)
 
 
 def with_engine(
