@@ -25,6 +25,7 @@ from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.scenarios import SCENARIOS, Step
+from tray_agent.demo.simulated_workstation import SimulatedWorkstation
 from tray_agent.engine.snapshot import Snapshot, Transition, transition_printer
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -180,9 +181,11 @@ def build_demo_agent(
     on_snapshot: Callable[[Snapshot], None] | None = None,
     on_transition: Callable[[Transition], None] | None = None,
 ) -> tuple[Agent, ApprovingBrowser]:
-    """The real agent wired to the simulator (call on the loop that will run the engine)."""
+    """The real agent wired to the simulator (call on the loop that will run the engine); its lock
+    and device signals come from the simulator's workstation, not this machine's."""
     endpoints = Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path)
     browser = ApprovingBrowser(simulator.ca_path)
+    workstation = SimulatedWorkstation(simulator.base_url, simulator.ca_path)
     agent = build_agent(
         settings,
         endpoints,
@@ -191,6 +194,8 @@ def build_demo_agent(
         browser=browser,
         on_snapshot=on_snapshot,
         on_transition=on_transition,
+        workstation=workstation,
+        signals=[workstation],
     )
     return agent, browser
 
