@@ -20,6 +20,7 @@ import heapq
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -35,10 +36,13 @@ from tray_agent.core.polling import (
 from tray_agent.core.rules import SyncConfig
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
+    MEETING_START_MINUTES,
+    READS_PER_SIGNAL,
     PlannedRead,
     SignalKind,
     TokenBucket,
     TriggerTiming,
+    fleet_rate,
     plan_reads,
     timer_interval,
 )
@@ -62,6 +66,12 @@ class FleetResult:
     latencies_by_kind: dict[str, list[float]] = field(default_factory=dict)  # the trigger fleet's
     skipped: int = 0  # reads not sent: nobody at the desk (the token is given back)
     runtime: float = 0.0  # seconds to simulate the row
+    why: dict[int, Counter[str]] = field(default_factory=dict)  # the trigger fleet's requests per 30 s, by reason
+
+    def peak_reasons(self) -> list[tuple[str, int]]:
+        """Why the requests of the busiest 30 s were sent (the trigger fleet only)."""
+        busiest = self.requests_per_window.index(self.peak)
+        return self.why.get(busiest, Counter()).most_common()
 
     @property
     def peak(self) -> int:
@@ -111,6 +121,7 @@ def simulate_fleet(
 ) -> FleetResult:
     """``naive_fixed_poller``: a PresenceLight-style client — polls every ``policy.interval`` all shift
     long whatever Genesys says, and retries a 429 after 2 s/4 s without reading Retry-After."""
+    started = time.monotonic()
     rng = random.Random(seed)
     budget = SlidingWindow(GRAPH_PRESENCE_LIMIT, GRAPH_PRESENCE_WINDOW)
     windows = int((until - DAY_START) / GRAPH_PRESENCE_WINDOW)
@@ -217,6 +228,7 @@ def simulate_fleet(
         elif kind == "teams" and person.polling and not person.slow:
             person.pending_changes.append(now)
         update_polling(who, now)
+    result.runtime = time.monotonic() - started
     return result
 
 
@@ -241,6 +253,8 @@ class _SignalAgent:
     poll: PollState = field(default_factory=PollState)
     planned: list[PlannedRead] = field(default_factory=list)
     signal_at: float | None = None
+    backed_until: float = -math.inf  # window_from_read: the planned read's moment + window
+    calendar: tuple[float, int | None, float] | None = None  # the latest calendar signal: at, attendees, u
     locked_since: float | None = None
     graph: str = "available"  # what Graph answers with
     changed_at: float = 0.0  # when the Teams client showed it
@@ -349,10 +363,16 @@ def simulate_trigger_fleet(
     planner: Planner = plan_reads,
     poll: PollPolicy | None = None,
     dwell: float | None = None,
+    join_calendar: bool = False,
+    window_from_read: bool = False,
 ) -> FleetResult:
     """A fleet whose agents read Teams on local signals, as :class:`~tray_agent.core.protocol.SyncProtocol`
     does, with IT's ``FleetSize`` (default: ``agents``) the only policy set. ``planner`` stands in for
-    :func:`~tray_agent.core.triggers.plan_reads` to measure a proposal."""
+    :func:`~tray_agent.core.triggers.plan_reads` to measure a proposal; ``join_calendar`` measures one
+    for the protocol: a microphone or camera signal within ``MEETING_START_MINUTES`` after a calendar
+    signal plans no reads of its own but that signal's (same ``u``) still to come, so one read serves both;
+    ``window_from_read`` one more: a signal vouches for a reading ``window`` after the read it planned
+    (spread included), not only ``window`` after the signal."""
     started = time.monotonic()
     rng = random.Random(seed)
     size = agents if fleet_size is None else fleet_size
@@ -424,8 +444,18 @@ def simulate_trigger_fleet(
         elif kind is SignalKind.SESSION_UNLOCKED:
             a.locked_since = None
             a.planned = [read for read in a.planned if not read.even_if_away]
-        for read in planner(kind, now, triggers, rng.random(), attendees):
+        u = rng.random()
+        reads = planner(kind, now, triggers, u, attendees)
+        if kind in (SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS):
+            a.calendar = (now, attendees, u)
+        elif join_calendar and kind in _DEVICE and a.calendar and now - a.calendar[0] < MEETING_START_MINUTES * 60:
+            calendar_at, calendar_attendees, calendar_u = a.calendar
+            reads = planner(kind, calendar_at, triggers, calendar_u, calendar_attendees)
+            reads = tuple(read for read in reads if read.at >= now)  # those gone by served it already
+        for read in reads:
             plan(a, read)
+        if window_from_read and kind in KNOWN_SIGNALS and reads:
+            a.backed_until = max(a.backed_until, reads[0].at + triggers.window)
 
     def reading(a: _SignalAgent, now: float) -> None:
         """What the protocol does with a reading (reads are answered at once: requested = read)."""
@@ -435,7 +465,7 @@ def simulate_trigger_fleet(
             a.acted, a.candidate = a.graph, None
             return
         backed = (a.locked_since is not None and now >= a.locked_since) or (
-            a.signal_at is not None and a.signal_at <= now <= a.signal_at + triggers.window
+            a.signal_at is not None and a.signal_at <= now <= max(a.signal_at + triggers.window, a.backed_until)
         )
         if not backed:  # rule 11: a second reading at least dwell later
             if a.candidate is None or a.candidate[0] != a.graph:
@@ -457,7 +487,8 @@ def simulate_trigger_fleet(
         if a.bucket.available_at(now) > now + 1e-9:
             return
         a.bucket = a.bucket.take(now)
-        even_if_away = planned_due and a.planned[0].even_if_away
+        first = a.planned[0] if planned_due else None
+        even_if_away = first is not None and first.even_if_away
         a.planned = [read for read in a.planned if read.at > now]
         if a.locked_since is not None and not even_if_away:  # nobody at the desk: TeamsReadSkipped
             a.bucket = a.bucket.give_back()
@@ -466,7 +497,10 @@ def simulate_trigger_fleet(
             return
         result.requests += 1
         if now >= DAY_START:
-            result.requests_per_window[int((now - DAY_START) // GRAPH_PRESENCE_WINDOW)] += 1
+            index = int((now - DAY_START) // GRAPH_PRESENCE_WINDOW)
+            result.requests_per_window[index] += 1
+            why = "timer" if first is None else first.why.removesuffix(" (follow-up)")
+            result.why.setdefault(index, Counter())[why] += 1
         wait = budget.hit(now)
         if wait is None:
             a.poll = after_poll(a.poll, a.policy, now, Outcome.OK, rng.random(), slow=a.slow)
@@ -508,3 +542,38 @@ def simulate_trigger_fleet(
         wake(who, now)
     result.runtime = time.monotonic() - started
     return result
+
+
+def proposed_plan_reads(
+    kind: SignalKind, at: float, timing: TriggerTiming, u: float, attendees: int | None = None
+) -> tuple[PlannedRead, ...]:
+    """A proposal for :func:`~tray_agent.core.triggers.plan_reads`, measured by the bench:
+
+    - around a half hour (``MEETING_START_MINUTES`` either side: calls end just before it, meetings
+      start just after), a microphone, camera or calendar signal is shared by the whole fleet *whatever
+      its attendee count*: the count says who shares this meeting, not how many other meetings begin
+      at the same :00 or :30;
+    - the follow-up read is left out when the prompt read comes ``follow_up`` or more after the signal:
+      Graph has caught up by then, so inside a storm each agent sends one read, not two.
+    """
+    if kind is SignalKind.SESSION_LOCKED:
+        return plan_reads(kind, at, timing, u, attendees)
+    offset = at % 1800.0
+    near_half_hour = min(offset, 1800.0 - offset) < MEETING_START_MINUTES * 60.0
+    fleet = max(1, timing.fleet_size)
+    if kind in _MAYBE_SHARED and near_half_hour:
+        sharers = fleet
+    elif attendees is not None:
+        sharers = min(max(1, attendees), fleet)
+    else:
+        sharers = 1
+    delay = u * READS_PER_SIGNAL * sharers / (fleet_rate(1))
+    why = kind.value
+    prompt = PlannedRead(at + delay, why)
+    if delay >= timing.follow_up:
+        return (prompt,)
+    return (prompt, PlannedRead(at + delay + timing.follow_up, f"{why} (follow-up)"))
+
+
+_DEVICE = frozenset({SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED})
+_MAYBE_SHARED = _DEVICE | {SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS}
