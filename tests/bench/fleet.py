@@ -11,6 +11,40 @@ The day: shifts start between 07:00 and 10:00 and last 8.5 h; agents alternate O
 (mean 50 min) with off-queue blocks (mean 20 min: meetings, breaks, admin); Teams changes about
 every 40 min; and a company all-hands from 12:00 to 12:45 takes everyone off queue at once — the
 moment a fleet is most likely to run out of budget.
+
+**With local signals** (:func:`simulate_trigger_fleet`, IT's ``FleetSize`` the only policy). Real core
+code per agent: :meth:`TokenBucket.for_fleet` / ``available_at`` / ``take`` / ``give_back``,
+:func:`plan_reads` (which calls :func:`spread`) with a fresh random ``u`` per signal,
+:func:`timer_interval` for the safety-net timer (``SyncProtocol._policy``), ``after_poll`` (OK and
+THROTTLED with the simulator's Retry-After) and ``poll_soon``. Modelled after ``SyncProtocol``, not
+run (a protocol per agent, with its Genesys heartbeats, is ~100× too slow for 20,000 agents):
+
+- a read goes when the timer or the first planned read is due (planned reads never before
+  ``poll.not_before``) and the bucket has a token; *every* read takes one, the timer's too; it
+  consumes all planned reads due; a throttled read's token is not given back;
+- while the session is locked only ``even_if_away`` reads are sent; the others are skipped and give
+  their token back (``TeamsReadSkipped``); the unlock drops the planned lock re-reads; a reading while
+  locked that is not yet Away plans a re-read ``reread_while_locked`` later, for
+  ``give_up_while_locked``;
+- hands-off (On Queue): slow timer, readings acknowledged; leaving it: ``poll_soon``; the first
+  reading at shift start goes at once; outside the shift nothing is read;
+- acting (latency): a reading is signal-backed while locked or within ``window`` of the latest known
+  signal, and acts at once; otherwise it becomes the candidate and a read ``dwell_seconds`` later
+  (planned) confirms it (rules 9 and 11). Graph answers at once with what the client showed
+  ``GRAPH_LAG`` before. Latency runs from the client's change to that read, for changes made while
+  the agent was off queue (others are a baseline, not written). Not modelled: Genesys (writes, the
+  agent changing it by hand), "too old" re-reads, sign-in, sleep.
+
+The signal day per agent (independent draws; meetings are not shared between simulated agents,
+only their moments): breaks at ~2 h and ~6.5 h (15 min) and lunch at ~4 h (30 min), each a lock
+(Teams Away ``AWAY_AFTER_LOCK`` later) and an unlock (Teams back); 2–4 calendar meetings on :00/:30 of
+30 or 60 min with 3–10 attendees (calendar signal and Teams "meeting" at the slot, microphone 0–2 min
+later, calendar end at the slot, microphone and Teams back ±1 min around it); 2–4 ad-hoc calls (mean
+6 min, the agent's own moment: microphone and Teams together); the all-hands (calendar at 12:00 sharp
+with every agent invited, microphones within a minute, calendar end at 12:45, microphones released
+within 2 min); 1–3 spells of Do Not Disturb set by hand (no signal: only the timer finds them).
+Activities do not overlap (one that would is moved by 10 min steps) and take the agent off queue
+until 1–3 min after they end.
 """
 
 from __future__ import annotations
