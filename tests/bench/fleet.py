@@ -55,7 +55,6 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from tray_agent.core.polling import (
@@ -71,12 +70,10 @@ from tray_agent.core.rules import SyncConfig
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
     MEETING_START_MINUTES,
-    READS_PER_SIGNAL,
     PlannedRead,
     SignalKind,
     TokenBucket,
     TriggerTiming,
-    fleet_rate,
     plan_reads,
     timer_interval,
 )
@@ -268,7 +265,6 @@ def simulate_fleet(
 
 # --- the fleet with local signals (core.triggers) ------------------------------------------------
 
-Planner = Callable[[SignalKind, float, TriggerTiming, float, "int | None"], tuple[PlannedRead, ...]]
 GRAPH_LAG = 3.0  # Graph shows a Teams change this long after the client (the simulator's default)
 AWAY_AFTER_LOCK = 10.0  # Teams turns Away this long after a lock (the simulator's default)
 TRIGGERED_KINDS = ("lock", "unlock", "call", "meeting", "all-hands")
@@ -287,8 +283,9 @@ class _SignalAgent:
     poll: PollState = field(default_factory=PollState)
     planned: list[PlannedRead] = field(default_factory=list)
     signal_at: float | None = None
-    backed_until: float = -math.inf  # window_from_read: the planned read's moment + window
-    calendar: tuple[float, int | None, float] | None = None  # the latest calendar signal: at, attendees, u
+    backed_until: float = -math.inf  # SignalPlan.backed_until: the planned read's moment + window
+    slot: float = 0.0  # the agent's place inside every storm's spread (SyncProtocol._storm_slot)
+    meeting_signal: tuple[float, int | None] | None = None  # the latest calendar signal: when, attendees
     locked_since: float | None = None
     graph: str = "available"  # what Graph answers with
     changed_at: float = 0.0  # when the Teams client showed it
@@ -394,19 +391,13 @@ def simulate_trigger_fleet(
     fleet_size: int | None = None,
     seed: int = 1,
     until: float = DAY_END,
-    planner: Planner = plan_reads,
     poll: PollPolicy | None = None,
     dwell: float | None = None,
-    join_calendar: bool = False,
-    window_from_read: bool = False,
+    burst: float | None = None,
 ) -> FleetResult:
     """A fleet whose agents read Teams on local signals, as :class:`~tray_agent.core.protocol.SyncProtocol`
-    does, with IT's ``FleetSize`` (default: ``agents``) the only policy set. ``planner`` stands in for
-    :func:`~tray_agent.core.triggers.plan_reads` to measure a proposal; ``join_calendar`` measures one
-    for the protocol: a microphone or camera signal within ``MEETING_START_MINUTES`` after a calendar
-    signal plans no reads of its own but that signal's (same ``u``) still to come, so one read serves both;
-    ``window_from_read`` one more: a signal vouches for a reading ``window`` after the read it planned
-    (spread included), not only ``window`` after the signal."""
+    does, with IT's ``FleetSize`` (default: ``agents``) the only policy set. ``burst`` measures another
+    bucket capacity than core's."""
     started = time.monotonic()
     rng = random.Random(seed)
     size = agents if fleet_size is None else fleet_size
@@ -418,7 +409,10 @@ def simulate_trigger_fleet(
     budget = SlidingWindow(GRAPH_PRESENCE_LIMIT, GRAPH_PRESENCE_WINDOW)
     windows = int((until - DAY_START) / GRAPH_PRESENCE_WINDOW)
     result = FleetResult(label, agents, policy.base_interval, [0] * windows)
-    people = [_SignalAgent(policy, TokenBucket.for_fleet(size, 0.0)) for _ in range(agents)]
+    bucket = TokenBucket.for_fleet(size, 0.0)
+    if burst is not None:
+        bucket = replace(bucket, capacity=burst, tokens=burst)
+    people = [_SignalAgent(policy, bucket, slot=rng.random()) for _ in range(agents)]
     heap: list[tuple[float, int, int, str, object]] = []
     counter = 0
 
@@ -478,18 +472,31 @@ def simulate_trigger_fleet(
         elif kind is SignalKind.SESSION_UNLOCKED:
             a.locked_since = None
             a.planned = [read for read in a.planned if not read.even_if_away]
-        u = rng.random()
-        reads = planner(kind, now, triggers, u, attendees)
         if kind in (SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS):
-            a.calendar = (now, attendees, u)
-        elif join_calendar and kind in _DEVICE and a.calendar and now - a.calendar[0] < MEETING_START_MINUTES * 60:
-            calendar_at, calendar_attendees, calendar_u = a.calendar
-            reads = planner(kind, calendar_at, triggers, calendar_u, calendar_attendees)
-            reads = tuple(read for read in reads if read.at >= now)  # those gone by served it already
+            a.meeting_signal = (now, attendees)
+        elif (
+            kind in (SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED)
+            and a.meeting_signal
+            and now - a.meeting_signal[0] < MEETING_START_MINUTES * 60.0
+        ):
+            attendees = a.meeting_signal[1]
+        plan = plan_reads(kind, now, triggers, a.slot, attendees)
+        plan_for_signal(a, plan.reads)
+        if kind in KNOWN_SIGNALS:
+            a.backed_until = max(a.backed_until, plan.backed_until)
+
+    def plan_for_signal(a: _SignalAgent, reads: tuple[PlannedRead, ...]) -> None:
+        """SyncProtocol._plan_for_signal(): one read serves every signal before it."""
+        if not reads:
+            return
+        if not reads[0].for_signal:
+            plan(a, reads[0])
+            return
+        if any(planned.for_signal and planned.at <= reads[0].at for planned in a.planned):
+            return
+        a.planned = [planned for planned in a.planned if not planned.for_signal]
         for read in reads:
             plan(a, read)
-        if window_from_read and kind in KNOWN_SIGNALS and reads:
-            a.backed_until = max(a.backed_until, reads[0].at + triggers.window)
 
     def reading(a: _SignalAgent, now: float) -> None:
         """What the protocol does with a reading (reads are answered at once: requested = read)."""
@@ -576,38 +583,3 @@ def simulate_trigger_fleet(
         wake(who, now)
     result.runtime = time.monotonic() - started
     return result
-
-
-def proposed_plan_reads(
-    kind: SignalKind, at: float, timing: TriggerTiming, u: float, attendees: int | None = None
-) -> tuple[PlannedRead, ...]:
-    """A proposal for :func:`~tray_agent.core.triggers.plan_reads`, measured by the bench:
-
-    - around a half hour (``MEETING_START_MINUTES`` either side: calls end just before it, meetings
-      start just after), a microphone, camera or calendar signal is shared by the whole fleet *whatever
-      its attendee count*: the count says who shares this meeting, not how many other meetings begin
-      at the same :00 or :30;
-    - the follow-up read is left out when the prompt read comes ``follow_up`` or more after the signal:
-      Graph has caught up by then, so inside a storm each agent sends one read, not two.
-    """
-    if kind is SignalKind.SESSION_LOCKED:
-        return plan_reads(kind, at, timing, u, attendees)
-    offset = at % 1800.0
-    near_half_hour = min(offset, 1800.0 - offset) < MEETING_START_MINUTES * 60.0
-    fleet = max(1, timing.fleet_size)
-    if kind in _MAYBE_SHARED and near_half_hour:
-        sharers = fleet
-    elif attendees is not None:
-        sharers = min(max(1, attendees), fleet)
-    else:
-        sharers = 1
-    delay = u * READS_PER_SIGNAL * sharers / (fleet_rate(1))
-    why = kind.value
-    prompt = PlannedRead(at + delay, why)
-    if delay >= timing.follow_up:
-        return (prompt,)
-    return (prompt, PlannedRead(at + delay + timing.follow_up, f"{why} (follow-up)"))
-
-
-_DEVICE = frozenset({SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED})
-_MAYBE_SHARED = _DEVICE | {SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS}

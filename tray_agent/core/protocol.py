@@ -80,6 +80,7 @@ from tray_agent.core.rules import (
 from tray_agent.core.service import Service
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
+    MEETING_START_MINUTES,
     PlannedRead,
     SignalKind,
     TokenBucket,
@@ -163,6 +164,9 @@ class SyncProtocol:
         self._planned: tuple[PlannedRead, ...] = ()  # reads local signals asked for, by time
         self._bucket = TokenBucket.for_fleet(timing.triggers.fleet_size, now)
         self._signal_at: float | None = None  # the latest known signal
+        self._backed_until = -math.inf  # a reading sent after it, by then, is the signal's (plan_reads)
+        self._storm_slot = random()  # this agent's place inside every storm's spread (core.triggers)
+        self._meeting_signal: tuple[float, int | None] | None = None  # the latest calendar signal: when, how many
         self._locked_since: float | None = None
         self._triggers_available = False
 
@@ -281,9 +285,33 @@ class SyncProtocol:
         elif event.kind is SignalKind.SESSION_UNLOCKED:
             self._locked_since = None
             self._planned = tuple(read for read in self._planned if not read.even_if_away)
-        for read in plan_reads(event.kind, self.now, triggers, self._random(), event.attendees):
-            self._plan(read)
+        attendees = event.attendees
+        if event.kind in (SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS):
+            self._meeting_signal = (self.now, attendees)
+        elif event.kind in (SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED) and self._meeting_signal:
+            meeting_at, meeting_attendees = self._meeting_signal
+            if self.now - meeting_at < MEETING_START_MINUTES * 60.0:  # people joining or leaving that meeting
+                attendees = meeting_attendees
+        plan = plan_reads(event.kind, self.now, triggers, self._storm_slot, attendees)
+        self._plan_for_signal(plan.reads)
+        if event.kind in KNOWN_SIGNALS:
+            self._backed_until = max(self._backed_until, plan.backed_until)
         effects.append(Report("trigger", f"{event.kind.value}: reading Teams"))
+
+    def _plan_for_signal(self, reads: tuple[PlannedRead, ...]) -> None:
+        """One read serves every signal before it: a signal read already planned before this one's
+        first keeps it (nothing new is planned); later ones are replaced by this one's."""
+        if not reads:
+            return
+        first = reads[0]
+        if not first.for_signal:  # a lock's: its own, not shared with other signals
+            self._plan(first)
+            return
+        if any(planned.for_signal and planned.at <= first.at for planned in self._planned):
+            return
+        self._planned = tuple(planned for planned in self._planned if not planned.for_signal)
+        for read in reads:
+            self._plan(read)
 
     def _watch_while_locked(self, presence: TeamsPresence) -> None:
         """While locked, Teams is read until it shows Away (it turns Away on its own clock)."""
@@ -460,7 +488,9 @@ class SyncProtocol:
         if self._locked_since is not None and requested >= self._locked_since:
             return True
         at = self._signal_at
-        return at is not None and at <= requested and self.teams_read_at <= at + self.timing.triggers.window
+        if at is None or requested < at:
+            return False
+        return self.teams_read_at <= max(at + self.timing.triggers.window, self._backed_until)
 
     def _record(self, decision: Decision, effects: list[Effect]) -> None:
         previous, self.decision = self.decision, decision

@@ -22,13 +22,31 @@ every ``max(timer_interval, 2 / rate)``: it may use at most half of the agent's 
 
 **Storms.** No per-agent bucket keeps 5,000 simultaneous reads under the limit: an all-hands at
 12:00 opens every microphone within a minute, and every bucket is full. A signal that other agents
-may share is therefore spread: its reads are delayed by a random share of
+may share is therefore spread: its reads are delayed by a share ``slot`` (in [0, 1), drawn once per
+agent) of
 
     spread = READS_PER_SIGNAL × sharers / (FLEET_SHARE × 1500 / 30)   seconds
 
-where ``sharers`` is the meeting's attendee count when the calendar gives it; the fleet size for a
-microphone, camera or calendar signal in the first ``MEETING_START_MINUTES`` of a half hour (when
-meetings start) with no attendee count; and 1 otherwise (an ad-hoc call, a lock: this agent's own).
+Who shares a signal:
+
+- a microphone, camera or calendar signal within ``MEETING_START_MINUTES`` of a quarter hour
+  (before it: calls end; after it: meetings start; most on :00 and :30, the 45- and 15-minute ones
+  on :45 and :15) is shared by **the whole fleet, whatever its attendee count**: the count says who
+  is in *this* meeting, not how many other meetings begin at the same moment (about a fifth of a
+  contact centre on each :00 and :30, measured by the bench), and without the calendar a
+  microphone released when the all-hands ends looks like any call ending;
+- elsewhere, a calendar meeting with an attendee count is shared by its attendees, and so is a
+  microphone or camera signal in the ``MEETING_START_MINUTES`` after it (the protocol passes the
+  meeting's count on: the microphones open as people join);
+- anything else is the agent's own (an ad-hoc call, a lock): 1.
+
+One read serves every signal before it: a signal whose read would come after one already planned
+plans nothing (the calendar's signal at 12:00 and the microphone opening a minute later send one
+read, not two), and one whose read comes sooner replaces the later ones. A read ``follow_up`` or
+more after the signal needs no follow-up (Graph has caught up by then), so inside a storm each
+agent sends one read, not two.
+And a spread read still counts as the signal's: a change it finds is acted on at once
+(:func:`plan_reads` says until when, ``backed_until``).
 """
 
 from __future__ import annotations
@@ -82,15 +100,25 @@ def timer_interval(timing: TriggerTiming) -> float:
     return max(timing.timer_interval, 2.0 / fleet_rate(timing.fleet_size))
 
 
+def near_quarter_hour(at: float) -> bool:
+    """Meetings start and end on the quarter hours (most on :00 and :30, 45- and 15-minute ones on :45 and :15)."""
+    offset = at % 900.0
+    return min(offset, 900.0 - offset) < MEETING_START_MINUTES * 60.0
+
+
+def sharers(kind: SignalKind, at: float, fleet_size: int, attendees: int | None) -> int:
+    """How many agents may get the same signal at about the same moment (see the module docstring)."""
+    fleet = max(1, fleet_size)
+    if kind in _MAYBE_SHARED and near_quarter_hour(at):
+        return fleet
+    if attendees is not None and kind in _MAYBE_SHARED:
+        return min(max(1, attendees), fleet)
+    return 1
+
+
 def spread(kind: SignalKind, at: float, fleet_size: int, attendees: int | None) -> float:
     """How widely (seconds) the reads for a signal are spread, for the agents that may share it."""
-    if attendees is not None:
-        sharers = min(max(1, attendees), max(1, fleet_size))
-    elif kind in _MAYBE_SHARED and at % 1800.0 < MEETING_START_MINUTES * 60.0:
-        sharers = max(1, fleet_size)
-    else:
-        sharers = 1
-    return READS_PER_SIGNAL * sharers / (FLEET_SHARE * TENANT_READS_PER_30_S / 30.0)
+    return READS_PER_SIGNAL * sharers(kind, at, fleet_size, attendees) / (FLEET_SHARE * TENANT_READS_PER_30_S / 30.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +126,29 @@ class PlannedRead:
     at: float
     why: str
     even_if_away: bool = False  # read even though nobody is at the desk (after a lock)
+    for_signal: bool = False  # asked for by a signal other than a lock (one such read serves them all)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPlan:
+    reads: tuple[PlannedRead, ...]
+    backed_until: float  # a reading sent by then, after the signal, needs no second reading
 
 
 def plan_reads(
-    kind: SignalKind, at: float, timing: TriggerTiming, u: float, attendees: int | None = None
-) -> tuple[PlannedRead, ...]:
-    """The reads a signal asks for; ``u`` in [0, 1) places them inside the storm spread."""
+    kind: SignalKind, at: float, timing: TriggerTiming, slot: float, attendees: int | None = None
+) -> SignalPlan:
+    """The reads a signal asks for; ``slot`` in [0, 1) is the agent's place inside a storm's spread."""
     if kind is SignalKind.SESSION_LOCKED:
-        return (PlannedRead(at + timing.first_read_after_lock, "locked: has Teams turned Away?", even_if_away=True),)
-    delay = u * spread(kind, at, timing.fleet_size, attendees)
+        first = at + timing.first_read_after_lock
+        return SignalPlan((PlannedRead(first, "locked: has Teams turned Away?", even_if_away=True),), first)
+    prompt = at + slot * spread(kind, at, timing.fleet_size, attendees)
     why = kind.value
-    return (PlannedRead(at + delay, why), PlannedRead(at + delay + timing.follow_up, f"{why} (follow-up)"))
+    backed_until = prompt + timing.window
+    if prompt - at >= timing.follow_up:  # Graph has caught up with the Teams client by then
+        return SignalPlan((PlannedRead(prompt, why, for_signal=True),), backed_until)
+    follow_up = PlannedRead(prompt + timing.follow_up, f"{why} (follow-up)", for_signal=True)
+    return SignalPlan((PlannedRead(prompt, why, for_signal=True), follow_up), backed_until)
 
 
 @dataclass(frozen=True, slots=True)
