@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -35,6 +35,8 @@ from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.engine.teams_source import GraphTeamsSource
+from tray_agent.signals.for_this_workstation import sources_for_this_workstation
+from tray_agent.signals.source import SignalSource
 from tray_agent.signals.workstation import Workstation
 
 
@@ -74,12 +76,14 @@ def build_agent(
     workstation: Workstation | None = None,
     memory: MemoryStore | None = None,
     proxies: ProxyResolver | None = None,
+    signals: Sequence[SignalSource] = (),
 ) -> Agent:
     """Must be called on the event loop that will run the engine (httpx clients bind to it).
 
     ``memory``: where the sync memory survives a restart (none: every start is a clean one). One
     :class:`ProxyResolver` (IT policy, the environment, the OS settings, PAC) decides the proxy of
-    every channel, each for its own host, the notifications websocket included.
+    every channel, each for its own host, the notifications websocket included. ``signals``: the
+    local signal sources whose changes trigger Graph reads (none: the timer alone).
     """
     resolver = proxies or resolver_for(settings)
     graph_http, genesys_http, login_http = _http_clients(endpoints, resolver, clock)
@@ -106,6 +110,7 @@ def build_agent(
         memory=memory,
         proxy_for=resolver.proxy_url,
         keepalive=keepalive,
+        signals=signals,
     )
     return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http), keepalive)
 
@@ -178,4 +183,5 @@ def build_cloud_agent(
         on_snapshot=on_snapshot,
         on_transition=on_transition,
         memory=FileMemory(paths.state_dir / "sync-memory.json"),
+        signals=sources_for_this_workstation(),
     )

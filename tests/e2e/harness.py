@@ -24,6 +24,7 @@ from tray_agent.config.settings import Settings, Timing
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
+from tray_agent.demo.simulated_workstation import SimulatedWorkstation
 from tray_agent.engine.snapshot import Link
 from tray_agent.signals.workstation import AlwaysPresent, Workstation
 from tray_agent.simulator import SimulatorThread
@@ -142,9 +143,12 @@ async def running_world(
     workstation: Workstation | None = None,
     role: str = "agent",
     genesys_idle_timeout: float | None = None,
+    local_signals: bool = False,
 ) -> AsyncIterator[World]:
     """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
-    ``role``: the agent's Genesys role (simulator.identity.ROLE_PERMISSIONS)."""
+    ``role``: the agent's Genesys role (simulator.identity.ROLE_PERMISSIONS). ``local_signals``: the
+    agent follows the simulator's workstation (lock, microphone, camera) as the demo does, and the
+    world is ready once it does."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
@@ -159,13 +163,15 @@ async def running_world(
         if sync is not None:
             settings = replace(settings, sync=sync)
         browser = ApprovingBrowser(simulator.ca_path)
+        simulated = SimulatedWorkstation(simulator.base_url, simulator.ca_path) if local_signals else None
         agent = build_agent(
             settings,
             Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path),
             clock=clock,
             store=MemoryTokenStore(),
             browser=browser,
-            workstation=workstation or AlwaysPresent(),
+            workstation=workstation or simulated or AlwaysPresent(),
+            signals=[simulated] if simulated else (),
         )
         await agent.microsoft.sign_in(browser, 30)
         await agent.genesys.sign_in(browser, 30)
@@ -178,6 +184,10 @@ async def running_world(
                 lambda: agent.engine.snapshot is not None and agent.engine.snapshot.genesys_link is Link.CONNECTED,
                 120,
                 "the engine follows Genesys",
+            )
+        if simulated is not None:
+            await world.eventually(
+                lambda: simulated.name in agent.engine.signal_sources, 120, "the engine follows the workstation"
             )
         yield world
     finally:

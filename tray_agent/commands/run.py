@@ -63,6 +63,7 @@ async def on_simulator(base_url: str, ca_file: str, paths: Any, out: TextIO = sy
     from tray_agent.config.endpoints import Endpoints
     from tray_agent.config.settings import Settings
     from tray_agent.demo.approving_browser import ApprovingBrowser
+    from tray_agent.demo.simulated_workstation import SimulatedWorkstation
     from tray_agent.engine.memory_store import FileMemory
     from tray_agent.engine.snapshot import transition_printer
 
@@ -78,6 +79,7 @@ async def on_simulator(base_url: str, ca_file: str, paths: Any, out: TextIO = sy
         genesys_redirect_port=redirect_port,
     )
     browser = ApprovingBrowser(ca_file)
+    workstation = SimulatedWorkstation(base_url, ca_file)  # the simulator's lock and devices, not this machine's
     agent = build_agent(
         settings,
         Endpoints.simulator(base_url.rstrip("/"), setup["tenantId"], ca_file),
@@ -86,6 +88,8 @@ async def on_simulator(base_url: str, ca_file: str, paths: Any, out: TextIO = sy
         browser=browser,
         on_transition=transition_printer(out),
         memory=FileMemory(paths.state_dir / "sync-memory.json"),
+        workstation=workstation,
+        signals=[workstation],
     )
     out.write(f"Agent on {base_url} (clock ×{speed:g}); Ctrl-C or SIGTERM to stop.\n")
     out.flush()

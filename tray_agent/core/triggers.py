@@ -65,8 +65,10 @@ class TriggerTiming:
     follow_up: float = 5.0  # Graph lags the Teams client by a few seconds (simulator default: 3 s)
     window: float = 30.0  # a change read this long after a known signal needs no second reading
     first_read_after_lock: float = 20.0
-    reread_while_locked: float = 120.0
-    give_up_while_locked: float = 600.0
+    # Teams turns Away on its own clock (simulator default 10 s); Away should reach Genesys within
+    # 30 s of Teams showing it, so re-read that often, for as long as Teams' idle timeout (5 min).
+    reread_while_locked: float = 30.0
+    give_up_while_locked: float = 300.0
     timer_interval: float = 300.0  # the timer's interval once signals are available (a safety net)
     fleet_size: int = 1  # IT policy FleetSize: how many agents share the tenant's Graph budget
 

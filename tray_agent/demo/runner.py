@@ -25,6 +25,7 @@ from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.scenarios import SCENARIOS, Step
+from tray_agent.demo.simulated_workstation import SimulatedWorkstation
 from tray_agent.engine.snapshot import Snapshot, Transition, transition_printer
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -179,10 +180,14 @@ def build_demo_agent(
     *,
     on_snapshot: Callable[[Snapshot], None] | None = None,
     on_transition: Callable[[Transition], None] | None = None,
+    local_signals: bool = True,
 ) -> tuple[Agent, ApprovingBrowser]:
-    """The real agent wired to the simulator (call on the loop that will run the engine)."""
+    """The real agent wired to the simulator (call on the loop that will run the engine); its lock
+    and device signals come from the simulator's workstation, not this machine's (``local_signals``
+    False: none, the timer alone, as the bench's "triggers off" row)."""
     endpoints = Endpoints.simulator(simulator.base_url, DEMO_TENANT, simulator.ca_path)
     browser = ApprovingBrowser(simulator.ca_path)
+    workstation = SimulatedWorkstation(simulator.base_url, simulator.ca_path)
     agent = build_agent(
         settings,
         endpoints,
@@ -191,6 +196,8 @@ def build_demo_agent(
         browser=browser,
         on_snapshot=on_snapshot,
         on_transition=on_transition,
+        workstation=workstation,
+        signals=[workstation] if local_signals else (),
     )
     return agent, browser
 
@@ -218,13 +225,17 @@ def report_tally(simulator: SimulatorThread, agent: Agent, tally: Tally, out: Te
     return 0 if not tally.misses and not violations else 1
 
 
-async def run_demo(*, scenario: str | None, speed: float, out: TextIO = sys.stdout, port: int = 0) -> int:
+async def run_demo(
+    *, scenario: str | None, speed: float, out: TextIO = sys.stdout, port: int = 0, local_signals: bool = True
+) -> int:
     clock = demo_clock(scenario, speed)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port, port=port)
     try:
         settings = demo_agent_settings(redirect_port, scenario)
-        agent, browser = build_demo_agent(simulator, clock, settings, on_transition=transition_printer(out))
+        agent, browser = build_demo_agent(
+            simulator, clock, settings, on_transition=transition_printer(out), local_signals=local_signals
+        )
         out.write(f"Simulator: {simulator.base_url}   control page: {simulator.control_url}\n")
         out.write(f"Simulator CA: {simulator.ca_path}\n")
         out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
