@@ -11,7 +11,10 @@ import ssl
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import httpx
+import msal
+import requests
 from websockets.asyncio.client import ClientConnection, connect
 
 from tray_agent.simulator import Simulator
@@ -140,3 +143,16 @@ async def next_message(ws: ClientConnection, *, skip_heartbeats: bool = True, ti
             if skip_heartbeats and message.get("eventBody", {}).get("message") == "WebSocket Heartbeat":
                 continue
             return message
+
+
+async def msal_app(sim: Simulator) -> Any:
+    # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's ``verify`` (psf/requests#3829),
+    # so MSAL's own ``verify=`` is not enough where those are set: give it a session that ignores them.
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sim.ca_path
+    return await anyio.to_thread.run_sync(
+        lambda: msal.PublicClientApplication(
+            sim.ms_client_id, authority=sim.authority, instance_discovery=False, http_client=session
+        )
+    )

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Any
 
 import anyio
 import httpx
-import msal
 import pytest
-import requests
 
 from tray_agent.clock import ScaledClock
 from tray_agent.simulator import Simulator
 
-from .helpers import ManualClock, bearer, graph_token, pkce_pair, query_of, ssl_context
+from .helpers import ManualClock, bearer, graph_token, msal_app, pkce_pair, query_of, ssl_context
 
 pytestmark = pytest.mark.anyio
 
@@ -45,19 +42,6 @@ def parse(html: str) -> _Forms:
     forms = _Forms()
     forms.feed(html)
     return forms
-
-
-async def msal_app(sim: Simulator) -> Any:
-    # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's ``verify`` (psf/requests#3829),
-    # so MSAL's own ``verify=`` is not enough where those are set: give it a session that ignores them.
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = sim.ca_path
-    return await anyio.to_thread.run_sync(
-        lambda: msal.PublicClientApplication(
-            sim.ms_client_id, authority=sim.authority, instance_discovery=False, http_client=session
-        )
-    )
 
 
 async def test_openid_configuration_points_every_endpoint_at_the_simulator(sim: Simulator) -> None:

@@ -200,6 +200,11 @@ class Workstations:
         """The person's workstation if anything was ever set on it (Teams needs none otherwise)."""
         return self._by_user.get(person.ms_id)
 
+    @property
+    def polled(self) -> bool:
+        """Whether a long poll is waiting for the next change (tests wait for this before changing)."""
+        return self._event is not None
+
     def notify(self) -> None:
         event, self._event = self._event, None
         if event is not None:
