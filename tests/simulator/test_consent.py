@@ -125,3 +125,29 @@ async def test_a_silent_authorize_cannot_consent(sim: Simulator) -> None:
     assert reply["error"] == "consent_required" and reply["error_description"].startswith("AADSTS65001")
     person = sim.state.people.default_user
     assert sim.state.consents.missing(person.ms_id, sim.ms_client_id, CALENDAR) == ("Calendars.ReadBasic",)
+
+
+async def test_the_device_code_flow_consents_on_approval_unless_the_tenant_wants_an_admin() -> None:
+    async with Simulator(device_code_interval=1) as sim, httpx.AsyncClient(verify=ssl_context(sim)) as client:
+        sim.state.faults.user_consent_disabled(True)
+        person = sim.state.people.default_user
+        start = await client.post(
+            f"{sim.authority}/oauth2/v2.0/devicecode",
+            data={"client_id": sim.ms_client_id, "scope": "Calendars.ReadBasic offline_access"},
+        )
+        flow = start.json()
+        page = await client.post(
+            f"{sim.base_url}/devicelogin",
+            data={"otc": flow["user_code"], "username": person.email, "action": "approve"},
+        )
+        redeemed = await client.post(
+            f"{sim.authority}/oauth2/v2.0/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": flow["device_code"],
+                "client_id": sim.ms_client_id,
+            },
+        )
+    assert "admin approval" in page.text.lower()
+    assert redeemed.status_code == 400 and redeemed.json()["error_codes"] == [65001]
+    assert sim.state.consents.missing(person.ms_id, sim.ms_client_id, CALENDAR) == ("Calendars.ReadBasic",)

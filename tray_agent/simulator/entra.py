@@ -291,8 +291,9 @@ async def authorize(request: web.Request) -> web.Response:
             return consent_then_code(state.people.find_user(hint) or state.people.default_user)
         if params.get("prompt") == "none":
             return fail("login_required", 50058, "A silent sign-in request was sent but no user is signed in.")
+        asked = graph_scopes(params.get("scope", "").split(), ()) or ("Presence.Read",)
         return _sign_in_page(
-            request, params, hint, detail=f"An app ({client_id}) wants to read your Teams presence (Presence.Read)."
+            request, params, hint, detail=f"An app ({client_id}) asks for these permissions: {', '.join(asked)}."
         )
     if params.get("action") == "deny":
         return fail("access_denied", 65004, "User declined to consent to access the app.")
