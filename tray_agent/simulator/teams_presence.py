@@ -18,6 +18,9 @@ presence is read or changed. A run on a virtual clock therefore sees exactly wha
 
 Graph is behind the client by ``graph_propagation_delay`` seconds: ``GET /me/presence`` answers what
 the client showed that long ago (:meth:`TeamsPresences.graph_presence`), from a bounded history.
+
+``state.teams.changes(user)`` lists when the client's availability/activity changed and why (by hand or
+by itself), stamped at the moment each happened, so a checker can tell automatic changes from others.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from tray_agent.clock import Clock
 
@@ -43,8 +46,26 @@ _NO_AWAY_AVAILABILITIES = frozenset({"DoNotDisturb", "Offline"})
 IN_A_MEETING = ("Busy", "InAMeeting")
 AWAY = ("Away", "Away")
 HISTORY_LIMIT = 1000  # per person: bounds memory whatever the delay and the rate of change
+CHANGES_LIMIT = 1000  # per person: the change log keeps the latest this many
 
 Status = tuple[str, str]  # (availability, activity)
+#: Why the client's status changed: set by hand; Away after a lock; back on unlock; a meeting starting or
+#: ending (by the clock, or at once because the calendar was edited).
+ChangeReason = Literal["set", "away_after_lock", "unlock", "meeting_start", "meeting_end", "calendar"]
+
+
+class TeamsChange(NamedTuple):
+    """One change of what the Teams client shows (``state.teams.changes(user)``)."""
+
+    at: float  # epoch seconds on the simulator's clock: when the client changed (not when it was read)
+    availability: str
+    activity: str
+    reason: ChangeReason
+
+    @property
+    def automatic(self) -> bool:
+        """The client changed by itself (lock, unlock, calendar), not the person setting a status."""
+        return self.reason != "set"
 
 
 def _away_allowed(status: Status) -> bool:
@@ -58,6 +79,7 @@ class _Client:
     own: Status  # what the person set by hand (the status automatic changes return to)
     processed: float  # automatic changes up to this moment are applied
     history: deque[tuple[float, TeamsPresence]] = field(default_factory=deque)
+    changes: deque[TeamsChange] = field(default_factory=lambda: deque(maxlen=CHANGES_LIMIT))
     auto_away: bool = False  # the client turned Away because the session locked
     away_due: float | None = None  # lock time + delay, while that is still to be decided
     lock_seen: float | None = None  # the lock (its time) the Away was scheduled for, once per lock
@@ -115,6 +137,11 @@ class TeamsPresences:
             shown = presence
         return shown  # older than the history (it always keeps the entry before the horizon): the oldest
 
+    def changes(self, user: UserRef = None) -> list[TeamsChange]:
+        """When the client's availability/activity changed, oldest first (due automatic changes applied
+        first; the latest :data:`CHANGES_LIMIT`)."""
+        return list(self.catch_up(self._people.user(user)).changes)
+
     # ------------------------------------------------------------------ by hand
 
     def set(
@@ -139,7 +166,7 @@ class TeamsPresences:
             teams.out_of_office = out_of_office
         if out_of_office_message is not None:
             teams.out_of_office_message = out_of_office_message
-        self._show(person, client, self._clock.now(), always=True)
+        self._show(person, client, self._clock.now(), "set", always=True)
         return teams
 
     def set_status_message(
@@ -151,7 +178,7 @@ class TeamsPresences:
         teams.status_message = message
         teams.status_message_expiry = expiry if message is not None else None
         teams.status_message_published = self._clock.now() if message is not None else None
-        self._show(person, client, self._clock.now(), always=True)
+        self._show(person, client, self._clock.now(), "set", always=True)
         return teams
 
     # ------------------------------------------------------------------ the client by itself
@@ -171,7 +198,7 @@ class TeamsPresences:
         client.processed = max(client.processed, now)
         return client
 
-    def workstation_changed(self, person: SimUser) -> None:
+    def workstation_changed(self, person: SimUser, reason: ChangeReason = "calendar") -> None:
         """After a lock, unlock or calendar edit (already caught up to now): react to it."""
         client = self._client(person)
         workstation = self.workstation_of(person)
@@ -192,11 +219,11 @@ class TeamsPresences:
             if client.meeting_until is None:
                 client.meeting_hand_set = None
             client.meeting_until = meeting.end
-        self._show(person, client, now)
+        self._show(person, client, now, reason)
         self.catch_up(person)  # a delay of 0 is due at once
 
-    def _next_due(self, client: _Client, workstation: Workstation) -> tuple[float, str] | None:
-        candidates: list[tuple[float, int, str]] = []
+    def _next_due(self, client: _Client, workstation: Workstation) -> tuple[float, ChangeReason] | None:
+        candidates: list[tuple[float, int, ChangeReason]] = []
         if client.meeting_until is not None:
             candidates.append((client.meeting_until, 0, "meeting_end"))
         else:
@@ -204,13 +231,13 @@ class TeamsPresences:
             if upcoming is not None:
                 candidates.append((upcoming.start, 1, "meeting_start"))
         if client.away_due is not None:
-            candidates.append((client.away_due, 2, "away"))
+            candidates.append((client.away_due, 2, "away_after_lock"))
         if not candidates:
             return None
         at, _, kind = min(candidates)
         return at, kind
 
-    def _apply(self, person: SimUser, client: _Client, workstation: Workstation, kind: str, at: float) -> None:
+    def _apply(self, person: SimUser, client: _Client, workstation: Workstation, kind: ChangeReason, at: float) -> None:
         if kind == "meeting_start":
             meeting = workstation.meeting_at(at)
             client.meeting_until = meeting.end if meeting is not None else None
@@ -221,7 +248,7 @@ class TeamsPresences:
             client.away_due = None
             if _away_allowed(client.shows()):
                 client.auto_away = True
-        self._show(person, client, at)
+        self._show(person, client, at, kind)
 
     def _end_meeting(self, client: _Client, workstation: Workstation, at: float) -> None:
         client.meeting_until = None
@@ -245,12 +272,15 @@ class TeamsPresences:
             self._clients[person.ms_id] = client
         return client
 
-    def _show(self, person: SimUser, client: _Client, at: float, *, always: bool = False) -> None:
+    def _show(self, person: SimUser, client: _Client, at: float, reason: ChangeReason, *, always: bool = False) -> None:
         """Make the record show what the client shows (stamped ``at``); every change bumps the sequence."""
         teams = person.teams
         availability, activity = client.shows()
-        if not always and (teams.availability, teams.activity) == (availability, activity):
+        same = (teams.availability, teams.activity) == (availability, activity)
+        if same and not always:
             return
+        if not same:
+            client.changes.append(TeamsChange(at, availability, activity, reason))
         teams.availability, teams.activity = availability, activity
         teams.sequence_number = self._sequence.next()
         self._record(client, at, teams)

@@ -146,7 +146,7 @@ class Workstation:
         self.locked = locked
         self.locked_since = self._registry.clock.now() if locked else None
         self._changed()
-        teams.workstation_changed(self.owner)
+        teams.workstation_changed(self.owner, "away_after_lock" if locked else "unlock")
 
     def set_devices(self, *, microphone: bool | None = None, camera: bool | None = None) -> None:
         """Microphone/camera in use or not (None = unchanged). Teams does not react (tests set InACall too)."""
