@@ -17,7 +17,16 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from tests.bench.fleet import DAY_END, DAY_START, HOUR, FleetResult, simulate_fleet
+from tests.bench.fleet import (
+    DAY_END,
+    DAY_START,
+    HOUR,
+    TRIGGERED_KINDS,
+    UNTRIGGERED_KINDS,
+    FleetResult,
+    simulate_fleet,
+    simulate_trigger_fleet,
+)
 from tests.bench.footprint import measure_agent
 from tests.bench.latency import decision_cost_microseconds, teams_to_genesys_latency
 from tray_agent.core.polling import GRAPH_PRESENCE_LIMIT, PollPolicy, fleet_floor
@@ -28,12 +37,13 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build" / "bench"
 TRACKED = REPO / "assets" / "bench"
 AGENTS = 5000
-SHIFT_HOURS = 8.5
+TRIGGER_FLEETS = (5000, 20000)  # with local signals, only FleetSize set
 
 
 def fleet_rows() -> list[FleetResult]:
+    """The timer-only rows at 5,000 agents, then one row per fleet in ``TRIGGER_FLEETS`` with triggers."""
     floor = fleet_floor(AGENTS)
-    return [
+    rows = [
         simulate_fleet(AGENTS, PollPolicy(interval=60, floor=floor), label=f"this agent, IT floor {floor:.0f} s"),
         simulate_fleet(AGENTS, PollPolicy(interval=60), label="this agent, 60 s, no floor"),
         simulate_fleet(
@@ -44,6 +54,12 @@ def fleet_rows() -> list[FleetResult]:
             until=7.5 * HOUR,
         ),
     ]
+    rows += [
+        simulate_trigger_fleet(size, label=f"this agent with triggers, FleetSize={size}") for size in TRIGGER_FLEETS
+    ]
+    for row in rows:
+        print(f"  {row.label}: {row.runtime:.1f} s", file=sys.stderr)
+    return rows
 
 
 def scripted_day_graph_calls() -> tuple[float, str]:
@@ -57,46 +73,53 @@ def scripted_day_graph_calls() -> tuple[float, str]:
 
 
 def plot(rows: list[FleetResult], path: Path) -> None:
-    width, height, left, bottom, top, right = 1100, 440, 70, 50, 40, 20
-    image = Image.new("RGB", (width, height), "white")
+    """Two panels: the timer-only agent at 5,000 agents, and the trigger fleets, each against the limit."""
+    width, panel, left, bottom, top, right = 1100, 440, 70, 50, 40, 20
+    image = Image.new("RGB", (width, 2 * panel), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()
-    series = [(rows[1], (230, 140, 30)), (rows[0], (40, 150, 70))]
-    ymax = max(max(r.requests_per_window) for r, _ in series) * 1.1
-    span = DAY_END - DAY_START
-
-    def xy(seconds: float, value: float) -> tuple[float, float]:
-        x = left + (seconds / span) * (width - left - right)
-        y = height - bottom - (value / ymax) * (height - bottom - top)
-        return x, y
-
-    for hour in range(int(DAY_START / HOUR), int(DAY_END / HOUR) + 1, 2):
-        x, _ = xy(hour * HOUR - DAY_START, 0)
-        draw.line([(x, top), (x, height - bottom)], fill=(235, 235, 235))
-        draw.text((x - 14, height - bottom + 8), f"{hour:02d}:00", fill="black", font=font)
-    for value in range(0, int(ymax), 500):
-        _, y = xy(0, value)
-        draw.line([(left, y), (width - right, y)], fill=(235, 235, 235))
-        draw.text((8, y - 6), f"{value}", fill="black", font=font)
-    for result, colour in series:
-        points = [xy(i * 30.0, n) for i, n in enumerate(result.requests_per_window)]
-        draw.line(points, fill=colour, width=1)
-    _, limit_y = xy(0, GRAPH_PRESENCE_LIMIT)
-    for x in range(left, width - right, 12):
-        draw.line([(x, limit_y), (x + 6, limit_y)], fill=(200, 30, 30), width=2)
-    draw.text(
-        (left, 12), f"Graph presence requests per 30 s, {AGENTS:,} agents, one simulated day", fill="black", font=font
-    )
-    legend = [
-        ("tenant limit 1,500 / 30 s", (200, 30, 30)),
-        (rows[1].label, (230, 140, 30)),
-        (rows[0].label, (40, 150, 70)),
+    triggers = [row for row in rows if row.latencies_by_kind]
+    panels = [
+        (
+            f"Graph presence requests per 30 s, {AGENTS:,} agents, timer only, one simulated day",
+            [(rows[1], (230, 140, 30)), (rows[0], (40, 150, 70))],
+        ),
+        (
+            "Graph presence requests per 30 s with local signals (all-hands 12:00-12:45), only FleetSize set",
+            list(zip(triggers, [(60, 90, 200), (150, 60, 170)], strict=False)),
+        ),
     ]
-    for index, (label, colour) in enumerate(legend):
-        x = width - right - 300
-        y = top + 6 + index * 16
-        draw.rectangle([x, y + 3, x + 16, y + 9], fill=colour)
-        draw.text((x + 22, y), label, fill="black", font=font)
+    span = DAY_END - DAY_START
+    for number, (title, series) in enumerate(panels):
+        offset = number * panel
+        ymax = max(GRAPH_PRESENCE_LIMIT, *(max(r.requests_per_window) for r, _ in series)) * 1.1
+
+        def xy(seconds: float, value: float, offset: int = offset, ymax: float = ymax) -> tuple[float, float]:
+            x = left + (seconds / span) * (width - left - right)
+            y = offset + panel - bottom - (value / ymax) * (panel - bottom - top)
+            return x, y
+
+        for hour in range(int(DAY_START / HOUR), int(DAY_END / HOUR) + 1, 2):
+            x, _ = xy(hour * HOUR - DAY_START, 0)
+            draw.line([(x, offset + top), (x, offset + panel - bottom)], fill=(235, 235, 235))
+            draw.text((x - 14, offset + panel - bottom + 8), f"{hour:02d}:00", fill="black", font=font)
+        for value in range(0, int(ymax), 500 if ymax < 5000 else 1000):
+            _, y = xy(0, value)
+            draw.line([(left, y), (width - right, y)], fill=(235, 235, 235))
+            draw.text((8, y - 6), f"{value}", fill="black", font=font)
+        for result, colour in series:
+            points = [xy(i * 30.0, n) for i, n in enumerate(result.requests_per_window)]
+            draw.line(points, fill=colour, width=1)
+        _, limit_y = xy(0, GRAPH_PRESENCE_LIMIT)
+        for x in range(left, width - right, 12):
+            draw.line([(x, limit_y), (x + 6, limit_y)], fill=(200, 30, 30), width=2)
+        draw.text((left, offset + 12), title, fill="black", font=font)
+        legend = [("tenant limit 1,500 / 30 s", (200, 30, 30)), *((r.label, colour) for r, colour in series)]
+        for index, (label, colour) in enumerate(legend):
+            x = width - right - 300
+            y = offset + top + 6 + index * 16
+            draw.rectangle([x, y + 3, x + 16, y + 9], fill=colour)
+            draw.text((x + 22, y), label, fill="black", font=font)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
 
@@ -126,11 +149,15 @@ def main(out: Path = BUILD) -> int:
         f"= 1/{720 / per_hour:.0f} | ≤ 1/10 |",
     ]
     for row in fleet:
-        per_agent_hour = row.requests / (AGENTS * SHIFT_HOURS) if row.label.startswith("this") else 720.0
+        per_agent_hour = 720.0 if row.label.startswith("fixed") else row.per_agent_hour
+        p95 = f"{row.latency_p(0.95):.0f} s"
+        if row.latencies_by_kind:  # the trigger fleets: triggered / untriggered changes too
+            p95 += f" (triggered {row.latency_p(0.95, TRIGGERED_KINDS):.0f} s, "
+            p95 += f"untriggered {row.latency_p(0.95, UNTRIGGERED_KINDS):.0f} s)"
         lines.append(
-            f"| fleet {AGENTS:,}: {row.label} — requests / 30 s peak · mean · 429s · p95 latency | "
-            f"{row.peak:,} · {row.mean:,.0f} · {row.throttled:,} · {row.latency_p(0.95):.0f} s "
-            f"({per_agent_hour:.0f} / agent-hour) | peak ≤ 1,500, 0 × 429 |"
+            f"| fleet {row.agents:,}: {row.label} — requests / 30 s peak · mean · 429s · p95 latency | "
+            f"{row.peak:,} · {row.mean:,.0f} · {row.throttled:,} · {p95} "
+            f"({per_agent_hour:.1f} / agent-hour) | peak ≤ 1,500, 0 × 429 |"
         )
     lines += [
         f"| idle CPU, agent vs bare interpreter ({idle_seconds:.0f} s) | {agent.cpu_percent:.3f} % vs "

@@ -11,13 +11,51 @@ The day: shifts start between 07:00 and 10:00 and last 8.5 h; agents alternate O
 (mean 50 min) with off-queue blocks (mean 20 min: meetings, breaks, admin); Teams changes about
 every 40 min; and a company all-hands from 12:00 to 12:45 takes everyone off queue at once — the
 moment a fleet is most likely to run out of budget.
+
+**With local signals** (:func:`simulate_trigger_fleet`, IT's ``FleetSize`` the only policy). Real core
+code per agent: :meth:`TokenBucket.for_fleet` / ``available_at`` / ``take`` / ``give_back``,
+:func:`plan_reads` (which calls :func:`spread`) with a fresh random ``u`` per signal,
+:func:`timer_interval` for the safety-net timer (``SyncProtocol._policy``), ``after_poll`` (OK and
+THROTTLED with the simulator's Retry-After) and ``poll_soon``. Modelled after ``SyncProtocol``, not
+run (a protocol per agent, with its Genesys heartbeats, is ~100× too slow for 20,000 agents):
+
+- a read goes when the timer or the first planned read is due (planned reads never before
+  ``poll.not_before``) and the bucket has a token; *every* read takes one, the timer's too; it
+  consumes all planned reads due; a throttled read's token is not given back;
+- while the session is locked only ``even_if_away`` reads are sent; the others are skipped and give
+  their token back (``TeamsReadSkipped``); the unlock drops the planned lock re-reads; a reading while
+  locked that is not yet Away plans a re-read ``reread_while_locked`` later, for
+  ``give_up_while_locked``;
+- hands-off (On Queue): slow timer, readings acknowledged; leaving it: ``poll_soon``; the first
+  reading at shift start goes at once; outside the shift nothing is read;
+- acting (latency): a reading is signal-backed while locked or within ``window`` of the latest known
+  signal, and acts at once; otherwise it becomes the candidate and a read ``dwell_seconds`` later
+  (planned) confirms it (rules 9 and 11). Graph answers at once with what the client showed
+  ``GRAPH_LAG`` before. Latency runs from the client's change to that read, for changes made while
+  the agent was off queue (others are a baseline, not written). Not modelled: Genesys (writes, the
+  agent changing it by hand), "too old" re-reads, sign-in, sleep.
+
+The signal day per agent (independent draws; meetings are not shared between simulated agents,
+only their moments): breaks at ~2 h and ~6.5 h (15 min) and lunch at ~4 h (30 min), each a lock
+(Teams Away ``AWAY_AFTER_LOCK`` later) and an unlock (Teams back); 2–4 calendar meetings on :00/:30 of
+30 or 60 min with 3–10 attendees (calendar signal and Teams "meeting" at the slot, microphone 0–2 min
+later, calendar end at the slot, microphone and Teams back ±1 min around it); 2–4 ad-hoc calls (mean
+6 min, the agent's own moment: microphone and Teams together); the all-hands (calendar at 12:00 sharp
+with every agent invited, microphones within a minute, calendar end at 12:45, microphones released
+within 2 min); 1–3 spells of Do Not Disturb set by hand (no signal: only the timer finds them).
+Activities do not overlap (one that would is moved by 10 min steps) and take the agent off queue
+until 1–3 min after they end.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import random
+import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from tray_agent.core.polling import (
@@ -29,11 +67,25 @@ from tray_agent.core.polling import (
     after_poll,
     poll_soon,
 )
+from tray_agent.core.rules import SyncConfig
+from tray_agent.core.triggers import (
+    KNOWN_SIGNALS,
+    MEETING_START_MINUTES,
+    READS_PER_SIGNAL,
+    PlannedRead,
+    SignalKind,
+    TokenBucket,
+    TriggerTiming,
+    fleet_rate,
+    plan_reads,
+    timer_interval,
+)
 from tray_agent.simulator.ratelimit import SlidingWindow
 
 HOUR = 3600.0
 DAY_START, DAY_END = 6 * HOUR, 20 * HOUR
 ALL_HANDS = (12 * HOUR, 12.75 * HOUR)
+SHIFT_HOURS = 8.5
 
 
 @dataclass
@@ -45,6 +97,15 @@ class FleetResult:
     requests: int = 0
     throttled: int = 0
     latencies: list[float] = field(default_factory=list)
+    latencies_by_kind: dict[str, list[float]] = field(default_factory=dict)  # the trigger fleet's
+    skipped: int = 0  # reads not sent: nobody at the desk (the token is given back)
+    runtime: float = 0.0  # seconds to simulate the row
+    why: dict[int, Counter[str]] = field(default_factory=dict)  # the trigger fleet's requests per 30 s, by reason
+
+    def peak_reasons(self) -> list[tuple[str, int]]:
+        """Why the requests of the busiest 30 s were sent (the trigger fleet only)."""
+        busiest = self.requests_per_window.index(self.peak)
+        return self.why.get(busiest, Counter()).most_common()
 
     @property
     def peak(self) -> int:
@@ -55,10 +116,19 @@ class FleetResult:
         busy = [n for n in self.requests_per_window if n]
         return sum(busy) / len(busy) if busy else 0.0
 
-    def latency_p(self, q: float) -> float:
-        if not self.latencies:
+    @property
+    def per_agent_hour(self) -> float:
+        return self.requests / (self.agents * SHIFT_HOURS)
+
+    def latency_p(self, q: float, kinds: tuple[str, ...] | None = None) -> float:
+        if kinds is None and not self.latencies_by_kind:
+            samples = self.latencies
+        else:
+            wanted = self.latencies_by_kind if kinds is None else {k: self.latencies_by_kind.get(k, []) for k in kinds}
+            samples = [x for values in wanted.values() for x in values]
+        if not samples:
             return math.nan
-        ordered = sorted(self.latencies)
+        ordered = sorted(samples)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
@@ -85,6 +155,7 @@ def simulate_fleet(
 ) -> FleetResult:
     """``naive_fixed_poller``: a PresenceLight-style client — polls every ``policy.interval`` all shift
     long whatever Genesys says, and retries a 429 after 2 s/4 s without reading Retry-After."""
+    started = time.monotonic()
     rng = random.Random(seed)
     budget = SlidingWindow(GRAPH_PRESENCE_LIMIT, GRAPH_PRESENCE_WINDOW)
     windows = int((until - DAY_START) / GRAPH_PRESENCE_WINDOW)
@@ -191,4 +262,352 @@ def simulate_fleet(
         elif kind == "teams" and person.polling and not person.slow:
             person.pending_changes.append(now)
         update_polling(who, now)
+    result.runtime = time.monotonic() - started
     return result
+
+
+# --- the fleet with local signals (core.triggers) ------------------------------------------------
+
+Planner = Callable[[SignalKind, float, TriggerTiming, float, "int | None"], tuple[PlannedRead, ...]]
+GRAPH_LAG = 3.0  # Graph shows a Teams change this long after the client (the simulator's default)
+AWAY_AFTER_LOCK = 10.0  # Teams turns Away this long after a lock (the simulator's default)
+TRIGGERED_KINDS = ("lock", "unlock", "call", "meeting", "all-hands")
+UNTRIGGERED_KINDS = ("dnd",)
+
+
+@dataclass(slots=True)
+class _SignalAgent:
+    policy: PollPolicy
+    bucket: TokenBucket
+    on_shift: bool = False
+    queue_block: bool = False  # the agent's On Queue plan; an activity (break, meeting, call) overrides it
+    busy: int = 0  # activities under way: the agent is off queue
+    slow: bool = False  # hands-off: baseline reads only
+    off_since: float = -math.inf  # hands-off ended (a change before it is the baseline, not measured)
+    poll: PollState = field(default_factory=PollState)
+    planned: list[PlannedRead] = field(default_factory=list)
+    signal_at: float | None = None
+    backed_until: float = -math.inf  # window_from_read: the planned read's moment + window
+    calendar: tuple[float, int | None, float] | None = None  # the latest calendar signal: at, attendees, u
+    locked_since: float | None = None
+    graph: str = "available"  # what Graph answers with
+    changed_at: float = 0.0  # when the Teams client showed it
+    change_kind: str = ""
+    acted: str = "available"  # what the protocol last acted on (or acknowledged)
+    candidate: tuple[str, float] | None = None  # (value, first reading) awaiting its second reading
+    wake_at: float = math.nan
+    version: int = 0
+
+
+def _agent_day(rng: random.Random, start: float, agents: int) -> list[tuple[float, str, object]]:
+    """One agent's shift: activities that take the agent off queue, their signals and Teams changes."""
+    end = start + 8.5 * HOUR
+    taken: list[tuple[float, float]] = []
+    events: list[tuple[float, str, object]] = []
+
+    def free(at: float, until: float) -> bool:
+        return start < at and until < end and all(until + 120 < a or b + 120 < at for a, b in taken)
+
+    def place(preferred: float, duration: float, step: float = 600.0) -> float | None:
+        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
+            at = preferred + k * step
+            if free(at, at + duration):
+                taken.append((at, at + duration))
+                return at
+        return None
+
+    def back_on_queue(at: float) -> None:
+        events.append((at + rng.uniform(60, 180), "unbusy", None))
+
+    # The all-hands: every agent invited; calendar start at 12:00 sharp, microphones within a minute.
+    if free(*ALL_HANDS):
+        taken.append(ALL_HANDS)
+        release = ALL_HANDS[1] + rng.uniform(0, 120)
+        events += [
+            (ALL_HANDS[0], "busy", None),
+            (ALL_HANDS[0], "signal", (SignalKind.MEETING_STARTS, agents)),
+            (ALL_HANDS[0], "teams", ("meeting", "all-hands")),
+            (ALL_HANDS[0] + rng.uniform(0, 60), "signal", (SignalKind.DEVICE_IN_USE, None)),
+            (ALL_HANDS[1], "signal", (SignalKind.MEETING_ENDS, agents)),
+            (release, "signal", (SignalKind.DEVICE_RELEASED, None)),
+            (release, "teams", ("available", "all-hands")),
+        ]
+        back_on_queue(release)
+    # Two breaks and lunch: the session is locked; Teams turns Away on its own a little later.
+    for offset, minutes in ((2 * HOUR, 15), (4 * HOUR, 30), (6.5 * HOUR, 15)):
+        at = place(start + offset + rng.uniform(-20, 20) * 60, minutes * 60.0 * rng.uniform(0.8, 1.2))
+        if at is None:
+            continue
+        unlock = taken[-1][1]
+        events += [
+            (at, "busy", None),
+            (at, "signal", (SignalKind.SESSION_LOCKED, None)),
+            (at + AWAY_AFTER_LOCK, "teams", ("away", "lock")),
+            (unlock, "signal", (SignalKind.SESSION_UNLOCKED, None)),
+            (unlock + rng.uniform(0, 2), "teams", ("available", "unlock")),
+        ]
+        back_on_queue(unlock)
+    # Calendar meetings on :00 or :30 with 3–10 attendees; the microphone opens on joining.
+    for _ in range(rng.randint(2, 4)):
+        slot = math.ceil(rng.uniform(start + 900, end - HOUR) / 1800) * 1800
+        at = place(slot, rng.choice((1800.0, 1800.0, 3600.0)), step=1800.0)
+        if at is None:
+            continue
+        finish, attendees = taken[-1][1], rng.randint(3, 10)
+        release = finish + rng.uniform(-60, 60)
+        events += [
+            (at, "busy", None),
+            (at, "signal", (SignalKind.MEETING_STARTS, attendees)),
+            (at, "teams", ("meeting", "meeting")),
+            (at + rng.uniform(0, 120), "signal", (SignalKind.DEVICE_IN_USE, None)),
+            (finish, "signal", (SignalKind.MEETING_ENDS, attendees)),
+            (release, "signal", (SignalKind.DEVICE_RELEASED, None)),
+            (release, "teams", ("available", "meeting")),
+        ]
+        back_on_queue(release)
+    # Ad-hoc Teams calls at the agent's own moments.
+    for _ in range(rng.randint(2, 4)):
+        at = place(rng.uniform(start + 600, end - 1800), min(1800.0, max(60.0, rng.expovariate(1 / 360))))
+        if at is None:
+            continue
+        hang_up = taken[-1][1]
+        events += [
+            (at, "busy", None),
+            (at, "signal", (SignalKind.DEVICE_IN_USE, None)),
+            (at, "teams", ("call", "call")),
+            (hang_up, "signal", (SignalKind.DEVICE_RELEASED, None)),
+            (hang_up, "teams", ("available", "call")),
+        ]
+        back_on_queue(hang_up)
+    # Do Not Disturb set and cleared by hand: no local signal; only the timer finds it.
+    for _ in range(rng.randint(1, 3)):
+        at = place(rng.uniform(start + 600, end - 3600), rng.uniform(10, 40) * 60)
+        if at is not None:
+            events += [(at, "teams", ("dnd", "dnd")), (taken[-1][1], "teams", ("available", "dnd"))]
+    return events
+
+
+def simulate_trigger_fleet(
+    agents: int,
+    *,
+    label: str,
+    fleet_size: int | None = None,
+    seed: int = 1,
+    until: float = DAY_END,
+    planner: Planner = plan_reads,
+    poll: PollPolicy | None = None,
+    dwell: float | None = None,
+    join_calendar: bool = False,
+    window_from_read: bool = False,
+) -> FleetResult:
+    """A fleet whose agents read Teams on local signals, as :class:`~tray_agent.core.protocol.SyncProtocol`
+    does, with IT's ``FleetSize`` (default: ``agents``) the only policy set. ``planner`` stands in for
+    :func:`~tray_agent.core.triggers.plan_reads` to measure a proposal; ``join_calendar`` measures one
+    for the protocol: a microphone or camera signal within ``MEETING_START_MINUTES`` after a calendar
+    signal plans no reads of its own but that signal's (same ``u``) still to come, so one read serves both;
+    ``window_from_read`` one more: a signal vouches for a reading ``window`` after the read it planned
+    (spread included), not only ``window`` after the signal."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    size = agents if fleet_size is None else fleet_size
+    triggers = TriggerTiming(fleet_size=size)
+    base = poll or PollPolicy()
+    # SyncProtocol._policy(): once signals are available, the timer is a slow safety net.
+    policy = replace(base, interval=max(base.interval, timer_interval(triggers)))
+    dwell_seconds = SyncConfig().dwell_seconds if dwell is None else dwell
+    budget = SlidingWindow(GRAPH_PRESENCE_LIMIT, GRAPH_PRESENCE_WINDOW)
+    windows = int((until - DAY_START) / GRAPH_PRESENCE_WINDOW)
+    result = FleetResult(label, agents, policy.base_interval, [0] * windows)
+    people = [_SignalAgent(policy, TokenBucket.for_fleet(size, 0.0)) for _ in range(agents)]
+    heap: list[tuple[float, int, int, str, object]] = []
+    counter = 0
+
+    def push(at: float, who: int, kind: str, payload: object = None) -> None:
+        nonlocal counter
+        counter += 1
+        heapq.heappush(heap, (at, counter, who, kind, payload))
+
+    for who in range(agents):
+        start = 7 * HOUR + rng.uniform(0, 3 * HOUR)
+        push(start, who, "shift-start")
+        push(start + 8.5 * HOUR, who, "shift-end")
+        t, on = start + rng.uniform(2, 15) * 60, True
+        while t < start + 8.5 * HOUR:
+            push(t, who, "queue-on" if on else "queue-off")
+            t += rng.expovariate(1 / (50 * 60 if on else 20 * 60))
+            on = not on
+        for at, kind, payload in _agent_day(rng, start, agents):
+            push(at, who, kind, payload)
+
+    def wake(who: int, now: float) -> None:
+        """SyncProtocol.next_wake(), for the reads: the timer or the first planned read, inside the bucket."""
+        a = people[who]
+        if not a.on_shift:
+            a.version, a.wake_at = a.version + 1, math.nan
+            return
+        planned_at = max(a.planned[0].at, a.poll.not_before) if a.planned else math.inf
+        at = max(now, a.bucket.available_at(min(a.poll.next_at, planned_at)))
+        if at != a.wake_at:
+            a.version, a.wake_at = a.version + 1, at
+            push(at, who, "wake", a.version)
+
+    def plan(a: _SignalAgent, read: PlannedRead) -> None:
+        bisect.insort(a.planned, read, key=lambda planned: planned.at)
+
+    def interval(a: _SignalAgent) -> float:
+        return a.policy.slow_interval if a.slow else a.policy.base_interval
+
+    def follow_queue(a: _SignalAgent, now: float) -> None:
+        """SyncProtocol._follow_phase(): baseline reads while hands-off; a spread read on leaving it."""
+        slow = a.queue_block and a.busy == 0
+        if slow == a.slow:
+            return
+        a.slow, a.candidate = slow, None
+        if slow:
+            a.poll = replace(a.poll, next_at=now + a.policy.slow_interval * rng.random())
+        else:
+            a.off_since = now
+            a.poll = poll_soon(a.poll, a.policy, now, rng.random())
+
+    def signal(a: _SignalAgent, now: float, kind: SignalKind, attendees: int | None) -> None:
+        """SyncProtocol._local_signal()."""
+        if kind in KNOWN_SIGNALS:
+            a.signal_at = now
+        if kind is SignalKind.SESSION_LOCKED:
+            a.locked_since = now
+        elif kind is SignalKind.SESSION_UNLOCKED:
+            a.locked_since = None
+            a.planned = [read for read in a.planned if not read.even_if_away]
+        u = rng.random()
+        reads = planner(kind, now, triggers, u, attendees)
+        if kind in (SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS):
+            a.calendar = (now, attendees, u)
+        elif join_calendar and kind in _DEVICE and a.calendar and now - a.calendar[0] < MEETING_START_MINUTES * 60:
+            calendar_at, calendar_attendees, calendar_u = a.calendar
+            reads = planner(kind, calendar_at, triggers, calendar_u, calendar_attendees)
+            reads = tuple(read for read in reads if read.at >= now)  # those gone by served it already
+        for read in reads:
+            plan(a, read)
+        if window_from_read and kind in KNOWN_SIGNALS and reads:
+            a.backed_until = max(a.backed_until, reads[0].at + triggers.window)
+
+    def reading(a: _SignalAgent, now: float) -> None:
+        """What the protocol does with a reading (reads are answered at once: requested = read)."""
+        if a.locked_since is not None and a.graph != "away" and now - a.locked_since < triggers.give_up_while_locked:
+            plan(a, PlannedRead(now + triggers.reread_while_locked, "locked: has Teams turned Away?", True))
+        if a.slow or a.graph == a.acted:  # hands-off readings are acknowledged; rule 9: nothing new
+            a.acted, a.candidate = a.graph, None
+            return
+        backed = (a.locked_since is not None and now >= a.locked_since) or (
+            a.signal_at is not None and a.signal_at <= now <= max(a.signal_at + triggers.window, a.backed_until)
+        )
+        if not backed:  # rule 11: a second reading at least dwell later
+            if a.candidate is None or a.candidate[0] != a.graph:
+                a.candidate = (a.graph, now)
+                plan(a, PlannedRead(now + dwell_seconds, "confirming a Teams change"))
+                return
+            if now < a.candidate[1] + dwell_seconds:
+                return
+        if a.changed_at >= a.off_since:
+            result.latencies_by_kind.setdefault(a.change_kind, []).append(now - a.changed_at)
+        a.acted, a.candidate = a.graph, None
+
+    def read_if_due(who: int, now: float) -> None:
+        """SyncProtocol._read_if_due() and what follows a read."""
+        a = people[who]
+        planned_due = bool(a.planned) and max(a.planned[0].at, a.poll.not_before) <= now
+        if not a.on_shift or not (planned_due or a.poll.next_at <= now):
+            return
+        if a.bucket.available_at(now) > now + 1e-9:
+            return
+        a.bucket = a.bucket.take(now)
+        first = a.planned[0] if planned_due else None
+        even_if_away = first is not None and first.even_if_away
+        a.planned = [read for read in a.planned if read.at > now]
+        if a.locked_since is not None and not even_if_away:  # nobody at the desk: TeamsReadSkipped
+            a.bucket = a.bucket.give_back()
+            a.poll = replace(a.poll, next_at=now + interval(a))
+            result.skipped += 1
+            return
+        result.requests += 1
+        if now >= DAY_START:
+            index = int((now - DAY_START) // GRAPH_PRESENCE_WINDOW)
+            result.requests_per_window[index] += 1
+            why = "timer" if first is None else first.why.removesuffix(" (follow-up)")
+            result.why.setdefault(index, Counter())[why] += 1
+        wait = budget.hit(now)
+        if wait is None:
+            a.poll = after_poll(a.poll, a.policy, now, Outcome.OK, rng.random(), slow=a.slow)
+            reading(a, now)
+        else:
+            result.throttled += 1
+            a.poll = after_poll(a.poll, a.policy, now, Outcome.THROTTLED, rng.random(), retry_after=wait, slow=a.slow)
+
+    while heap:
+        now, _, who, kind, payload = heapq.heappop(heap)
+        if now >= until:
+            break
+        a = people[who]
+        if kind == "wake":
+            if payload != a.version:
+                continue
+            a.wake_at = math.nan
+            read_if_due(who, now)
+        elif kind == "shift-start":
+            a.on_shift, a.slow, a.off_since = True, False, now
+            a.poll = PollState(next_at=now)  # the first reading at start-up
+        elif kind == "shift-end":
+            a.on_shift, a.planned, a.candidate = False, [], None
+        elif kind in ("queue-on", "queue-off"):
+            a.queue_block = kind == "queue-on"
+            if a.on_shift:
+                follow_queue(a, now)
+        elif kind in ("busy", "unbusy"):
+            a.busy += 1 if kind == "busy" else -1
+            if a.on_shift:
+                follow_queue(a, now)
+        elif kind == "signal":
+            signal_kind, attendees = payload  # type: ignore[misc]
+            signal(a, now, signal_kind, attendees)
+        elif kind == "teams":
+            push(now + GRAPH_LAG, who, "graph", (*payload, now))  # type: ignore[misc]
+        elif kind == "graph":
+            a.graph, a.change_kind, a.changed_at = payload  # type: ignore[misc]
+        wake(who, now)
+    result.runtime = time.monotonic() - started
+    return result
+
+
+def proposed_plan_reads(
+    kind: SignalKind, at: float, timing: TriggerTiming, u: float, attendees: int | None = None
+) -> tuple[PlannedRead, ...]:
+    """A proposal for :func:`~tray_agent.core.triggers.plan_reads`, measured by the bench:
+
+    - around a half hour (``MEETING_START_MINUTES`` either side: calls end just before it, meetings
+      start just after), a microphone, camera or calendar signal is shared by the whole fleet *whatever
+      its attendee count*: the count says who shares this meeting, not how many other meetings begin
+      at the same :00 or :30;
+    - the follow-up read is left out when the prompt read comes ``follow_up`` or more after the signal:
+      Graph has caught up by then, so inside a storm each agent sends one read, not two.
+    """
+    if kind is SignalKind.SESSION_LOCKED:
+        return plan_reads(kind, at, timing, u, attendees)
+    offset = at % 1800.0
+    near_half_hour = min(offset, 1800.0 - offset) < MEETING_START_MINUTES * 60.0
+    fleet = max(1, timing.fleet_size)
+    if kind in _MAYBE_SHARED and near_half_hour:
+        sharers = fleet
+    elif attendees is not None:
+        sharers = min(max(1, attendees), fleet)
+    else:
+        sharers = 1
+    delay = u * READS_PER_SIGNAL * sharers / (fleet_rate(1))
+    why = kind.value
+    prompt = PlannedRead(at + delay, why)
+    if delay >= timing.follow_up:
+        return (prompt,)
+    return (prompt, PlannedRead(at + delay + timing.follow_up, f"{why} (follow-up)"))
+
+
+_DEVICE = frozenset({SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED})
+_MAYBE_SHARED = _DEVICE | {SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS}

@@ -53,3 +53,33 @@ def test_a_role_without_presence_definition_view_is_a_warning_naming_the_permiss
         asyncio.run(_check_genesys_permissions(answers, endpoints, "token", report))
         assert lines(report)[0].startswith(expected), lines(report)
     assert "ask IT to add Presence > Presence Definition > View" in lines(report)[0]
+
+
+class Source:
+    def __init__(self, name: str, reason: str | None = None, fails: bool = False) -> None:
+        self.name, self.reason, self.fails = name, reason, fails
+
+    async def start(self) -> str | None:
+        if self.fails:
+            raise OSError("no such device")
+        return self.reason
+
+
+def test_each_trigger_is_reported_watched_or_why_not_and_none_is_a_problem() -> None:
+    from tray_agent.commands.doctor import _check_signals
+
+    report = Report(io.StringIO())
+    sources = [
+        Source("session lock"),
+        Source("microphone or camera", "pw-dump is not installed"),
+        Source("x", fails=True),
+    ]
+    asyncio.run(_check_signals(sources, report))
+    assert lines(report) == [
+        "ok       trigger: session lock: watched; a change reads Teams at once",
+        "warning  trigger: microphone or camera: not watched here: pw-dump is not installed; "
+        "the timer reads Teams instead",
+        "warning  trigger: x: not watched here: cannot tell whether it works here (OSError); "
+        "the timer reads Teams instead",
+    ]
+    assert report.problems == 0

@@ -74,6 +74,9 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
     _check_policy(target, report)
     settings_ok = _check_settings(target, report)
     _check_redirect_port(target.settings.genesys_redirect_port, report)
+    from tray_agent.signals.for_this_workstation import sources_for_this_workstation
+
+    await _check_signals(sources_for_this_workstation(), report)
 
     verdict = assess()
     store = None
@@ -254,6 +257,19 @@ async def _check_microsoft_stack(endpoints: Any, resolver: Any, report: Report) 
             f"{host} answered HTTP {answer.status_code}",
             f"check the network connection and proxy, or ask IT whether {host} is allowed",
         )
+
+
+async def _check_signals(sources: Any, report: Report) -> None:
+    """Each local trigger: watched here, or why not (a warning: the timer reads Teams anyway)."""
+    for source in sources:
+        try:
+            reason = await asyncio.wait_for(source.start(), 10.0)
+        except Exception as error:  # a source that cannot even say: the agent leaves it off too
+            reason = f"cannot tell whether it works here ({type(error).__name__})"
+        if reason is None:
+            report.ok(f"trigger: {source.name}", "watched; a change reads Teams at once")
+        else:
+            report.warn(f"trigger: {source.name}", f"not watched here: {reason}; the timer reads Teams instead")
 
 
 def _check_policy(target: Any, report: Report) -> None:
