@@ -157,3 +157,9 @@ async def test_calendar_requests_are_counted_apart_from_the_presence_budget(sim:
     assert counters.graph_calendar_requests == 4 and counters.graph_calendar_throttled == 2
     assert counters.graph_presence_requests == 0 and counters.graph_throttled == 0
     assert sim.state.tokens.graph_window(sim.ms_client_id).used(sim.state.clock.now()) == 0
+
+
+async def test_top_zero_is_an_empty_page_without_a_next_link_to_itself(sim: Simulator) -> None:
+    sim.state.workstation.set_calendar([{"subject": "One", "start": DAY, "end": DAY + 60}])
+    body = (await view(sim, token(sim, "Calendars.ReadBasic"), **WINDOW, **{"$top": "0"})).json()
+    assert body["value"] == [] and "@odata.nextLink" not in body

@@ -220,7 +220,7 @@ async def calendar_view(request: web.Request) -> web.Response:
         "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users('{person.ms_id}')/calendarView",
         "value": page,
     }
-    if skip + top < len(inside):
+    if top > 0 and skip + top < len(inside):  # $top=0: an empty page, and no link to the same page again
         body["@odata.nextLink"] = _next_link(request, query, top, skip + top)
     headers = {"Preference-Applied": f'outlook.timezone="{zone}"'} if zone is not None and honoured else None
     return web.json_response(body, headers=headers)
