@@ -8,6 +8,7 @@ shortened by the jump (asyncio's monotonic clock does not count a suspended mach
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -21,9 +22,12 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 TIMING = replace(FAST_TIMING, poll_interval=60.0)  # dwell 10 s: the next Graph read is well after it ends
 
 
-def sleep_for(world: FaultWorld, seconds: float) -> float:
-    """The machine sleeps: its connections die, and it wakes ``seconds`` later. Returns the wake time."""
+def sleep_for(world: FaultWorld, seconds: float, meanwhile: Callable[[], None] = lambda: None) -> float:
+    """The machine sleeps: its connections die, ``meanwhile`` happens while it sleeps (stamped at its
+    start, so Graph, a few seconds behind Teams, has long caught up on waking), and it wakes ``seconds``
+    later. Returns the wake time."""
     world.act(lambda state: state.faults.drop_websockets())
+    meanwhile()
     world.clock.jump(seconds)
     return world.clock.now()
 
@@ -45,8 +49,8 @@ async def test_a_teams_change_read_just_before_sleep_is_not_written_after_waking
     async with fault_world(timing=TIMING) as world:
         world.teams("Busy", "InAMeeting")
         await world.eventually(lambda: world.snapshot.status is SyncStatus.DEBOUNCING, 120, "the meeting was read")
-        woke = sleep_for(world, 2 * 3600)
-        world.teams("Available", "Available")  # the meeting ended while the machine slept
+        # the meeting ended while the machine slept
+        woke = sleep_for(world, 2 * 3600, meanwhile=lambda: world.teams("Available", "Available"))
         shown = await world.happens_within(lambda: world.genesys_shows() != "Available", during=300)
         unverified = writes_without_a_fresh_read(world, woke)
         await world.conclude(

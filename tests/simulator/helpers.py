@@ -11,13 +11,47 @@ import ssl
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import httpx
+import msal
+import requests
 from websockets.asyncio.client import ClientConnection, connect
 
 from tray_agent.simulator import Simulator
 from tray_agent.simulator.directory import SimUser
 
 GENESYS_REDIRECT = "http://localhost:8765/callback"
+DAY = 1_795_000_000.0  # 2026-11-18, a Wednesday: epoch seconds where ManualClock tests start
+
+
+class ManualClock:
+    """Virtual time that moves only when the test says so (``advance``): what the simulator sees at any
+    moment is fixed by the test, never by how fast the machine is. ``sleep`` waits for ``advance``."""
+
+    def __init__(self, start: float = DAY) -> None:
+        self._now = start
+        self._sleepers: list[tuple[float, asyncio.Event]] = []
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        due = [event for at, event in self._sleepers if at <= self._now]
+        self._sleepers = [(at, event) for at, event in self._sleepers if at > self._now]
+        for event in due:
+            event.set()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        event = asyncio.Event()
+        self._sleepers.append((self._now + seconds, event))
+        await event.wait()
+
+    def to_real(self, seconds: float) -> float:
+        return seconds
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -109,3 +143,16 @@ async def next_message(ws: ClientConnection, *, skip_heartbeats: bool = True, ti
             if skip_heartbeats and message.get("eventBody", {}).get("message") == "WebSocket Heartbeat":
                 continue
             return message
+
+
+async def msal_app(sim: Simulator) -> Any:
+    # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's ``verify`` (psf/requests#3829),
+    # so MSAL's own ``verify=`` is not enough where those are set: give it a session that ignores them.
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sim.ca_path
+    return await anyio.to_thread.run_sync(
+        lambda: msal.PublicClientApplication(
+            sim.ms_client_id, authority=sim.authority, instance_discovery=False, http_client=session
+        )
+    )

@@ -58,7 +58,8 @@ async def test_faults_can_be_set_over_http(sim: Simulator) -> None:
 
 
 def test_simulator_thread_serves_a_synchronous_client_and_marshals_state_changes() -> None:
-    with SimulatorThread(auto_approve=True) as sim:
+    # About marshalling, not Graph's lag behind the Teams client: no propagation delay.
+    with SimulatorThread(auto_approve=True, graph_propagation_delay=0) as sim:
         token = sim.call(graph_token, sim.simulator)
         sim.call(sim.state.teams.set, "Away", "BeRightBack")
         with httpx.Client(verify=ssl_context(sim.simulator)) as client:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Any
 
 import anyio
 import httpx
-import msal
 import pytest
-import requests
 
 from tray_agent.clock import ScaledClock
 from tray_agent.simulator import Simulator
 
-from .helpers import bearer, graph_token, pkce_pair, query_of, ssl_context
+from .helpers import ManualClock, bearer, graph_token, msal_app, pkce_pair, query_of, ssl_context
 
 pytestmark = pytest.mark.anyio
 
@@ -45,19 +42,6 @@ def parse(html: str) -> _Forms:
     forms = _Forms()
     forms.feed(html)
     return forms
-
-
-async def msal_app(sim: Simulator) -> Any:
-    # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's ``verify`` (psf/requests#3829),
-    # so MSAL's own ``verify=`` is not enough where those are set: give it a session that ignores them.
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = sim.ca_path
-    return await anyio.to_thread.run_sync(
-        lambda: msal.PublicClientApplication(
-            sim.ms_client_id, authority=sim.authority, instance_discovery=False, http_client=session
-        )
-    )
 
 
 async def test_openid_configuration_points_every_endpoint_at_the_simulator(sim: Simulator) -> None:
@@ -239,13 +223,15 @@ async def test_token_endpoint_rejects_wrong_pkce_verifier_and_replayed_code(sim:
     assert replay.status_code == 400 and replay.json()["error_codes"] == [54005]
 
 
-async def test_presence_follows_teams_changes_with_an_increasing_sequence_number(sim: Simulator) -> None:
-    token = graph_token(sim)
-    url = f"{sim.base_url}/v1.0/me/presence"
-    async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
+async def test_presence_follows_teams_changes_with_an_increasing_sequence_number() -> None:
+    clock = ManualClock()
+    async with Simulator(clock, auto_approve=True) as sim, httpx.AsyncClient(verify=ssl_context(sim)) as client:
+        token = graph_token(sim)
+        url = f"{sim.base_url}/v1.0/me/presence"
         before = (await client.get(url, headers=bearer(token))).json()
         sim.state.teams.set("Busy", "InACall", out_of_office=True)
         sim.state.teams.set_status_message("On a customer call")
+        clock.advance(sim.state.teams.propagation_delay)  # Graph shows the client's change this much later
         after = await client.get(url, headers={**bearer(token), "client-request-id": "abc"})
     body = after.json()
     assert (body["availability"], body["activity"]) == ("Busy", "InACall")

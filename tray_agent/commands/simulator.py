@@ -23,12 +23,27 @@ def register(commands: Any) -> None:
     simulator.add_argument(
         "--redirect-port", type=int, default=8765, help="the Genesys sign-in redirect port agents will use"
     )
+    simulator.add_argument(
+        "--teams-away-after-lock",
+        type=float,
+        default=10.0,
+        help="simulated seconds after a workstation lock until Teams shows Away (default 10)",
+    )
+    simulator.add_argument(
+        "--graph-propagation-delay",
+        type=float,
+        default=3.0,
+        help="simulated seconds Graph's GET /me/presence lags the Teams client (default 3)",
+    )
     simulator.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("--speed must be positive", file=sys.stderr)
+        return 2
+    if not (0 <= args.teams_away_after_lock < float("inf") and 0 <= args.graph_propagation_delay < float("inf")):
+        print("--teams-away-after-lock and --graph-propagation-delay must be seconds >= 0", file=sys.stderr)
         return 2
     if not demo_installed("simulator"):
         return DEMO_NOT_INSTALLED_EXIT
@@ -37,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
 
     stop_on_sigterm()
     clock = ScaledClock(args.speed, start=DAY_START) if args.speed != 1 else RealClock()
-    simulator = demo_simulator(clock, args.redirect_port, port=args.port)
+    simulator = demo_simulator(
+        clock,
+        args.redirect_port,
+        port=args.port,
+        teams_away_after_lock=args.teams_away_after_lock,
+        graph_propagation_delay=args.graph_propagation_delay,
+    )
     simulator.start()
     try:
         print(

@@ -14,11 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
-from tray_agent.clock import iso
+from tray_agent.clock import iso, parse_iso
 
 from .context import state_of
 from .directory import SimUser
 from .state import SimulatorState
+from .workstation import MAX_EVENTS, Workstation
+
+MAX_LONG_POLL = 30.0  # real seconds a GET /control/api/workstation?wait= may hold the request
 
 
 def _error(message: str, status: int = 400) -> web.Response:
@@ -42,7 +45,7 @@ def _user(body: dict[str, Any]) -> str | None:
 
 
 def user_snapshot(state: SimulatorState, person: SimUser) -> dict[str, Any]:
-    t, g = person.teams, person.genesys
+    t, g = state.teams.presence(person), person.genesys  # the Teams client's value now (not Graph's)
     definition = state.definitions[g.definition_id]
     return {
         "name": person.name,
@@ -102,6 +105,22 @@ def snapshot(state: SimulatorState, *, max_users: int = 50) -> dict[str, Any]:
             for c in itertools.islice(state.notifications.channels.values(), 100)
         ],
         "violations": len(state.genesys.violations),
+        "workstation": workstation_view(state.workstation),
+        "consents": state.consents.snapshot()[:100],
+    }
+
+
+def workstation_view(workstation: Workstation) -> dict[str, Any]:
+    """``GET /control/api/workstation``: lock, devices, calendar (attendees as a count) and the version."""
+    return {
+        "locked": workstation.locked,
+        "microphone": workstation.microphone,
+        "camera": workstation.camera,
+        "calendar": [
+            {"subject": e.subject, "start": iso(e.start), "end": iso(e.end), "attendees": len(e.attendees)}
+            for e in workstation.calendar
+        ],
+        "version": workstation.version,
     }
 
 
@@ -178,6 +197,7 @@ async def post_faults(request: web.Request) -> web.Response:
         "expire_channels",
         "network_down",
         "entra_consent_blocked",
+        "user_consent_disabled",
         "clear",
     }
     if action not in allowed:
@@ -219,6 +239,96 @@ async def get_setup(request: web.Request) -> web.Response:
     )
 
 
+async def get_workstation(request: web.Request) -> web.Response:
+    """``?after=<version>&wait=<seconds>``: a long poll, answered as soon as ``version > after`` or after
+    ``wait`` real seconds (at most 30). Only lock, device and calendar edits bump the version (Teams' own
+    automatic changes do not). ``?user=`` picks someone other than the default user."""
+    state = state_of(request)
+    try:
+        after = int(request.query["after"]) if "after" in request.query else None
+        wait = float(request.query.get("wait", "0"))
+    except ValueError:
+        return _error("after must be an integer and wait a number of seconds")
+    if not 0 <= wait < float("inf"):
+        return _error("wait must be a number of seconds >= 0")
+    user = request.query.get("user") or None
+    try:
+        workstation = state.workstations.of(user)
+    except KeyError as exc:
+        return _error(str(exc))
+    if after is not None and wait > 0:
+        workstation = await state.workstations.wait_for_change(user, after, min(wait, MAX_LONG_POLL))
+    return web.json_response(workstation_view(workstation))
+
+
+def _workstation_action(request: web.Request, body: dict[str, Any], action: Any) -> web.Response:
+    """Run ``action(workstation)`` on the body's user's workstation; bad input → 400, nothing changed."""
+    state = state_of(request)
+    try:
+        workstation = state.workstations.of(_user(body))
+        action(workstation)
+    except (ValueError, KeyError, TypeError) as exc:
+        return _error(str(exc).strip("'\""))
+    return web.json_response(workstation_view(workstation))
+
+
+async def post_workstation(request: web.Request) -> web.Response:
+    """``{"locked": true|false}``: lock or unlock the session."""
+    body = await _body(request)
+    locked = body.get("locked")
+    if not isinstance(locked, bool):
+        return _error("locked (boolean) is required")
+    return _workstation_action(request, body, lambda w: w.lock() if locked else w.unlock())
+
+
+async def post_devices(request: web.Request) -> web.Response:
+    """``{"microphone": bool, "camera": bool}``, either may be left out (at least one is needed)."""
+    body = await _body(request)
+    if "microphone" not in body and "camera" not in body:
+        return _error("microphone and/or camera (boolean) is required")
+    for name in ("microphone", "camera"):
+        if name in body and not isinstance(body[name], bool):
+            return _error(f"{name} must be a boolean")
+    return _workstation_action(
+        request, body, lambda w: w.set_devices(microphone=body.get("microphone"), camera=body.get("camera"))
+    )
+
+
+def _calendar_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body's events with ISO 8601 times turned into epoch seconds; raises ValueError."""
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise ValueError("events (a list) is required")
+    if len(events) > MAX_EVENTS:
+        raise ValueError(f"events: at most {MAX_EVENTS}")
+    out = []
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise ValueError(f"events[{index}]: an object")
+        converted = dict(event)
+        for key in ("start", "end"):
+            value = event.get(key)
+            if not isinstance(value, str):
+                raise ValueError(f"events[{index}].{key}: an ISO 8601 time, e.g. 2026-11-25T12:00:00Z")
+            try:
+                converted[key] = parse_iso(value)
+            except ValueError:
+                raise ValueError(f"events[{index}].{key}: not an ISO 8601 time: {value!r}") from None
+        out.append(converted)
+    return out
+
+
+async def post_calendar(request: web.Request) -> web.Response:
+    """``{"events": [{"subject", "start", "end", "attendees"?}]}``: replaces the calendar (ISO times on
+    the simulator's clock; ``attendees`` a count or a list of e-mail addresses)."""
+    body = await _body(request)
+    try:
+        events = _calendar_events(body)
+    except ValueError as exc:
+        return _error(str(exc))
+    return _workstation_action(request, body, lambda w: w.set_calendar(events))
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/control", page)
@@ -229,4 +339,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/control/api/genesys/routing", post_genesys_routing)
     r.add_post("/control/api/genesys/out-of-office", post_genesys_ooo)
     r.add_post("/control/api/faults", post_faults)
+    r.add_get("/control/api/workstation", get_workstation)
+    r.add_post("/control/api/workstation", post_workstation)
+    r.add_post("/control/api/devices", post_devices)
+    r.add_post("/control/api/calendar", post_calendar)
     r.add_get("/control/api/log", get_log)

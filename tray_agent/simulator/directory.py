@@ -31,6 +31,50 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Graph permissions of the Entra app registration. Consented for every user of the tenant (as if IT or each
+# user had consented long ago): what ".default" always expands to.
+PRECONSENTED_GRAPH_SCOPES: tuple[str, ...] = ("Presence.Read", "User.Read")
+# User-consentable permissions the app also lists: each person consents once, in an interactive sign-in.
+# (Any other delegated Graph scope asked for is treated the same way: v2 "dynamic consent".)
+USER_CONSENTABLE_GRAPH_SCOPES: tuple[str, ...] = ("Calendars.ReadBasic", "Presence.ReadWrite")
+
+
+class Consents:
+    """Which Graph permissions each person consented to, per app (incremental, per-user consent)."""
+
+    def __init__(self) -> None:
+        self._granted: dict[tuple[str, str], dict[str, None]] = {}
+
+    def consented(self, user_id: str, client_id: str) -> tuple[str, ...]:
+        """Every permission this person's tokens for this app may carry (the pre-consented ones first)."""
+        extra = self._granted.get((user_id, client_id), {})
+        return tuple(dict.fromkeys((*PRECONSENTED_GRAPH_SCOPES, *extra)))
+
+    def missing(self, user_id: str, client_id: str, scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The Graph permissions (short names) of ``scopes`` the person has not consented to yet."""
+        have = {s.lower() for s in self.consented(user_id, client_id)}
+        return tuple(dict.fromkeys(s for s in scopes if s.lower() not in have))
+
+    def grant(self, user_id: str, client_id: str, scopes: tuple[str, ...] | list[str]) -> None:
+        """The person consented (interactively) to ``scopes`` for the app."""
+        self._granted.setdefault((user_id, client_id), {}).update(dict.fromkeys(scopes))
+
+    def revoke(self, user_id: str, client_id: str, scopes: tuple[str, ...] | list[str] | None = None) -> None:
+        """Withdraw consent (None = every incremental one); the pre-consented permissions stay."""
+        granted = self._granted.get((user_id, client_id))
+        if granted is None:
+            return
+        for scope in list(granted) if scopes is None else scopes:
+            granted.pop(scope, None)
+
+    def snapshot(self) -> list[dict[str, object]]:
+        return [
+            {"userId": user_id, "clientId": client_id, "scopes": list(scopes)}
+            for (user_id, client_id), scopes in self._granted.items()
+            if scopes
+        ]
+
+
 @dataclass(frozen=True)
 class AppRegistrations:
     """The tenant and the two OAuth clients the agent signs in with (what IT registers)."""
@@ -70,6 +114,7 @@ class People:
         self._definitions = definitions
         self._teams_sequence = teams_sequence
         self.users: dict[str, SimUser] = {}  # by Microsoft object id
+        self.consents = Consents()  # also ``state.consents``
         self._by_genesys_id: dict[str, SimUser] = {}
         self._by_email: dict[str, SimUser] = {}
         self.default_user = self.add_user(

@@ -28,8 +28,7 @@ from .state import SimulatorState
 
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = ("openid", "profile", "email")
-# Graph permissions the app registration has (user-consented): what ".default" expands to.
-CONSENTED_GRAPH_SCOPES = ("Presence.Read", "User.Read")
+APP_DISPLAY_NAME = "Teams to Genesys presence (simulated)"
 
 
 def _b64url(data: bytes) -> str:
@@ -40,21 +39,81 @@ def _b64json(value: dict[str, Any]) -> str:
     return _b64url(json.dumps(value, separators=(",", ":")).encode())
 
 
-def granted_scopes(requested: list[str]) -> tuple[str, ...]:
-    """The ``scope`` Entra reports: Graph permissions by short name, plus the OIDC scopes asked for.
+def _short(scope: str) -> str:
+    return scope[len(GRAPH_RESOURCE) :] if scope.lower().startswith(GRAPH_RESOURCE) else scope
 
-    Always includes Presence.Read (the app's consented permission); ``offline_access`` is never echoed.
-    """
-    out: dict[str, None] = {"Presence.Read": None}
+
+def graph_scopes(requested: list[str] | tuple[str, ...], consented: tuple[str, ...]) -> tuple[str, ...]:
+    """The Graph permissions a request asks for, by short name (``.default`` = what is consented)."""
+    out: dict[str, None] = {}
     for scope in requested:
-        short = scope[len(GRAPH_RESOURCE) :] if scope.lower().startswith(GRAPH_RESOURCE) else scope
-        if short == "offline_access":
-            continue
+        short = _short(scope)
         if short == ".default":
-            out.update(dict.fromkeys(CONSENTED_GRAPH_SCOPES))
-        else:
+            out.update(dict.fromkeys(consented))
+        elif short != "offline_access" and short not in OIDC_SCOPES:
             out[short] = None
     return tuple(out)
+
+
+def granted_scopes(requested: list[str], consented: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``scope`` Entra reports: the Graph permissions asked for *and consented*, plus the OIDC scopes
+    asked for. Always includes Presence.Read (consented for everyone); ``offline_access`` is never echoed.
+    (Real behaviour: Entra may also add other scopes consented earlier for the same resource; not modelled.)"""
+    by_lower = {c.lower(): c for c in consented}
+    out: dict[str, None] = {"Presence.Read": None}
+    for scope in requested:
+        short = _short(scope)
+        if short in OIDC_SCOPES:
+            out[short] = None
+    for short in graph_scopes(requested, consented):
+        if short.lower() in by_lower:
+            out[by_lower[short.lower()]] = None
+    return tuple(out)
+
+
+def _not_consented_text(client_id: str) -> str:
+    # The wording real Entra answers a refresh for an unconsented scope with (issue threads quote it whole).
+    return (
+        f"The user or administrator has not consented to use the application with ID '{client_id}' named "
+        f"'{APP_DISPLAY_NAME}'. Send an interactive authorization request for this user and resource."
+    )
+
+
+def _consent_refusal(
+    state: SimulatorState, person: SimUser, client_id: str, params: dict[str, str]
+) -> tuple[str, int, str] | None:
+    """An interactive sign-in asks for permissions the person has not consented to: they consent now
+    (recorded per person and app), unless the request is silent (``prompt=none``) or the tenant lets
+    only admins approve new permissions (fault ``user_consent_disabled``)."""
+    consents = state.consents
+    wanted = graph_scopes(params.get("scope", "").split(), consents.consented(person.ms_id, client_id))
+    missing = consents.missing(person.ms_id, client_id, wanted)
+    if not missing:
+        return None
+    if params.get("prompt") == "none":
+        return "consent_required", 65001, _not_consented_text(client_id)
+    if state.faults.user_consent_blocked:
+        return (
+            "consent_required",
+            65001,
+            f"The user or administrator has not consented to use the application with ID '{client_id}'. "
+            f"Need admin approval: your organisation requires an administrator to grant {', '.join(missing)}.",
+        )
+    consents.grant(person.ms_id, client_id, missing)
+    return None
+
+
+def _unconsented(
+    request: web.Request, state: SimulatorState, person: SimUser, client_id: str, requested: list[str]
+) -> web.Response | None:
+    """A token request (code or refresh: no user present) for a permission not consented: AADSTS65001."""
+    consents = state.consents
+    consented = consents.consented(person.ms_id, client_id)
+    if not consents.missing(person.ms_id, client_id, graph_scopes(requested, consented)):
+        return None
+    return entra_error(
+        request, 400, "invalid_grant", 65001, _not_consented_text(client_id), suberror="consent_required"
+    )
 
 
 def _loopback_redirect_ok(uri: str) -> bool:
@@ -221,14 +280,20 @@ async def authorize(request: web.Request) -> web.Response:
     if (refusal := _refusal(state, params, client_id)) is not None:
         return fail(*refusal)
     hint = params.get("login_hint") or state.people.default_user.email
+
+    def consent_then_code(person: SimUser) -> web.Response:
+        if (refusal := _consent_refusal(state, person, client_id, params)) is not None:
+            return fail(*refusal)
+        return _issue_code(request, state, person, params, redirect_uri, mode, base_fields)
+
     if request.method == "GET":
         if state.auto_approve:
-            chosen = state.people.find_user(hint) or state.people.default_user
-            return _issue_code(request, state, chosen, params, redirect_uri, mode, base_fields)
+            return consent_then_code(state.people.find_user(hint) or state.people.default_user)
         if params.get("prompt") == "none":
             return fail("login_required", 50058, "A silent sign-in request was sent but no user is signed in.")
+        asked = graph_scopes(params.get("scope", "").split(), ()) or ("Presence.Read",)
         return _sign_in_page(
-            request, params, hint, detail=f"An app ({client_id}) wants to read your Teams presence (Presence.Read)."
+            request, params, hint, detail=f"An app ({client_id}) asks for these permissions: {', '.join(asked)}."
         )
     if params.get("action") == "deny":
         return fail("access_denied", 65004, "User declined to consent to access the app.")
@@ -241,7 +306,7 @@ async def authorize(request: web.Request) -> web.Response:
             username,
             error=f"AADSTS50034: The user account {username} does not exist in the {state.apps.tenant_id} directory.",
         )
-    return _issue_code(request, state, person, params, redirect_uri, mode, base_fields)
+    return consent_then_code(person)
 
 
 def _issue_code(
@@ -310,7 +375,7 @@ def _tokens(
     requested: list[str],
     nonce: str | None = None,
 ) -> web.Response:
-    scopes = granted_scopes(requested)
+    scopes = granted_scopes(requested, state.consents.consented(person.ms_id, client_id))
     access = state.tokens.new_entra_access_token(person.ms_id, client_id, scopes)
     body: dict[str, Any] = {
         "token_type": "Bearer",
@@ -440,6 +505,8 @@ def _redeem_code(request: web.Request, state: SimulatorState, form: dict[str, st
     state.tokens.entra_redeemed_codes.add(value)
     person = state.people.users[code.user_id]
     requested = form.get("scope", "").split() or list(code.scopes)
+    if (refusal := _unconsented(request, state, person, code.client_id, requested)) is not None:
+        return refusal
     return _tokens(request, state, person, code.client_id, requested, code.nonce)
 
 
@@ -453,7 +520,11 @@ def _redeem_refresh(request: web.Request, state: SimulatorState, form: dict[str,
         return entra_error(request, 400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.")
     # Entra refresh tokens are not single-use: the old one stays valid until it expires (we rotate anyway).
     requested = form.get("scope", "").split() or list(found.scopes)
-    return _tokens(request, state, state.people.users[found.user_id], found.client_id, requested)
+    person = state.people.users[found.user_id]
+    # Silent: nobody is there to consent, so a permission not consented yet is refused (MSAL: "ui required").
+    if (refusal := _unconsented(request, state, person, found.client_id, requested)) is not None:
+        return refusal
+    return _tokens(request, state, person, found.client_id, requested)
 
 
 def _redeem_device_code(request: web.Request, state: SimulatorState, form: dict[str, str]) -> web.Response:
@@ -553,7 +624,8 @@ async def device_login(request: web.Request) -> web.Response:
     if person is None:
         return _device_page(request, code, username, f"AADSTS50034: The user account {username} does not exist.")
     identify(request, person.ms_id, entry.client_id)
-    if state.faults.consent_blocked:
+    asked = {"scope": " ".join(entry.scopes)}
+    if state.faults.consent_blocked or _consent_refusal(state, person, entry.client_id, asked) is not None:
         entry.status = "consent_required"
         return pages.message_page(
             "Need admin approval", "AADSTS65001: This app needs permission that only an admin can grant."

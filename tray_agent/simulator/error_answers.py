@@ -24,8 +24,11 @@ def client_request_id(request: web.Request) -> str:
 # ---------------------------------------------------------------- Microsoft Entra ID (login)
 
 
-def entra_error(request: web.Request, status: int, error: str, code: int, text: str) -> web.Response:
-    """AAD v2 token-endpoint error: ``error``, ``error_description`` ("AADSTSnnnn: ..."), ``error_codes``..."""
+def entra_error(
+    request: web.Request, status: int, error: str, code: int, text: str, *, suberror: str | None = None
+) -> web.Response:
+    """AAD v2 token-endpoint error: ``error``, ``error_description`` ("AADSTSnnnn: ..."), ``error_codes``...
+    and, for some, ``suberror`` (e.g. ``consent_required``, which MSAL passes on in its result)."""
     stamp = datetime.fromtimestamp(_now(request), UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     trace_id = str(uuid.uuid4())
     correlation_id = request.headers.get("client-request-id") or str(uuid.uuid4())
@@ -40,6 +43,8 @@ def entra_error(request: web.Request, status: int, error: str, code: int, text: 
         "correlation_id": correlation_id,
         "error_uri": f"{state_of(request).base_url}/error?code={code}",
     }
+    if suberror is not None:
+        body["suberror"] = suberror
     return web.json_response(body, status=status)
 
 

@@ -38,6 +38,7 @@ class Faults:
         self.heartbeats_stopped = False
         self.is_network_down = False
         self.consent_blocked = False
+        self.user_consent_blocked = False
         self._token_rewrites: dict[str, deque[Callable[[str], str]]] = {}
 
     # -------------------------------------------------------------- request faults
@@ -115,12 +116,19 @@ class Faults:
         """Tenant policy blocks user consent: sign-in ends with ``consent_required`` (AADSTS65001)."""
         self.consent_blocked = blocked
 
+    def user_consent_disabled(self, disabled: bool = True) -> None:
+        """The tenant requires admin approval for permissions not consented yet: an interactive sign-in
+        asking for one ends with ``consent_required`` (AADSTS65001); already consented ones (Presence.Read)
+        keep working."""
+        self.user_consent_blocked = disabled
+
     def clear(self) -> None:
         self.latency.clear()
         self._queued.clear()
         self.heartbeats_stopped = False
         self.is_network_down = False
         self.consent_blocked = False
+        self.user_consent_blocked = False
         self._token_rewrites.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -130,4 +138,5 @@ class Faults:
             "heartbeatsStopped": self.heartbeats_stopped,
             "networkDown": self.is_network_down,
             "entraConsentBlocked": self.consent_blocked,
+            "userConsentDisabled": self.user_consent_blocked,
         }

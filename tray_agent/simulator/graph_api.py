@@ -1,4 +1,7 @@
-"""Microsoft Graph v1.0: ``GET /me/presence`` (the product's only real Graph dependency) and ``GET /me``."""
+"""Microsoft Graph v1.0: ``GET /me/presence``, ``GET /me`` and the calendar view (``GET /me/calendarView``).
+
+Presence is what the Teams client showed ``graph_propagation_delay`` seconds ago (:mod:`.teams_presence`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from .context import identify, state_of
 from .directory import SimUser
 from .error_answers import graph_error, graph_throttled
 from .issued_tokens import EntraToken
+from .presence_records import TeamsPresence
 
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
@@ -19,7 +23,7 @@ _WWW_AUTHENTICATE = (
 )
 
 
-def _authenticate(request: web.Request) -> tuple[EntraToken, SimUser] | web.Response:
+def authenticate(request: web.Request) -> tuple[EntraToken, SimUser] | web.Response:
     state = state_of(request)
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -54,8 +58,7 @@ def _authenticate(request: web.Request) -> tuple[EntraToken, SimUser] | web.Resp
     return found, state.people.users[found.user_id]
 
 
-def presence_body(person: SimUser) -> dict[str, Any]:
-    t = person.teams
+def presence_body(person: SimUser, t: TeamsPresence) -> dict[str, Any]:
     status_message: dict[str, Any] | None = None
     if t.status_message is not None:
         status_message = {
@@ -83,7 +86,7 @@ def presence_body(person: SimUser) -> dict[str, Any]:
 
 
 async def me_presence(request: web.Request) -> web.Response:
-    authenticated = _authenticate(request)
+    authenticated = authenticate(request)
     if isinstance(authenticated, web.Response):
         return authenticated
     token, person = authenticated
@@ -93,11 +96,11 @@ async def me_presence(request: web.Request) -> web.Response:
     retry_after = state.tokens.graph_window(token.client_id).hit(state.clock.now())
     if retry_after is not None:
         return graph_throttled(request, retry_after)
-    return web.json_response(presence_body(person))
+    return web.json_response(presence_body(person, state.teams.graph_presence(person)))
 
 
 async def me(request: web.Request) -> web.Response:
-    authenticated = _authenticate(request)
+    authenticated = authenticate(request)
     if isinstance(authenticated, web.Response):
         return authenticated
     _, person = authenticated

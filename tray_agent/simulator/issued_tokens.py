@@ -120,6 +120,10 @@ class Tokens:
         self.device_codes: dict[str, DeviceCode] = {}
         self._device_by_user_code: dict[str, DeviceCode] = {}
         self.graph_windows: dict[tuple[str, str], SlidingWindow] = {}
+        # Outlook's own limit, apart from the presence budget: "10,000 API requests in a 10 minute period"
+        # per app per mailbox (Graph throttling limits, Outlook service).
+        self.outlook_limit_per_10min = 10_000
+        self.outlook_windows: dict[tuple[str, str], SlidingWindow] = {}
 
         self.genesys_codes: dict[str, GenesysAuthCode] = {}
         self.genesys_redeemed_codes: set[str] = set()
@@ -193,6 +197,14 @@ class Tokens:
         window = self.graph_windows.get(key)
         if window is None:
             window = self.graph_windows[key] = SlidingWindow(self.graph_limit_per_30s, 30.0)
+        return window
+
+    def outlook_window(self, client_id: str, user_id: str) -> SlidingWindow:
+        """The calendar budget of one app for one mailbox."""
+        key = (client_id, user_id)
+        window = self.outlook_windows.get(key)
+        if window is None:
+            window = self.outlook_windows[key] = SlidingWindow(self.outlook_limit_per_10min, 600.0)
         return window
 
     # ------------------------------------------------------------------ Genesys

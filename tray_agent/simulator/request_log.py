@@ -23,6 +23,8 @@ class Counters:
     graph_requests: int = 0  # every request under /v1.0, whatever its status
     graph_presence_requests: int = 0  # GET /v1.0/me/presence that passed auth (incl. 429s)
     graph_throttled: int = 0  # 429s from Graph (budget or injected)
+    graph_calendar_requests: int = 0  # GET .../calendarView that passed auth (not in the presence budget)
+    graph_calendar_throttled: int = 0  # 429s from Outlook's own per-mailbox limit
     graph_unauthorized: int = 0
     entra_token_requests: int = 0
     genesys_requests: int = 0  # every request under /api/v2

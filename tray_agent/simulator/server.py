@@ -19,7 +19,17 @@ from aiohttp import web
 
 from tray_agent.clock import Clock, RealClock
 
-from . import certificates, control, entra, error_answers, genesys_api, genesys_auth, genesys_notifications, graph_api
+from . import (
+    calendar_view,
+    certificates,
+    control,
+    entra,
+    error_answers,
+    genesys_api,
+    genesys_auth,
+    genesys_notifications,
+    graph_api,
+)
 from .context import STATE, classify, identity, request_id, set_service, state_of
 from .genesys_notifications import NotificationHub
 from .request_log import RequestLogEntry
@@ -101,6 +111,7 @@ def build_app(state: SimulatorState, hub: NotificationHub) -> web.Application:
     # Fixed-prefix routes first; the catch-all "/{tenant}/..." Microsoft routes last.
     control.add_routes(app)
     graph_api.add_routes(app)
+    calendar_view.add_routes(app)
     genesys_api.add_routes(app)
     genesys_auth.add_routes(app)
     genesys_notifications.add_routes(app, hub)
@@ -140,6 +151,8 @@ class Simulator:
         graph_limit_per_30s: int = 1500,
         device_code_interval: int = 5,
         request_log_size: int = 10_000,
+        teams_away_after_lock: float = 10.0,
+        graph_propagation_delay: float = 3.0,
     ) -> None:
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the simulator binds loopback (127.0.0.1) only")
@@ -160,6 +173,10 @@ class Simulator:
             heartbeat_interval=heartbeat_interval,
             device_code_interval=device_code_interval,
             request_log_size=request_log_size,
+            # Seconds after a lock until Teams shows Away (real behaviour: inferred, the client's own
+            # delay, at once or within minutes), and how far Graph's GET /me/presence lags the client.
+            teams_away_after_lock=teams_away_after_lock,
+            graph_propagation_delay=graph_propagation_delay,
         )
         if genesys_idle_timeout is not None and not 300 <= genesys_idle_timeout <= 8 * 3600:
             raise ValueError("genesys_idle_timeout: Genesys allows 5 min to 8 h")

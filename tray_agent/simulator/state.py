@@ -4,7 +4,10 @@
 ``state.apps``            the tenant and the two OAuth clients (:mod:`.identity`)
 ``state.people``          who is in the world; ``state.people.default_user`` (:mod:`.identity`)
 ``state.definitions``     the org's Genesys presence definitions (:mod:`.definitions`)
-``state.teams``           Teams presence as Graph reports it (:mod:`.teams_presence`)
+``state.teams``           what each Teams client shows, and Graph a moment later (:mod:`.teams_presence`)
+``state.workstation``     the default user's lock, microphone, camera and calendar (:mod:`.workstation`);
+                          anyone's: ``state.workstations.of(user)``
+``state.consents``        which Graph permissions each person consented to, per app (:mod:`.directory`)
 ``state.genesys``         Genesys presence, routing, out of office, and its change log (:mod:`.genesys_presence`)
 ``state.tokens``          codes and tokens of both clouds (:mod:`.tokens`)
 ``state.notifications``   Genesys notification channels and subscriptions (:mod:`.notification_channels`)
@@ -32,6 +35,7 @@ from .notification_channels import NotificationChannels
 from .presence_records import TeamsSequence
 from .request_log import Counters, RequestLogEntry
 from .teams_presence import TeamsPresences
+from .workstation import Workstation, Workstations
 
 
 class SimulatorState:
@@ -54,6 +58,8 @@ class SimulatorState:
         heartbeat_interval: float,
         device_code_interval: int,
         request_log_size: int,
+        teams_away_after_lock: float = 10.0,
+        graph_propagation_delay: float = 3.0,
     ) -> None:
         self.clock = clock
         self.apps = AppRegistrations(tenant_id, ms_client_id, genesys_client_id, tuple(genesys_redirect_uris))
@@ -67,7 +73,17 @@ class SimulatorState:
         self.definitions = PresenceDefinitions()
         teams_sequence = TeamsSequence()
         self.people = People(clock, self.definitions, teams_sequence)
-        self.teams = TeamsPresences(self.people, clock, teams_sequence)
+        self.consents = self.people.consents
+        # real behaviour: inferred, the client's own delay, at once or within minutes
+        self.teams = TeamsPresences(
+            self.people,
+            clock,
+            teams_sequence,
+            away_after_lock=teams_away_after_lock,
+            propagation_delay=graph_propagation_delay,
+        )
+        self.workstations = Workstations(self.people, clock, self.teams)
+        self.teams.workstation_of = self.workstations.existing
         self.tokens = Tokens(
             clock,
             tenant_id=tenant_id,
@@ -80,6 +96,11 @@ class SimulatorState:
         self.notifications = NotificationChannels(clock, self.tokens, self.definitions, self.counters)
         self.genesys = GenesysPresences(self.people, self.definitions, self.notifications, self.counters, clock)
         self.faults = Faults(self)
+
+    @property
+    def workstation(self) -> Workstation:
+        """The default user's workstation (lock, microphone, camera, calendar)."""
+        return self.workstations.of(None)
 
     def log_request(self, entry: RequestLogEntry) -> None:
         self.request_log.append(entry)
