@@ -50,9 +50,8 @@ def test_a_source_whose_reader_stops_answering_is_left_off() -> None:
 class OneMeeting:
     """A calendar with one meeting, 20 minutes after the engine starts, for 30 minutes."""
 
-    def __init__(self, clock: LoopClock) -> None:
-        start = clock.now() + 1200
-        self.meeting = Meeting(start, start + 1800, attendees=12)
+    def __init__(self, epoch: float) -> None:
+        self.meeting = Meeting(epoch + 1200, epoch + 1200 + 1800, attendees=12)  # the virtual loop starts at 0
 
     async def meetings_between(self, start: float, end: float) -> tuple[Meeting, ...]:
         return (self.meeting,)
@@ -68,7 +67,7 @@ class Consented:
 
 def test_a_calendar_meeting_reaches_genesys_as_it_starts_and_the_agents_status_comes_back_as_it_ends() -> None:
     epoch = EPOCH + 600
-    calendar = OneMeeting(LoopClock(epoch))
+    calendar = OneMeeting(epoch)
     source = CalendarSource(enabled=True, auth=Consented(), calendar=calendar, clock=LoopClock(epoch))
 
     async def story(rig: Rig) -> None:
