@@ -5,7 +5,7 @@ The layers, from the inside out (each may use only those listed before it; tests
 - ``core/``: the sync protocol, pure (events in, effects out), and its words (``Service``: the two services);
 - ``clock``: the injectable clock; ``logs``: the log file, redacted; ``clients/``: one client per service;
 - ``config/``: settings, IT policy, how they layer, endpoints, folders;
-- ``auth/``: signing in as the agent; ``signals/``: the workstation's own signals (lock, microphone);
+- ``auth/``: signing in as the agent; ``signals/``: the workstation's own signals (lock, microphone, own calendar);
 - ``engine/``: performs the core's effects;
 - ``agent``: the one place that builds the agent; ``tray/``: the tray icon and menu;
 - ``simulator/`` and ``demo/``: the services on loopback, and the demo on them (not shipped; the simulator

@@ -87,6 +87,33 @@ def test_the_windows_broker_is_the_users_choice_unless_it_sets_it(
     assert ("windows_broker" in layered.locked) is (policy is not None)
 
 
+@pytest.mark.parametrize(
+    ("user_file", "policy", "in_effect"),
+    [
+        ("", None, False),  # opt-in: off until someone turns it on
+        ("[agent]\ncalendar_triggers = true\n", None, True),
+        ("[agent]\ncalendar_triggers = true\n", False, False),  # IT says no: the user's file has no effect
+        ("[agent]\ncalendar_triggers = false\n", True, True),  # IT turns it on for everyone
+        ("", "1", True),  # what the MSI writes (REG_SZ)
+    ],
+)
+def test_calendar_triggers_are_the_users_choice_unless_policy_sets_them(
+    tmp_path: Path, user_file: str, policy: object, in_effect: bool
+) -> None:
+    given = {} if policy is None else {"calendar_triggers": policy}
+    layered = effective(tmp_path, user_file, **given)
+    assert layered.settings.calendar_triggers is in_effect
+    assert ("calendar_triggers" in layered.locked) is (policy is not None)
+    assert ("calendar_triggers" in layered.ignored) is (policy is not None and "calendar_triggers" in user_file)
+    assert layered.problems == ()
+
+
+def test_a_calendar_triggers_policy_that_is_not_on_or_off_is_a_problem_and_they_stay_off(tmp_path: Path) -> None:
+    layered = effective(tmp_path, "[agent]\ncalendar_triggers = true\n", calendar_triggers="sometimes")
+    assert layered.settings.calendar_triggers is False and "calendar_triggers" in layered.locked
+    assert any("calendar_triggers" in problem for problem in layered.problems), layered.problems
+
+
 @pytest.mark.parametrize("user_interval", [20, 120, None])
 def test_the_poll_interval_floor_sits_under_the_users_interval(tmp_path: Path, user_interval: int | None) -> None:
     user_file = f"[agent]\npoll_interval = {user_interval}\n" if user_interval else ""

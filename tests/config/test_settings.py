@@ -46,6 +46,7 @@ def test_mapping_overrides_and_timing_are_read(tmp_path: Path) -> None:
         ("[agent]\ngenesys_redirect_port = 99999\n", "genesys_redirect_port"),
         ("[mapping]\nInACall = 3\n", "InACall"),
         ('[agent]\nwindows_broker = "yes"\n', "windows_broker must be true or false"),
+        ('[agent]\ncalendar_triggers = "on"\n', "calendar_triggers must be true or false"),
         ('[mapping]\nInACall = "Busy||Away"\n', "empty name"),
     ],
 )

@@ -155,6 +155,7 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
         "AllowDeviceCode": 0,
         "AllowInsecureKeyring": 0,
         "WindowsBroker": 1,
+        "CalendarTriggers": 1,
         "AllowDifferentEmails": 1,
         "MicrosoftCloud": "gcc_high",
         "Proxy": "proxy.corp.example:8080",
@@ -170,4 +171,5 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
     assert (policy.genesys_redirect_port, policy.min_poll_interval, policy.start_at_login) == (65535, 3600.0, True)
     assert policy.windows_broker is True and policy.allow_different_emails is True
     assert policy.fleet_size == 5000
+    assert policy.calendar_triggers is True
     assert dict(policy.mapping) == {"InAMeeting": "Meeting|Busy", "InACall": "Teams call", "Presenting": ""}

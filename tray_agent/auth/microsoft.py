@@ -28,7 +28,7 @@ import math
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,6 +36,7 @@ import msal
 import requests
 
 from tray_agent import logs
+from tray_agent.auth.consent import Consent, ConsentOutcome, ConsentRequired, needs_consent, outcome_of
 from tray_agent.auth.identity import (
     CHANGE_PERSON,
     EmailLookup,
@@ -56,7 +57,9 @@ from tray_agent.config.settings import SettingsError
 log = logging.getLogger(__name__)
 
 SERVICE = "Microsoft"
-SCOPES = ["Presence.Read"]
+SCOPES = ["Presence.Read"]  # the sign-in asks for this alone (least privilege)
+# Asked for later, with its own consent, only when the agent (or IT) turns calendar triggers on.
+CALENDAR_SCOPES = ["Calendars.ReadBasic"]
 CACHE_KEY = "msal-cache"
 _MULTI_TENANT = {"", "common", "organizations", "consumers"}
 # Entra access tokens live 60-90 min by default, at most about a day with continuous access evaluation.
@@ -278,6 +281,38 @@ class MicrosoftAuth:
         self._persist(explicit=False)
         return result
 
+    async def token_for(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
+        """A token for ``scopes`` beyond the sign-in's (``CALENDAR_SCOPES``), silently only: raises
+        :class:`ConsentRequired` when the user has not consented to them, SignInRequired when not signed
+        in. The sign-in's own token (and :attr:`expires_at`) are untouched."""
+        try:
+            result = await call_in_daemon_thread(self._silent_for, list(scopes), force_refresh, deadline=self._deadline)
+        except (requests.RequestException, DeadlineExceeded) as error:
+            raise network_failure(error, self._host) from None
+        except SignInFailed as error:
+            raise SignInRequired(SERVICE, str(error)) from None
+        except _UNUSABLE_ANSWER as error:
+            raise BadResponse(SERVICE, f"unusable token answer ({error.__class__.__name__})") from None
+        if result and "access_token" in result:
+            return str(result["access_token"])
+        if needs_consent(result):
+            raise ConsentRequired(scopes)
+        raise SignInRequired(SERVICE, "the Microsoft sign-in has expired" if self.signed_in else "not signed in")
+
+    def _silent_for(self, scopes: list[str], force_refresh: bool) -> dict[str, Any] | None:
+        if not self.signed_in:
+            return None
+        app = self._application()
+        accounts = app.get_accounts()
+        if not accounts:
+            return None
+        # _with_error: a missing consent must not look like an expired sign-in (plain silent says None to both).
+        result: dict[str, Any] | None = app.acquire_token_silent_with_error(
+            scopes, account=accounts[0], force_refresh=force_refresh
+        )
+        self._persist(explicit=False)
+        return result
+
     def invalidate(self) -> None:
         self._access = None
         self._force_refresh = True
@@ -302,6 +337,56 @@ class MicrosoftAuth:
         self._finish(app, result, asked_at)
         log.info("signed in to Microsoft")
 
+    async def ask_consent(
+        self, scopes: Sequence[str], browser: BrowserOpener, timeout: float = 120.0
+    ) -> ConsentOutcome:
+        """Entra's consent page for ``scopes``, for the account signed in (never another): the same
+        browser/loopback (or broker) machinery as the sign-in, with its own pending cache. Kept only
+        when granted to that same account; otherwise the remembered sign-in is left exactly as it was.
+        Never raises for what the user or the tenant answered."""
+        if not self.signed_in:
+            return ConsentOutcome(Consent.FAILED, "sign in to Microsoft first")
+        answered: dict[str, str] = {}
+
+        def explain(query: dict[str, str]) -> str:
+            answered.update(query)  # after the listener checked state: this is Entra's answer
+            return explain_aad_error(query)
+
+        try:
+            app = await self._bounded(self._sign_in_application)
+            if self._broker:
+                result = await call_in_daemon_thread(self._interactive_via_broker, app, scopes, None, deadline=timeout)
+            else:
+                result = await self._interactive_via_browser(app, browser, timeout, scopes, None, explain)
+        except SignInFailed as error:
+            return outcome_of(answered, scopes) if "error" in answered else ConsentOutcome(Consent.FAILED, str(error))
+        except (TimeoutError, Unreachable, requests.RequestException) as error:
+            return ConsentOutcome(Consent.FAILED, str(error) or "the consent window was not completed in time")
+        except _UNUSABLE_ANSWER:
+            return ConsentOutcome(Consent.FAILED, _UNUSABLE)
+        return self._keep_consent(app, result, scopes)
+
+    def _keep_consent(
+        self, app: msal.PublicClientApplication, result: dict[str, Any], scopes: Sequence[str]
+    ) -> ConsentOutcome:
+        if "access_token" not in result:
+            return outcome_of(result, scopes)
+        # Entra names Graph permissions by their short name, or with the resource in front.
+        granted = {scope.rsplit("/", 1)[-1].lower() for scope in str(result.get("scope", " ".join(scopes))).split()}
+        if not {scope.lower() for scope in scopes} <= granted:
+            return ConsentOutcome(Consent.DECLINED, f"{', '.join(scopes)} was not granted; nothing else changed")
+        try:
+            self._check_person(app, result)
+        except WrongPerson as error:
+            return ConsentOutcome(Consent.FAILED, str(error))
+        # The same account, now with the new permission: its fresh sign-in replaces the remembered one
+        # (as a sign-in does). The sign-in's own token and expiry are left alone.
+        self._cache.deserialize(app.token_cache.serialize())
+        self._cache.has_state_changed = True
+        self._persist(explicit=False)
+        log.info("Microsoft consent granted for %s", ", ".join(scopes))
+        return ConsentOutcome(Consent.GRANTED, f"permission granted: {', '.join(scopes)}")
+
     async def _try_silent(self) -> bool:
         if not self.signed_in:
             return False
@@ -310,11 +395,13 @@ class MicrosoftAuth:
             return True
         return False
 
-    def _interactive_via_broker(self, app: msal.PublicClientApplication) -> dict[str, Any]:  # Windows only
+    def _interactive_via_broker(
+        self, app: msal.PublicClientApplication, scopes: Sequence[str] = SCOPES, prompt: str | None = "select_account"
+    ) -> dict[str, Any]:  # Windows only
         login_hint, domain_hint = self._hints()
         result: dict[str, Any] = app.acquire_token_interactive(
-            SCOPES,
-            prompt="select_account",
+            list(scopes),
+            prompt=prompt,
             login_hint=login_hint,
             domain_hint=domain_hint,
             parent_window_handle=self._parent_window or msal.PublicClientApplication.CONSOLE_WINDOW_HANDLE,
@@ -322,18 +409,24 @@ class MicrosoftAuth:
         return result
 
     async def _interactive_via_browser(
-        self, app: msal.PublicClientApplication, browser: BrowserOpener, timeout: float
+        self,
+        app: msal.PublicClientApplication,
+        browser: BrowserOpener,
+        timeout: float,
+        scopes: Sequence[str] = SCOPES,
+        prompt: str | None = "select_account",
+        explain: Callable[[dict[str, str]], str] = explain_aad_error,
     ) -> dict[str, Any]:
-        listener = LoopbackRedirect(port=0, path="/", form_post=True, explain_error=explain_aad_error)
+        listener = LoopbackRedirect(port=0, path="/", form_post=True, explain_error=explain)
         port = await listener.start()
         try:
             # Entra ignores the port of a loopback redirect, so an ephemeral one is fine (reference §2.6).
             login_hint, domain_hint = self._hints()
             flow = await self._bounded(
                 lambda: app.initiate_auth_code_flow(
-                    SCOPES,
+                    list(scopes),
                     redirect_uri=f"http://localhost:{port}",
-                    prompt="select_account",
+                    prompt=prompt,
                     login_hint=login_hint,
                     domain_hint=domain_hint,
                     response_mode="form_post",

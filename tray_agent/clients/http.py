@@ -124,9 +124,11 @@ async def request(
     *,
     params: dict[str, str] | None = None,
     json_payload: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """One authenticated request; raises a :class:`ServiceError` for anything but 2xx."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    """One authenticated request; raises a :class:`ServiceError` for anything but 2xx. ``headers`` are
+    sent as well (Graph's ``Prefer``); they cannot replace the authorization."""
+    headers = {**(headers or {}), "Authorization": f"Bearer {token}", "Accept": "application/json"}
     try:
         response = await client.request(method, url, params=params, json=json_payload, headers=headers)
     except httpx.TimeoutException:

@@ -50,6 +50,7 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
         "allow_device_code",
         "start_at_login",
         "windows_broker",
+        "calendar_triggers",
         "allow_different_emails",
         "microsoft_cloud",
         "proxy",

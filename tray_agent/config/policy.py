@@ -93,6 +93,13 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
     ),
     PolicyKey("windows_broker", "WindowsBroker", "WINDOWSBROKER", "flag", "Windows: Microsoft sign-in through WAM"),
     PolicyKey(
+        "calendar_triggers",
+        "CalendarTriggers",
+        "CALENDARTRIGGERS",
+        "flag",
+        "meetings in the agent's own calendar ask for Teams reads (needs Calendars.ReadBasic)",
+    ),
+    PolicyKey(
         "allow_different_emails",
         "AllowDifferentEmails",
         "ALLOWDIFFERENTEMAILS",
@@ -161,6 +168,7 @@ class Policy:
     allow_device_code: bool | None = None
     allow_insecure_keyring: bool | None = None
     windows_broker: bool | None = None
+    calendar_triggers: bool | None = None
     allow_different_emails: bool | None = None
     microsoft_cloud: str | None = None
     proxy: str | None = None

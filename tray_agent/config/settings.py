@@ -67,6 +67,8 @@ class Settings:
     allow_device_code: bool = True  # Microsoft device-code sign-in (IT may forbid it by policy)
     start_at_login: bool | None = None  # None: each user decides (tray menu); True/False: set by IT policy
     windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
+    # Meetings in the agent's own calendar ask for Teams reads (signals/calendar.py); needs Calendars.ReadBasic.
+    calendar_triggers: bool = False
     # IT policy only: the Genesys user's email may differ from the Microsoft user name (UPN).
     allow_different_emails: bool = False
     microsoft_cloud: str = "global"  # or gcc_high (US Government L4), dod (L5): MICROSOFT_CLOUDS
@@ -108,6 +110,7 @@ class Settings:
             genesys_redirect_port=port,
             allow_insecure_keyring=_flag(general, "allow_insecure_keyring"),
             windows_broker=_flag(general, "windows_broker"),
+            calendar_triggers=_flag(general, "calendar_triggers"),
             microsoft_cloud=cloud,
             proxy=proxy,
             proxy_bypass=_text(general, "proxy_bypass", ""),
@@ -247,6 +250,10 @@ DEFAULT_SETTINGS_TOML = """\
 
 # Windows only: sign in to Microsoft with your Windows account (Web Account Manager) instead of the browser.
 # windows_broker = false
+
+# Check Teams as your calendar's meetings start and end (reads start, end and the number invited, never
+# the subject). The first time, Microsoft asks you once to allow reading your calendar (Calendars.ReadBasic).
+# calendar_triggers = false
 
 # Microsoft cloud: global, gcc_high (US Government L4) or dod (US Government L5). Ask IT.
 # microsoft_cloud = "global"
