@@ -35,7 +35,7 @@ from tray_agent.engine.engine import Engine
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.engine.teams_source import GraphTeamsSource
-from tray_agent.signals.for_this_workstation import sources_for_this_workstation
+from tray_agent.signals.for_this_workstation import calendar_source, sources_for_this_workstation
 from tray_agent.signals.source import SignalSource
 from tray_agent.signals.workstation import Workstation
 
@@ -83,11 +83,13 @@ def build_agent(
     ``memory``: where the sync memory survives a restart (none: every start is a clean one). One
     :class:`ProxyResolver` (IT policy, the environment, the OS settings, PAC) decides the proxy of
     every channel, each for its own host, the notifications websocket included. ``signals``: the
-    local signal sources whose changes trigger Graph reads (none: the timer alone).
+    local signal sources whose changes trigger Graph reads (none: the timer alone); the agent's own
+    calendar joins them (off, saying so, unless ``settings.calendar_triggers``).
     """
     resolver = proxies or resolver_for(settings)
     graph_http, genesys_http, login_http = _http_clients(endpoints, resolver, clock)
     microsoft, genesys_auth = _sign_ins(settings, endpoints, store, clock, resolver, login_http)
+    calendar, calendar_http = _calendar(settings, endpoints, resolver, clock, microsoft, browser, store)
     keepalive = GenesysKeepalive(
         http=genesys_http, api_base_url=endpoints.genesys_api_base, token=genesys_auth.access_token, now=clock.now
     )
@@ -110,9 +112,35 @@ def build_agent(
         memory=memory,
         proxy_for=resolver.proxy_url,
         keepalive=keepalive,
-        signals=signals,
+        signals=(*signals, calendar),
     )
-    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http), keepalive)
+    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http, calendar_http), keepalive)
+
+
+def _calendar(
+    settings: Settings,
+    endpoints: Endpoints,
+    resolver: ProxyResolver,
+    clock: Clock,
+    microsoft: MicrosoftAuth,
+    browser: BrowserOpener | None,
+    store: TokenStore,
+) -> tuple[SignalSource, httpx.AsyncClient]:
+    """The agent's own calendar as a signal (off, saying so, unless ``settings.calendar_triggers``),
+    on its own client: Outlook's 429 (its own limit) must not hold back presence reads."""
+    calendar_http = make_http_client(
+        endpoints.extra_ca_file, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
+    )
+    calendar = calendar_source(
+        enabled=settings.calendar_triggers,
+        microsoft=microsoft,
+        http=calendar_http,
+        graph_base=endpoints.graph_base,
+        clock=clock,
+        browser=browser,
+        remember=store,
+    )
+    return calendar, calendar_http
 
 
 def _http_clients(

@@ -144,11 +144,13 @@ async def running_world(
     role: str = "agent",
     genesys_idle_timeout: float | None = None,
     local_signals: bool = False,
+    calendar: list[dict[str, Any]] | None = None,
 ) -> AsyncIterator[World]:
     """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
     ``role``: the agent's Genesys role (simulator.identity.ROLE_PERMISSIONS). ``local_signals``: the
     agent follows the simulator's workstation (lock, microphone, camera) as the demo does, and the
-    world is ready once it does."""
+    world is ready once it does. ``calendar``: the agent's meetings (``state.workstation.set_calendar``),
+    in place before it starts, with its calendar trigger on (consent is given in the browser)."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
@@ -162,6 +164,9 @@ async def running_world(
         settings: Settings = replace(demo_settings(redirect_port), timing=timing)
         if sync is not None:
             settings = replace(settings, sync=sync)
+        if calendar is not None:
+            simulator.call(simulator.state.workstation.set_calendar, calendar)
+            settings = replace(settings, calendar_triggers=True)
         browser = ApprovingBrowser(simulator.ca_path)
         simulated = SimulatedWorkstation(simulator.base_url, simulator.ca_path) if local_signals else None
         agent = build_agent(
@@ -185,9 +190,12 @@ async def running_world(
                 120,
                 "the engine follows Genesys",
             )
-        if simulated is not None:
+        following = {simulated.name} if simulated is not None else set()
+        if calendar is not None:
+            following.add("calendar")
+        if following:
             await world.eventually(
-                lambda: simulated.name in agent.engine.signal_sources, 120, "the engine follows the workstation"
+                lambda: following <= agent.engine.signal_sources, 120, f"the engine follows {sorted(following)}"
             )
         yield world
     finally:

@@ -195,6 +195,7 @@ def test_the_demo_starts_the_tray_app_in_sync(tray: Tray) -> None:
 
 def test_a_teams_meeting_turns_the_badge_to_the_genesys_meeting_colour(tray: Tray) -> None:
     tray.control("teams", {"availability": "Busy", "activity": "InAMeeting"})
+    tray.control("devices", {"microphone": True})  # joining opens the microphone: the agent reads Teams at once
     tray.shows(IconKey(Look.SYNCED, Tone.BUSY))
     assert tray.genesys_shows() == "Meeting"
     assert "tray tooltip: Teams → Genesys presence: In sync · Genesys Meeting" in tray.log()

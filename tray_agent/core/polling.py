@@ -98,7 +98,7 @@ def after_poll(
 
     ``slow``: hands-off, the next read is a baseline read (``slow_interval``)."""
     if outcome is Outcome.OK:
-        pressure = max(1.0, state.pressure * policy.ease)
+        pressure = max(1.0, min(policy.max_pressure, state.pressure * policy.ease))
         interval = policy.slow_interval if slow else policy.base_interval
         wait = interval * pressure * (1 + policy.jitter * (2 * u - 1))
         return PollState(next_at=now + wait, not_before=now, pressure=pressure, failures=0)

@@ -89,6 +89,8 @@ from tray_agent.core.triggers import (
     timer_interval,
 )
 
+TIMER_MAX_PRESSURE_WITH_TRIGGERS = 1.5
+
 # Graph availability values that mean "not at the desk": what Teams turns to after a lock.
 AWAY_LIKE = frozenset({"Away", "BeRightBack", "Offline", "AvailableIdle", "BusyIdle"})
 
@@ -605,11 +607,17 @@ class SyncProtocol:
         return policy.slow_interval if self.memory.phase is Phase.HANDS_OFF else policy.base_interval
 
     def _policy(self) -> PollPolicy:
-        """The timer's policy: once local signals are available, the timer is a slow safety net."""
+        """The timer's policy: once local signals are available, the timer is a slow safety net, and
+        Graph's pressure stretches it by half at most: its share of the budget is already small (the
+        bucket holds every read to it), and 8 × 300 s would leave a change unread for 40 minutes."""
         policy = self.timing.poll
         if not self._triggers_available:
             return policy
-        return replace(policy, interval=max(policy.interval, timer_interval(self.timing.triggers)))
+        return replace(
+            policy,
+            interval=max(policy.interval, timer_interval(self.timing.triggers)),
+            max_pressure=min(policy.max_pressure, TIMER_MAX_PRESSURE_WITH_TRIGGERS),
+        )
 
     def _max_teams_age(self) -> float:
         """Two of the current intervals (stretched under Graph pressure) plus the dwell: a reading

@@ -135,6 +135,23 @@ async def play(steps: tuple[Step, ...], simulator: SimulatorThread, clock: Clock
     return tally
 
 
+def teams_signal_changes(simulator: SimulatorThread) -> list[float]:
+    """When what Teams asks for changed, from the simulator's own record of the Teams client: the
+    changes made by hand and those Teams made itself (Away after a lock, a calendar meeting)."""
+    mapping = PresenceMapping.build()
+
+    def collect(state: SimulatorState) -> list[float]:
+        times, signal = [], None
+        for change in state.teams.changes():
+            new = mapping.signal_for(TeamsPresence(change.availability, change.activity))
+            if new != signal:
+                times.append(change.at)
+                signal = new
+        return times
+
+    return list(simulator.call(collect, simulator.state))
+
+
 def invariant_violations(simulator: SimulatorThread, teams_changes: list[float]) -> list[str]:
     """Rules checked on the simulator's own record of who changed what.
 
@@ -210,7 +227,7 @@ async def sign_in_demo(agent: Agent, browser: ApprovingBrowser) -> None:
 
 def report_tally(simulator: SimulatorThread, agent: Agent, tally: Tally, out: TextIO) -> int:
     """Print the scenario's tally; 0 when every expected state was reached and no rule was broken."""
-    violations = invariant_violations(simulator, tally.teams_changes)
+    violations = invariant_violations(simulator, sorted({*tally.teams_changes, *teams_signal_changes(simulator)}))
     snapshot = agent.engine.snapshot
     writes = snapshot.writes if snapshot else 0
     counters = simulator.call(lambda state: state.counters, simulator.state)

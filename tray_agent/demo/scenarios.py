@@ -65,6 +65,26 @@ def socket_closing() -> Action:
     return lambda state: state.faults.socket_closing()
 
 
+def lock_workstation(locked: bool) -> Action:
+    return lambda state: state.workstation.lock() if locked else state.workstation.unlock()
+
+
+def microphone(in_use: bool) -> Action:
+    return lambda state: state.workstation.set_devices(microphone=in_use)
+
+
+def calendar_meeting(subject: str, *, starts_in: float, lasts: float, attendees: int = 6) -> Action:
+    """A meeting in the agent's calendar, ``starts_in`` seconds from now (Teams shows it at its start)."""
+
+    def add(state: SimulatorState) -> None:
+        start = state.clock.now() + starts_in
+        state.workstation.set_calendar(
+            [{"subject": subject, "start": start, "end": start + lasts, "attendees": attendees}]
+        )
+
+    return add
+
+
 def expire_microsoft_tokens() -> Action:
     return lambda state: state.faults.expire_tokens("entra")
 
@@ -127,21 +147,44 @@ DAY: tuple[Step, ...] = (
     Step("11:45", "Teams: available again (already matches)", teams("Available", "Available"), "Available"),
     Step(
         "11:50",
-        "Fault: Genesys answers 503 twice; Teams call starts",
-        together(genesys_failing(2), teams("Busy", "InACall")),
+        "Fault: Genesys answers 503 twice; a Teams call starts (the microphone opens)",
+        together(genesys_failing(2), teams("Busy", "InACall"), microphone(True)),
         "Busy",
         fault=True,
     ),
     Step(
         "12:05",
-        "Fault: Microsoft tokens revoked; the call ends",
-        together(expire_microsoft_tokens(), teams("Available", "Available")),
+        "Fault: Microsoft tokens revoked; the call ends (the microphone closes)",
+        together(expire_microsoft_tokens(), teams("Available", "Available"), microphone(False)),
         "Available",
         fault=True,
     ),
-    Step("12:20", "Genesys: end of shift, the agent goes Offline by hand", genesys_by_hand("Offline"), "Offline"),
     Step(
-        "12:30", "Teams: a late meeting → not bringing an Offline agent online", teams("Busy", "InAMeeting"), "Offline"
+        "12:10", "Workstation: the agent locks the PC and walks off; Teams turns Away", lock_workstation(True), "Away"
+    ),
+    Step("12:20", "Workstation: back and unlocked; Teams is Available again", lock_workstation(False), "Available"),
+    Step(
+        "12:25",
+        "Teams: an ad-hoc call, the microphone opens",
+        together(teams("Busy", "InACall"), microphone(True)),
+        "Busy",
+    ),
+    Step(
+        "12:35",
+        "Teams: the call ends, the microphone closes",
+        together(teams("Available", "Available"), microphone(False)),
+        "Available",
+    ),
+    Step(
+        "12:40",
+        "Calendar: the 12:45 team meeting; Teams shows it at its start (not joined)",
+        calendar_meeting("Team meeting", starts_in=5 * 60, lasts=15 * 60),
+        "Meeting",
+    ),
+    Step("13:00", "Calendar: the team meeting ends", lambda state: None, "Available"),
+    Step("13:10", "Genesys: end of shift, the agent goes Offline by hand", genesys_by_hand("Offline"), "Offline"),
+    Step(
+        "13:20", "Teams: a late meeting → not bringing an Offline agent online", teams("Busy", "InAMeeting"), "Offline"
     ),
 )
 
