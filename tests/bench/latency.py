@@ -93,7 +93,7 @@ async def trigger_latencies(samples: int = 10, *, speed: float = 40.0, seed: int
     meetings = [(first + i * 900.0 + rng.uniform(0, 300), 300.0) for i in range((samples + 1) // 2)]
     calendar = [{"subject": f"Meeting {i}", "start": at, "end": at + lasts} for i, (at, lasts) in enumerate(meetings)]
     async with running_world(speed=speed, timing=timing, local_signals=True, calendar=calendar) as world:
-        away_delay = float(world.act(lambda state: state.workstation.teams_away_after_lock))
+        away_delay = float(world.act(lambda state: state.teams.away_after_lock))
         for at, lasts in meetings:  # Teams shows each at its start and end, whether joined or not
             for boundary in (at, at + lasts):
                 await world.clock.sleep(boundary - world.clock.now() - 1.0)
