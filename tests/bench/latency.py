@@ -81,7 +81,7 @@ async def _written_after(world: World, act: Callable[[SimulatorState], object], 
     return _last_write_at(world) - teams_changes_at
 
 
-async def trigger_latencies(samples: int = 10, *, speed: float = 40.0, seed: int = 5) -> dict[str, Latency]:
+async def trigger_latencies(samples: int = 8, *, speed: float = 40.0, seed: int = 5) -> dict[str, Latency]:
     """(a) a calendar meeting, (b) an ad-hoc call with the microphone, (c) a change with no trigger,
     (d) lock → Away: ``samples`` of each (a, b and c: starts and ends alike)."""
     timing = Timing()  # shipped defaults: with triggers, the timer is only a safety net
@@ -108,19 +108,19 @@ async def trigger_latencies(samples: int = 10, *, speed: float = 40.0, seed: int
 
         for _ in range((samples + 1) // 2):
             for on in (True, False):
-                await world.clock.sleep(rng.uniform(30, 240))
+                await world.clock.sleep(rng.uniform(120, 300))  # apart, or the loop breaker rightly steps in
                 found[CALL].append(await _written_after(world, call(on), world.clock.now()))
         for _ in range(samples):
-            await world.clock.sleep(rng.uniform(20, 90))
+            await world.clock.sleep(rng.uniform(120, 300))
             locked_at = world.clock.now()
             found[LOCK].append(
                 await _written_after(world, lambda state: state.workstation.lock(), locked_at + away_delay)
             )
-            await world.clock.sleep(rng.uniform(20, 90))
+            await world.clock.sleep(rng.uniform(120, 300))
             await _written_after(world, lambda state: state.workstation.unlock(), world.clock.now())
         for _ in range((samples + 1) // 2):
             for availability in ("DoNotDisturb", "Available"):  # set by hand in Teams: nothing local shows it
-                await world.clock.sleep(rng.uniform(0, 300))  # anywhere in the timer's cycle
+                await world.clock.sleep(rng.uniform(120, 420))  # anywhere in the timer's cycle
                 found[UNTRIGGERED].append(await _written_after(world, teams(availability), world.clock.now()))
     return {name: Latency(values, timing.poll_interval, 0.0) for name, values in found.items()}
 
