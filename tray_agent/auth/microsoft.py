@@ -255,19 +255,23 @@ class MicrosoftAuth:
 
     async def access_token(self) -> str:
         asked_at = self._now()
+        result = await self._silently(self._silent)
+        if not result or "access_token" not in result:
+            self._access = None
+            raise SignInRequired(SERVICE, "the Microsoft sign-in has expired" if self.signed_in else "not signed in")
+        self._remember(result, asked_at)
+        return str(result["access_token"])
+
+    async def _silently(self, call: Callable[..., dict[str, Any] | None], *args: Any) -> dict[str, Any] | None:
+        """A silent msal ``call`` in a daemon thread, within the deadline; its failures in our words."""
         try:
-            result = await call_in_daemon_thread(self._silent, deadline=self._deadline)
+            return await call_in_daemon_thread(call, *args, deadline=self._deadline)
         except (requests.RequestException, DeadlineExceeded) as error:
             raise network_failure(error, self._host) from None
         except SignInFailed as error:  # the tenant itself is wrong: nothing to retry until it is fixed
             raise SignInRequired(SERVICE, str(error)) from None
         except _UNUSABLE_ANSWER as error:
             raise BadResponse(SERVICE, f"unusable token answer ({error.__class__.__name__})") from None
-        if not result or "access_token" not in result:
-            self._access = None
-            raise SignInRequired(SERVICE, "the Microsoft sign-in has expired" if self.signed_in else "not signed in")
-        self._remember(result, asked_at)
-        return str(result["access_token"])
 
     def _silent(self) -> dict[str, Any] | None:
         if not self.signed_in:
@@ -285,14 +289,7 @@ class MicrosoftAuth:
         """A token for ``scopes`` beyond the sign-in's (``CALENDAR_SCOPES``), silently only: raises
         :class:`ConsentRequired` when the user has not consented to them, SignInRequired when not signed
         in. The sign-in's own token (and :attr:`expires_at`) are untouched."""
-        try:
-            result = await call_in_daemon_thread(self._silent_for, list(scopes), force_refresh, deadline=self._deadline)
-        except (requests.RequestException, DeadlineExceeded) as error:
-            raise network_failure(error, self._host) from None
-        except SignInFailed as error:
-            raise SignInRequired(SERVICE, str(error)) from None
-        except _UNUSABLE_ANSWER as error:
-            raise BadResponse(SERVICE, f"unusable token answer ({error.__class__.__name__})") from None
+        result = await self._silently(self._silent_for, list(scopes), force_refresh)
         if result and "access_token" in result:
             return str(result["access_token"])
         if needs_consent(result):
