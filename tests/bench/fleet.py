@@ -69,13 +69,14 @@ from tray_agent.core.polling import (
 from tray_agent.core.rules import SyncConfig
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
-    MEETING_START_MINUTES,
     PlannedRead,
     SignalKind,
     TokenBucket,
     TriggerTiming,
+    attendees_for,
     plan_reads,
     timer_interval,
+    with_signal_reads,
 )
 from tray_agent.simulator.ratelimit import SlidingWindow
 
@@ -472,31 +473,13 @@ def simulate_trigger_fleet(
         elif kind is SignalKind.SESSION_UNLOCKED:
             a.locked_since = None
             a.planned = [read for read in a.planned if not read.even_if_away]
+        attendees = attendees_for(kind, now, attendees, a.meeting_signal)
         if kind in (SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS):
             a.meeting_signal = (now, attendees)
-        elif (
-            kind in (SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED)
-            and a.meeting_signal
-            and now - a.meeting_signal[0] < MEETING_START_MINUTES * 60.0
-        ):
-            attendees = a.meeting_signal[1]
         plan = plan_reads(kind, now, triggers, a.slot, attendees)
-        plan_for_signal(a, plan.reads)
+        a.planned = list(with_signal_reads(tuple(a.planned), plan.reads))
         if kind in KNOWN_SIGNALS:
             a.backed_until = max(a.backed_until, plan.backed_until)
-
-    def plan_for_signal(a: _SignalAgent, reads: tuple[PlannedRead, ...]) -> None:
-        """SyncProtocol._plan_for_signal(): one read serves every signal before it."""
-        if not reads:
-            return
-        if not reads[0].for_signal:
-            plan(a, reads[0])
-            return
-        if any(planned.for_signal and planned.at <= reads[0].at for planned in a.planned):
-            return
-        a.planned = [planned for planned in a.planned if not planned.for_signal]
-        for read in reads:
-            plan(a, read)
 
     def reading(a: _SignalAgent, now: float) -> None:
         """What the protocol does with a reading (reads are answered at once: requested = read)."""

@@ -80,13 +80,14 @@ from tray_agent.core.rules import (
 from tray_agent.core.service import Service
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
-    MEETING_START_MINUTES,
     PlannedRead,
     SignalKind,
     TokenBucket,
     TriggerTiming,
+    attendees_for,
     plan_reads,
     timer_interval,
+    with_signal_reads,
 )
 
 TIMER_MAX_PRESSURE_WITH_TRIGGERS = 1.5
@@ -287,33 +288,14 @@ class SyncProtocol:
         elif event.kind is SignalKind.SESSION_UNLOCKED:
             self._locked_since = None
             self._planned = tuple(read for read in self._planned if not read.even_if_away)
-        attendees = event.attendees
+        attendees = attendees_for(event.kind, self.now, event.attendees, self._meeting_signal)
         if event.kind in (SignalKind.MEETING_STARTS, SignalKind.MEETING_ENDS):
-            self._meeting_signal = (self.now, attendees)
-        elif event.kind in (SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED) and self._meeting_signal:
-            meeting_at, meeting_attendees = self._meeting_signal
-            if self.now - meeting_at < MEETING_START_MINUTES * 60.0:  # people joining or leaving that meeting
-                attendees = meeting_attendees
+            self._meeting_signal = (self.now, event.attendees)
         plan = plan_reads(event.kind, self.now, triggers, self._storm_slot, attendees)
-        self._plan_for_signal(plan.reads)
+        self._planned = with_signal_reads(self._planned, plan.reads)
         if event.kind in KNOWN_SIGNALS:
             self._backed_until = max(self._backed_until, plan.backed_until)
         effects.append(Report("trigger", f"{event.kind.value}: reading Teams"))
-
-    def _plan_for_signal(self, reads: tuple[PlannedRead, ...]) -> None:
-        """One read serves every signal before it: a signal read already planned before this one's
-        first keeps it (nothing new is planned); later ones are replaced by this one's."""
-        if not reads:
-            return
-        first = reads[0]
-        if not first.for_signal:  # a lock's: its own, not shared with other signals
-            self._plan(first)
-            return
-        if any(planned.for_signal and planned.at <= first.at for planned in self._planned):
-            return
-        self._planned = tuple(planned for planned in self._planned if not planned.for_signal)
-        for read in reads:
-            self._plan(read)
 
     def _watch_while_locked(self, presence: TeamsPresence) -> None:
         """While locked, Teams is read until it shows Away (it turns Away on its own clock)."""

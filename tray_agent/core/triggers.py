@@ -151,6 +151,32 @@ def plan_reads(
     return SignalPlan((PlannedRead(prompt, why, for_signal=True), follow_up), backed_until)
 
 
+def with_signal_reads(planned: tuple[PlannedRead, ...], reads: tuple[PlannedRead, ...]) -> tuple[PlannedRead, ...]:
+    """``planned`` with a signal's ``reads`` added, by time. One read serves every signal before it:
+    a signal read already planned before this one's first keeps it (nothing new is planned); later
+    ones are replaced by this one's. A lock's read is its own, never shared."""
+    if not reads:
+        return planned
+    if reads[0].for_signal:
+        if any(read.for_signal and read.at <= reads[0].at for read in planned):
+            return planned
+        planned = tuple(read for read in planned if not read.for_signal)
+    else:
+        reads = reads[:1]
+    return tuple(sorted((*planned, *reads), key=lambda read: read.at))
+
+
+def attendees_for(
+    kind: SignalKind, at: float, attendees: int | None, meeting: tuple[float, int | None] | None
+) -> int | None:
+    """A microphone or camera signal within ``MEETING_START_MINUTES`` after the latest calendar
+    signal (``meeting``: when, how many) is people joining or leaving that meeting: its count."""
+    device = kind in (SignalKind.DEVICE_IN_USE, SignalKind.DEVICE_RELEASED)
+    if device and meeting is not None and at - meeting[0] < MEETING_START_MINUTES * 60.0:
+        return meeting[1]
+    return attendees
+
+
 @dataclass(frozen=True, slots=True)
 class TokenBucket:
     """``capacity`` reads, refilled at ``rate`` per second; one read takes one token."""
