@@ -30,7 +30,7 @@ run (a protocol per agent, with its Genesys heartbeats, is ~100× too slow for 2
   reading at shift start goes at once; outside the shift nothing is read;
 - acting (latency): a reading is signal-backed while locked or within ``window`` of the latest known
   signal, and acts at once; otherwise it becomes the candidate and a read ``dwell_seconds`` later
-  (planned) confirms it (rules 9 and 11). Graph answers at once with what the client showed
+  (planned) confirms it (rules 10 and 12). Graph answers at once with what the client showed
   ``GRAPH_LAG`` before. Latency runs from the client's change to that read, for changes made while
   the agent was off queue (others are a baseline, not written). Not modelled: Genesys (writes, the
   agent changing it by hand), "too old" re-reads, sign-in, sleep.
@@ -485,13 +485,13 @@ def simulate_trigger_fleet(
         """What the protocol does with a reading (reads are answered at once: requested = read)."""
         if a.locked_since is not None and a.graph != "away" and now - a.locked_since < triggers.give_up_while_locked:
             plan(a, PlannedRead(now + triggers.reread_while_locked, "locked: has Teams turned Away?", True))
-        if a.slow or a.graph == a.acted:  # hands-off readings are acknowledged; rule 9: nothing new
+        if a.slow or a.graph == a.acted:  # hands-off readings are acknowledged; rule 10: nothing new
             a.acted, a.candidate = a.graph, None
             return
         backed = (a.locked_since is not None and now >= a.locked_since) or (
             a.signal_at is not None and a.signal_at <= now <= max(a.signal_at + triggers.window, a.backed_until)
         )
-        if not backed:  # rule 11: a second reading at least dwell later
+        if not backed:  # rule 12: a second reading at least dwell later
             if a.candidate is None or a.candidate[0] != a.graph:
                 a.candidate = (a.graph, now)
                 plan(a, PlannedRead(now + dwell_seconds, "confirming a Teams change"))

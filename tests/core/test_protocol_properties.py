@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from tests.core.org import teams
 from tests.core.world import World
+from tray_agent.core.interactions import IN_A_CALL, WritebackConfig
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, hands_off_reason
+from tray_agent.core.teams_writeback import SessionResult
 
 TEAMS_STATES = [
     teams("Available"),
@@ -202,3 +204,42 @@ def test_after_a_restart_at_any_point_the_writes_are_the_same(day: list[Happenin
     with_restart = World.synced(teams("Available"), "Available")
     play(with_restart, day, restart_after=restart_after)
     assert with_restart.written == without.written, f"{with_restart.story()}\n--- without ---\n{without.story()}"
+
+
+# --- the Genesys → Teams direction: no write to Genesys is ever caused by our own Teams session ------
+
+MEDIA = ["voice", "chat", "email"]
+writeback_happenings = st.one_of(
+    st.builds(Happening, st.floats(1, 900), st.sampled_from(["connect", "end"]), st.none(), st.sampled_from(MEDIA)),
+    st.builds(Happening, st.floats(1, 900), st.just("by hand"), st.none(), st.sampled_from(BY_HAND)),
+    st.builds(Happening, st.floats(1, 900), st.sampled_from(["on queue", "off queue", "restart", "clear fails"])),
+)
+
+
+@SETTINGS
+@given(
+    st.lists(writeback_happenings, min_size=1, max_size=25),
+    st.floats(0, 50),
+    st.sampled_from([WritebackConfig(enabled=True), WritebackConfig(enabled=True, while_on_queue=IN_A_CALL)]),
+)
+def test_nothing_our_own_teams_session_shows_is_ever_written_to_genesys(
+    day: list[Happening], graph_lag: float, config: WritebackConfig
+) -> None:
+    """The Teams client itself shows Available all day: whatever Teams shows beyond that is our own
+    session (seen up to ``graph_lag`` late, cleared late when Graph fails), so no write may follow."""
+    world = World.synced(teams("Available"), "Available", writeback=config, graph_lag=graph_lag)
+    at = world.now
+    for happening in day:
+        at += happening.after
+        if happening.what in ("connect", "end"):
+            world.interaction(happening.name, at=at, ended=happening.what == "end")
+        elif happening.what == "restart":
+            world.restart(at=at, downtime=5)
+        elif happening.what == "clear fails":
+            world.run_until(at)
+            world.session_fails = [(SessionResult.FAILED, None)] * 3
+        else:
+            world.run_until(at)
+            _genesys_happening(world, happening, at)
+    world.run_until(at + 1800)
+    assert world.writes == [], world.story()

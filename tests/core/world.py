@@ -5,6 +5,13 @@ what Teams showed when it was sent, a Genesys read with what Genesys shows, a wr
 (and the socket tells of it) — each after ``latency`` seconds. Genesys sends a heartbeat every 30 s,
 as the notifications socket does. Nothing here decides anything: every rule is the protocol's.
 
+With ``writeback`` (the Genesys → Teams direction), Graph holds our presence session too: a set or a
+clear lands after ``latency``, Graph's readings show it ``graph_lag`` later, and a reading is the
+aggregation of the Teams client's own state and our session (a status the agent chose by hand in
+Teams, ``teams_chooses``, beats both; among the rest DoNotDisturb > Busy > Available > Away, the
+client's own on a tie). Genesys interactions (``interaction``) move the routing status as Genesys
+does and the conversation summary follows.
+
 Stories read as what happens to the agent::
 
     world = World.synced(teams("Available"), "Available")
@@ -28,8 +35,10 @@ from tray_agent.core.events import (
     Event,
     GenesysHeartbeat,
     GenesysIdentity,
+    GenesysInteractions,
     GenesysObserved,
     GenesysSocket,
+    Leaving,
     LocalSignal,
     Persist,
     ReadTeams,
@@ -39,21 +48,25 @@ from tray_agent.core.events import (
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
+    TeamsSessionAnswered,
     Tick,
     WriteAccepted,
     WriteFailed,
     WriteFailure,
     WriteGenesys,
 )
+from tray_agent.core.interactions import InteractionSummary, Media, TeamsPair, WritebackConfig
 from tray_agent.core.memory import MemoryRefused, SyncMemory, Write, decode, encode
 from tray_agent.core.polling import Outcome
 from tray_agent.core.presence import OFF_QUEUE, GenesysState, PresenceCatalog, TeamsPresence
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.teams_writeback import ClearTeamsSession, SessionCall, SessionResult, SetTeamsSession
 from tray_agent.core.triggers import SignalKind
 
 USER = "user-1"
 HEARTBEAT = 30.0
+_RANK = {"DoNotDisturb": 4, "Busy": 3, "Available": 2, "Away": 1}  # Graph's aggregation among sessions
 
 
 @dataclass(frozen=True)
@@ -70,9 +83,6 @@ class _Land:
     write: Write
 
 
-Delivery = Event | _Refresh | _Land
-
-
 @dataclass(frozen=True)
 class Written:
     at: float
@@ -81,6 +91,25 @@ class Written:
     label: str
     state_before: GenesysState
     verified: tuple[float, GenesysState] | None  # the last verify read before it: when, and what it showed
+
+
+@dataclass(frozen=True)
+class _SessionLands:
+    """Our set or clear arriving at Graph."""
+
+    effect: SetTeamsSession | ClearTeamsSession
+
+
+Delivery = Event | _Refresh | _Land | _SessionLands
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What Graph holds of our session from ``at`` on (None: no session)."""
+
+    at: float
+    pair: TeamsPair | None
+    expires_at: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,8 @@ class World:
     memory: SyncMemory | None = None
     teams_at_start: TeamsPresence = field(default_factory=lambda: teams("Available"))
     genesys_at_start: str = "Available"
+    writeback: WritebackConfig | None = None
+    graph_lag: float = 3.0  # Graph's readings show our session's changes this much later
 
     def __post_init__(self) -> None:
         self.now = self.start
@@ -118,6 +149,11 @@ class World:
         self.sent_writes: list[float] = []  # when each write was sent
         self.locked = False  # nobody at the desk: a read that waits for the agent is skipped
         self.skipped: list[float] = []  # when a read was skipped for that
+        self.session_history: list[SessionState] = [SessionState(-1e18, None)]  # Graph's view of our session
+        self.session_calls: list[tuple[float, SetTeamsSession | ClearTeamsSession]] = []  # sent: when, what
+        self.session_fails: list[tuple[SessionResult, float | None]] = []  # the next calls fail so (Retry-After)
+        self.teams_by_hand: TeamsPair | None = None  # chosen by hand in Teams: beats every app session
+        self.active_media: set[Media] = set()
         self._queue: list[tuple[float, int, Delivery]] = []
         self._order = itertools.count()
         self._rng = random.Random(self.seed)
@@ -142,6 +178,7 @@ class World:
             memory=memory,
             local_time=lambda _: (0, 12 * 60),
             now=self.now,
+            writeback=self.writeback,
         )
 
     def _connect(self) -> None:
@@ -149,6 +186,8 @@ class World:
         self.feed(GenesysIdentity(USER, self.catalog, self.now))
         self.feed(GenesysSocket(True, self.now))
         self.feed(GenesysObserved(self._genesys_read(), Source.REST, self.now))
+        if self.writeback is not None:
+            self.feed(GenesysInteractions(InteractionSummary.of(self.active_media), self.now))
         self._later(HEARTBEAT, GenesysHeartbeat(self.now + HEARTBEAT))
 
     # --- the loop ------------------------------------------------------------------------------
@@ -186,11 +225,15 @@ class World:
             self.skipped.append(self.now)
             self._later(0.0, TeamsReadSkipped(self.now))
         elif isinstance(effect, ReadTeams):
-            self.readings.append(Reading(self.now, effect.why, self.teams_now))
+            seen = self.graph_shows()
+            self.readings.append(Reading(self.now, effect.why, seen))
             if self.graph_fails:
                 self._later(self.latency, TeamsReadFailed(self.graph_fails.pop(0), self.now + self.latency))
             else:
-                self._later(self.latency, TeamsRead(self.teams_now, self.now + self.latency, self.now))
+                self._later(self.latency, TeamsRead(seen, self.now + self.latency, self.now))
+        elif isinstance(effect, SetTeamsSession | ClearTeamsSession):
+            self.session_calls.append((self.now, effect))
+            self._later(self.latency, _SessionLands(effect))
         elif isinstance(effect, RefreshGenesys):
             self.refreshes.append((self.now, effect.source))
             self._later(self.latency, _Refresh(effect.source))
@@ -214,6 +257,8 @@ class World:
             self.feed(GenesysObserved(self._genesys_read(), delivery.source, self.now))
         elif isinstance(delivery, _Land):
             self._land(delivery.write)
+        elif isinstance(delivery, _SessionLands):
+            self._session_lands(delivery.effect)
         else:
             self.feed(delivery)
 
@@ -235,7 +280,61 @@ class World:
         self.feed(WriteAccepted(write, write.presence_id, system, self.now, self.now))
         self._later(0.1, GenesysObserved(self.genesys_now, Source.SOCKET, self.now + 0.1))
 
+    def _session_lands(self, effect: SetTeamsSession | ClearTeamsSession) -> None:
+        call = SessionCall.SET if isinstance(effect, SetTeamsSession) else SessionCall.CLEAR
+        if self.session_fails:
+            result, retry_after = self.session_fails.pop(0)
+            self.feed(TeamsSessionAnswered(call, result, self.now, "refused by the test", retry_after))
+            return
+        if isinstance(effect, SetTeamsSession):
+            pair = (effect.availability, effect.activity)
+            self.session_history.append(SessionState(self.now, pair, self.now + effect.expiration))
+            self.feed(TeamsSessionAnswered(call, SessionResult.OK, self.now))
+            return
+        existed = self.session_at(self.now) is not None
+        self.session_history.append(SessionState(self.now, None))
+        self.feed(TeamsSessionAnswered(call, SessionResult.OK if existed else SessionResult.GONE, self.now))
+
+    def session_at(self, at: float) -> TeamsPair | None:
+        """Our session as Graph holds it at ``at`` (an expired one is gone)."""
+        state = [s for s in self.session_history if s.at <= at][-1]
+        return state.pair if at < state.expires_at else None
+
+    def graph_shows(self) -> TeamsPresence:
+        """What a Teams read sent now answers: the aggregation, our session ``graph_lag`` late."""
+        if self.teams_by_hand is not None:
+            return teams(*self.teams_by_hand)
+        ours = self.session_at(self.now - self.graph_lag)
+        client = self.teams_now
+        if ours is not None and _RANK.get(ours[0], 0) > _RANK.get(client.availability, 0):
+            return teams(*ours)
+        return client
+
     # --- the story vocabulary ------------------------------------------------------------------
+
+    def interaction(self, media: str, *, at: float, ended: bool = False) -> None:
+        """A Genesys conversation in ``media`` connects (or ends): routing and the summary follow."""
+        self.run_until(at)
+        kind = Media(media)
+        if ended:
+            self.active_media.discard(kind)
+        else:
+            self.active_media.add(kind)
+        if self.genesys_now.routing_status != OFF_QUEUE:
+            routing = "INTERACTING" if self.active_media else "IDLE"
+            self._genesys_changes(replace(self.genesys_now, routing_status=routing))
+        summary = InteractionSummary.of(self.active_media)
+        self._later(self.latency / 2, GenesysInteractions(summary, self.now + self.latency / 2))
+
+    def teams_chooses(self, pair: TeamsPair | None, *, at: float) -> None:
+        """The agent picks a status by hand in Teams (None: "reset status")."""
+        self.run_until(at)
+        self.teams_by_hand = pair
+
+    def leaves(self, *, at: float) -> None:
+        """The agent quits or signs out: the engine feeds Leaving first."""
+        self.run_until(at)
+        self.feed(Leaving(self.now))
 
     def teams_shows(self, availability: str | TeamsPresence, activity: str | None = None, *, at: float) -> None:
         self.run_until(at)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from tray_agent.core.interactions import InteractionSummary
 from tray_agent.core.memory import SyncMemory, Write
 from tray_agent.core.polling import Outcome
 from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
 from tray_agent.core.service import Service
+from tray_agent.core.teams_writeback import ClearTeamsSession, SessionCall, SessionResult, SetTeamsSession
 from tray_agent.core.triggers import SignalKind
 
 # --- events ----------------------------------------------------------------------------------------
@@ -147,6 +149,33 @@ class WriteFailed:
     retry_after: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GenesysInteractions:
+    """The agent's own conversation summary: which media are active (None: not known, e.g. the
+    topic was refused; the routing status stands in for it)."""
+
+    summary: InteractionSummary | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsSessionAnswered:
+    """Graph's answer to a :class:`SetTeamsSession` or :class:`ClearTeamsSession` of ours."""
+
+    call: SessionCall
+    result: SessionResult
+    at: float
+    detail: str = ""
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Leaving:
+    """The agent quits or signs out: our Teams session is cleared first."""
+
+    at: float
+
+
 class AgentCommandKind(enum.Enum):
     PAUSE = "pause"
     RESUME = "resume"
@@ -183,6 +212,9 @@ Event = (
     | WriteFailed
     | AgentCommand
     | SignedOut
+    | GenesysInteractions
+    | TeamsSessionAnswered
+    | Leaving
 )
 
 # --- effects ---------------------------------------------------------------------------------------
@@ -218,4 +250,4 @@ class Report:
     text: str
 
 
-Effect = ReadTeams | RefreshGenesys | WriteGenesys | Persist | Report
+Effect = ReadTeams | RefreshGenesys | WriteGenesys | Persist | Report | SetTeamsSession | ClearTeamsSession

@@ -123,6 +123,9 @@ class WritebackConfig:
     preferred: bool = False
     expiration: float = 300.0
     renew_before: float = 90.0
+    # A reading sent this long after our clear may still show our session (Graph's lag: unknown in the
+    # field, 3 s in the simulator). A Teams meeting right after a call is followed this much later.
+    echo_fade: float = 60.0
 
     def pair_for(self, media: Media) -> TeamsPair | None:
         """What Teams shows for an interaction in ``media`` (None: not shown), as the API in use takes it."""

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tray_agent.core.teams_writeback import OwnSession
+
 SCHEMA_VERSION = 1
 MAX_AGE = 12 * 3600.0  # a restore point older than a shift is not trusted
 
@@ -79,6 +81,7 @@ class SyncMemory:
     force: bool = False  # "sync now": apply the current Teams state without the second reading
     in_flight: InFlight | None = None
     user_id: str | None = None  # the Genesys user this memory is about
+    teams_session: OwnSession | None = None  # what Teams may show from us (core.teams_writeback)
 
     @property
     def owned_presence_id(self) -> str | None:
@@ -124,6 +127,15 @@ def encode(memory: SyncMemory, now: float) -> dict[str, Any]:
             "shown_before": m.in_flight.shown_before,
         },
         "user_id": m.user_id,
+        "teams_session": None
+        if m.teams_session is None
+        else {
+            "availability": m.teams_session.availability,
+            "activity": m.teams_session.activity,
+            "since": m.teams_session.since,
+            "lapse_at": m.teams_session.lapse_at,
+            "cleared_at": m.teams_session.cleared_at,
+        },
     }
 
 
@@ -153,7 +165,22 @@ def decode(data: object, now: float) -> SyncMemory:
         tripped_until=_number(data, "tripped_until"),
         in_flight=_in_flight(data.get("in_flight")),
         user_id=_text(data, "user_id"),
+        teams_session=_teams_session(data.get("teams_session")),
     )
+
+
+def _teams_session(raw: object) -> OwnSession | None:
+    """Optional (stores from before the Genesys → Teams direction have none)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise MemoryRefused("teams_session must be an object")
+    availability, activity = (_text(raw, key, required=True) for key in ("availability", "activity"))
+    since, lapse_at = _number(raw, "since"), _number(raw, "lapse_at")
+    if since is None or lapse_at is None:
+        raise MemoryRefused("teams_session needs 'since' and 'lapse_at'")
+    assert availability is not None and activity is not None  # noqa: S101 - required
+    return OwnSession(availability, activity, since, lapse_at, _number(raw, "cleared_at"))
 
 
 def _episode(raw: object) -> Episode | None:

@@ -42,9 +42,11 @@ from tray_agent.core.events import (
     Event,
     GenesysHeartbeat,
     GenesysIdentity,
+    GenesysInteractions,
     GenesysObserved,
     GenesysRefreshFailed,
     GenesysSocket,
+    Leaving,
     LocalSignal,
     Persist,
     ReadTeams,
@@ -55,6 +57,7 @@ from tray_agent.core.events import (
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
+    TeamsSessionAnswered,
     TeamsSourceReady,
     Tick,
     TriggersAvailable,
@@ -63,6 +66,7 @@ from tray_agent.core.events import (
     WriteFailure,
     WriteGenesys,
 )
+from tray_agent.core.interactions import WritebackConfig
 from tray_agent.core.memory import InFlight, Phase, SyncMemory, Write, persisted_part
 from tray_agent.core.polling import Outcome, PollPolicy, PollState, WorkingHours, after_poll, poll_soon
 from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
@@ -78,6 +82,7 @@ from tray_agent.core.rules import (
     sync_now,
 )
 from tray_agent.core.service import Service
+from tray_agent.core.teams_writeback import SessionResult, TeamsWriteback
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
     PlannedRead,
@@ -132,6 +137,7 @@ class SyncProtocol:
         memory: SyncMemory | None = None,
         local_time: Callable[[float], tuple[int, int]] = local_week_minute,
         now: float = 0.0,
+        writeback: WritebackConfig | None = None,
     ) -> None:
         self.config = config
         self.timing = timing
@@ -172,6 +178,17 @@ class SyncProtocol:
         self._meeting_signal: tuple[float, int | None] | None = None  # the latest calendar signal: when, how many
         self._locked_since: float | None = None
         self._triggers_available = False
+        # The Genesys → Teams direction: our own Teams session, and whether the reading we hold is it.
+        self.writeback = TeamsWriteback(
+            writeback or WritebackConfig(),
+            random=random,
+            session=self.memory.teams_session,
+            backoff_base=timing.backoff_base,
+            backoff_cap=timing.backoff_cap,
+        )
+        self.writeback.microsoft_ready(True)
+        self.teams_is_ours = False
+        self._echo_read_at: float | None = None  # the read planned for when our session can no longer show
 
     # --- the two entry points ------------------------------------------------------------------
 
@@ -194,6 +211,9 @@ class SyncProtocol:
             times.append(self._write_not_before)
         if self.genesys is not None:
             times.append(max(self._next_refresh_at(), self._genesys_quiet_until) + 0.001)
+        writeback_at = self.writeback.next_wake(self.now)
+        if writeback_at is not None:
+            times.append(writeback_at)
         due = [t for t in times if t > self.now]
         return min(due) if due else None
 
@@ -257,6 +277,19 @@ class SyncProtocol:
             self._command(event, effects)
         elif isinstance(event, SignedOut):
             self._signed_out(event.service)
+        elif isinstance(event, GenesysInteractions):
+            self.writeback.interactions(event.summary)
+        elif isinstance(event, TeamsSessionAnswered):
+            line = self.writeback.answered(event.call, event.result, self.now, event.retry_after)
+            if line is not None:
+                failed = event.result not in (SessionResult.OK, SessionResult.GONE)
+                effects.append(
+                    Report(
+                        "error" if failed else "teams", line + (f" ({event.detail})" if failed and event.detail else "")
+                    )
+                )
+        elif isinstance(event, Leaving):
+            self.writeback.leave()
         else:
             assert isinstance(event, Tick)  # noqa: S101 - the last kind
 
@@ -272,6 +305,8 @@ class SyncProtocol:
         self._dropped_stale_reading = False
         self.teams, self.teams_read_at = event.presence, self.now
         self.teams_requested_at = event.requested_at if event.requested_at is not None else self.now
+        # Judged once, as it arrives: whether our session could show when the read was sent.
+        self.teams_is_ours = self.writeback.is_ours(event.presence, self.teams_requested_at)
         if previous is None or (previous.availability, previous.activity) != (
             event.presence.availability,
             event.presence.activity,
@@ -313,6 +348,7 @@ class SyncProtocol:
         return max(self._planned[0].at, self._poll.not_before) if self._planned else math.inf
 
     def _teams_source_ready(self, ready: bool) -> None:
+        self.writeback.microsoft_ready(ready)
         was_ready, self._teams_ready = self._teams_ready, ready
         if ready and not was_ready:
             self._read_soon("signed in to Microsoft", self.now)
@@ -352,6 +388,7 @@ class SyncProtocol:
     def _identity(self, event: GenesysIdentity, effects: list[Effect]) -> None:
         self.catalog = event.catalog
         known = self.memory.user_id
+        self.writeback.genesys_signed_in()
         if known is not None and known != event.user_id:
             # Another person signed in: nothing we remember (restore point, our writes) is theirs.
             self.memory = SyncMemory(user_id=event.user_id)
@@ -429,6 +466,7 @@ class SyncProtocol:
     def _signed_out(self, service: Service) -> None:
         if service == Service.MICROSOFT:
             self.teams, self.teams_read_at, self._teams_ready = None, None, False
+            self.writeback.microsoft_ready(False)
         else:
             self.genesys, self._verifying = None, None
 
@@ -443,11 +481,21 @@ class SyncProtocol:
         self._follow_phase(before, effects)
         self._verify_or_write(decision, effects)
         self._refresh_if_stale(effects)
+        self._write_back(effects)
         self._read_if_due(effects)
         persisted = persisted_part(self.memory)
         if persisted != self._persisted or self.now - self._persisted_at > PERSIST_AGAIN_AFTER:
             self._persisted, self._persisted_at = persisted, self.now
             effects.append(Persist(self.memory))
+
+    def _write_back(self, effects: list[Effect]) -> None:
+        """The Genesys → Teams direction; once our session can no longer show, Teams is read again."""
+        effects.extend(self.writeback.step(self.now, self.genesys))
+        self.memory = replace(self.memory, teams_session=self.writeback.session)
+        echo_ends = self.writeback.echo_ends_at()
+        if self.teams_is_ours and echo_ends is not None and echo_ends > self.now and self._echo_read_at != echo_ends:
+            self._echo_read_at = echo_ends
+            self._plan(PlannedRead(echo_ends, "our Teams status has faded"))
 
     def _situation(self) -> Situation:
         return Situation(
@@ -461,6 +509,7 @@ class SyncProtocol:
             self.teams_requested_at,
             self._genesys_unseen_for,
             self._signal_backed(),
+            self.teams_is_ours,
         )
 
     def _signal_backed(self) -> bool:

@@ -21,25 +21,29 @@ the memory and passes on* (returns the new :class:`SyncMemory`). :data:`RULES` i
                                            pushed; one that begins after it is acted on.
  6  paused                                 Paused by the agent → hold.
  7  loop_breaker_tripped                   The loop breaker tripped → hold until it cools down.
- 8  know_teams                             No Teams reading, one too old, or one older than the
+ 8  teams_shows_our_own_status             The Teams reading may be our own session (the Genesys → Teams
+                                           direction, core.teams_writeback) → hold: it is never acted on
+                                           or taken as what Teams showed; Teams is read again once our
+                                           session can no longer show.
+ 9  know_teams                             No Teams reading, one too old, or one older than the
                                            agent's change → hold and read Teams.
- 9  teams_unchanged                        Sync is edge-triggered: Teams asks for what we acted on →
+10  teams_unchanged                        Sync is edge-triggered: Teams asks for what we acted on →
                                            hold. A status set by hand therefore stands.
-10  first_look_at_a_free_teams             The first reading after start-up is "free" (Available) →
+11  first_look_at_a_free_teams             The first reading after start-up is "free" (Available) →
                                            keep the agent's status (starting never writes Available).
-11  confirm_with_a_second_reading          A change is acted on only when a reading at least
+12  confirm_with_a_second_reading          A change is acted on only when a reading at least
                                            ``dwell_seconds`` after the first one still shows it, or
                                            when it was read just after a known local signal (lock,
                                            microphone, calendar: core.triggers) that vouches for it.
-12  dont_sync                              "Don't sync" targets leave Genesys alone.
-13  target_exists                          None of the target's names is a presence of this org → hold.
-14  already_showing                        The target (or the restore point) is already shown → no write.
-15  the_agents_choice_outlives_the_episode The agent chose a status, then Teams went free again (the
+13  dont_sync                              "Don't sync" targets leave Genesys alone.
+14  target_exists                          None of the target's names is a presence of this org → hold.
+15  already_showing                        The target (or the restore point) is already shown → no write.
+16  the_agents_choice_outlives_the_episode The agent chose a status, then Teams went free again (the
                                            meeting ended) → no write: a restore never overwrites a
                                            status the agent chose. Only a new busy state overrides it.
-16  loop_breaker                           More than ``loop_max_writes`` writes in
+17  loop_breaker                           More than ``loop_max_writes`` writes in
                                            ``loop_window_seconds`` → trip.
-17  write                                  Write the target; at the end of an episode (Teams back to
+18  write                                  Write the target; at the end of an episode (Teams back to
                                            its baseline or free) and while our write still shows,
                                            restore the agent's earlier status instead. A chain of
                                            busy states (meeting → call) keeps the first restore point.
@@ -106,10 +110,14 @@ class Situation:
     teams_requested_at: float | None = None  # when the latest reading was sent (None: when it came)
     genesys_unseen_for: float = 0.0  # how long Genesys had gone unconfirmed before this observation
     signal_backed: bool = False  # the reading follows a known local signal: it needs no second one
+    teams_is_ours: bool = False  # the reading may be our own Teams session (core.teams_writeback)
 
     @property
     def signal(self) -> str | None:
-        return self.config.mapping.signal_for(self.teams) if self.teams is not None else None
+        """What the Teams reading asks for; None for none, and for our own session showing (rule 8)."""
+        if self.teams is None or self.teams_is_ours:
+            return None
+        return self.config.mapping.signal_for(self.teams)
 
     def describe_teams(self) -> str:
         return self.teams.describe() if self.teams is not None else "unknown"
@@ -201,7 +209,7 @@ def hands_off(s: Situation, m: SyncMemory) -> Step:
 
 def hands_off_ended(s: Situation, m: SyncMemory) -> Step:
     # The last reading sent during hands-off is the baseline (acted_signal): what Teams showed then
-    # is not pushed over the status the agent landed on; a later change is (rule 11 onwards). If
+    # is not pushed over the status the agent landed on; a later change is (rule 12 onwards). If
     # Genesys had gone unseen (signed out, offline), when hands-off ended is unknown: like a change
     # by hand, the next reading is what Teams showed.
     if m.phase is not Phase.HANDS_OFF:
@@ -209,6 +217,13 @@ def hands_off_ended(s: Situation, m: SyncMemory) -> Step:
     if s.genesys_unseen_for > s.config.max_genesys_staleness:
         return replace(m, phase=Phase.MANUAL, acknowledge_from=s.now)
     return replace(m, phase=Phase.MANUAL, baseline_until=s.now)
+
+
+def teams_shows_our_own_status(s: Situation, m: SyncMemory) -> Step:
+    if not s.teams_is_ours:
+        return m
+    reason = f"Teams shows {s.describe_teams()}, set by this agent for Genesys: not carried back"
+    return _hold(SyncStatus.WAITING, reason, m)
 
 
 def know_teams(s: Situation, m: SyncMemory) -> Step:
@@ -260,7 +275,7 @@ def teams_unchanged(s: Situation, m: SyncMemory) -> Step:
 
 
 def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
-    assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 6
+    assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 9
     if m.phase is not Phase.STARTING or m.force or s.signal not in s.config.restore_signals:
         return m
     target = PresenceMapping.resolve(s.signal, s.catalog)
@@ -270,7 +285,7 @@ def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
 
 
 def confirm_with_a_second_reading(s: Situation, m: SyncMemory) -> Step:
-    assert s.signal is not None and s.teams_read_at is not None  # noqa: S101 - rule 6
+    assert s.signal is not None and s.teams_read_at is not None  # noqa: S101 - rule 9
     if m.force or s.signal_backed:
         return replace(m, candidate=None) if s.signal_backed else m
     if m.candidate is None or m.candidate.signal != s.signal:
@@ -291,7 +306,7 @@ def dont_sync(s: Situation, m: SyncMemory) -> Step:
 
 
 def target_exists(s: Situation, m: SyncMemory) -> Step:
-    assert s.signal is not None  # noqa: S101 - rule 6
+    assert s.signal is not None  # noqa: S101 - rule 9
     if PresenceMapping.resolve(s.signal, s.catalog) is not None:
         return m
     reason = f"none of {s.signal!r} is a presence in this Genesys org"
@@ -299,7 +314,7 @@ def target_exists(s: Situation, m: SyncMemory) -> Step:
 
 
 def the_agents_choice_outlives_the_episode(s: Situation, m: SyncMemory) -> Step:
-    assert s.signal is not None  # noqa: S101 - rule 6
+    assert s.signal is not None  # noqa: S101 - rule 9
     if m.phase is not Phase.MANUAL or m.force or s.signal not in s.config.restore_signals:
         return m
     reason = f"Teams {s.describe_teams()} again: keeping the status the agent chose"
@@ -307,7 +322,7 @@ def the_agents_choice_outlives_the_episode(s: Situation, m: SyncMemory) -> Step:
 
 
 def already_showing(s: Situation, m: SyncMemory) -> Step:
-    assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 6
+    assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 9
     target_id, restore = _target(s, m)
     if target_id != s.genesys.presence_id:
         return m
@@ -326,17 +341,17 @@ def loop_breaker(s: Situation, m: SyncMemory) -> Step:
 
 
 def write(s: Situation, m: SyncMemory) -> Step:
-    assert s.signal is not None  # noqa: S101 - rule 6
+    assert s.signal is not None  # noqa: S101 - rule 9
     target_id, restore = _target(s, m)
     why = "restoring the agent's earlier status" if restore else f"Teams {s.describe_teams()}"
     return Decision(SyncStatus.WRITING, why, m, Write(target_id, s.signal, restore))
 
 
 def _target(s: Situation, m: SyncMemory) -> tuple[str, bool]:
-    """The presence to write, and whether it is a restore (rule 17)."""
-    assert s.signal is not None  # noqa: S101 - rule 6
+    """The presence to write, and whether it is a restore (rule 18)."""
+    assert s.signal is not None  # noqa: S101 - rule 9
     resolved = PresenceMapping.resolve(s.signal, s.catalog)
-    assert resolved is not None  # noqa: S101 - rule 13
+    assert resolved is not None  # noqa: S101 - rule 14
     episode = m.episode
     ends_episode = episode is not None and (s.signal == episode.baseline_signal or s.signal in s.config.restore_signals)
     if episode is not None and ends_episode:
@@ -352,6 +367,7 @@ RULES: tuple[Rule, ...] = (
     hands_off_ended,
     paused,
     loop_breaker_tripped,
+    teams_shows_our_own_status,
     know_teams,
     teams_unchanged,
     first_look_at_a_free_teams,
@@ -390,7 +406,7 @@ def confirm_write(memory: SyncMemory, write: Write, shown_before: str, now: floa
     """Record a write Genesys accepted; ``shown_before`` is what it showed when the write was decided.
 
     After a restore, the status shown is the agent's own choice again (MANUAL): Teams going free
-    later does not override it, only a new busy state does (rule 15).
+    later does not override it, only a new busy state does (rule 16).
 
     ``count=False`` when the write was recognised from Genesys itself (rule 2): it was counted
     for the loop breaker when it was sent.
