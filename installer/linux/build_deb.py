@@ -138,6 +138,11 @@ POLICY_EXAMPLE = f"""\
 # start_at_login = true              # true: always; false: never; unset: each user decides
 # allow_device_code = false
 # allow_insecure_keyring = false
+# calendar_triggers = true           # needs Calendars.ReadBasic (installer/README.md §1)
+# teams_writeback = true             # Genesys interactions shown in Teams; needs Presence.ReadWrite
+# teams_writeback_media = ["voice", "callback", "chat", "message", "email", "video", "social"]
+# teams_busy_while_on_queue = false  # Busy in Teams whenever On Queue
+# teams_preferred_presence = false   # overrides the user's own Teams choice: leave it off
 
 [mapping]
 # InAMeeting = "Meeting|Busy"

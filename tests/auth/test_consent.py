@@ -20,7 +20,7 @@ from tests.auth.fake_msal import (
     token_answer,
 )
 from tray_agent.auth.consent import Consent, ConsentRequired, needs_consent, outcome_of
-from tray_agent.auth.microsoft import CACHE_KEY, CALENDAR_SCOPES, SCOPES, MicrosoftAuth
+from tray_agent.auth.microsoft import CACHE_KEY, CALENDAR_SCOPES, PRESENCE_WRITE_SCOPES, SCOPES, MicrosoftAuth
 from tray_agent.auth.tokens import MemoryTokenStore, SignInRequired
 
 pytestmark = pytest.mark.anyio
@@ -68,6 +68,7 @@ def scopes_asked(entra: Entra, call: str) -> list[tuple[str, ...]]:
 def test_the_sign_in_asks_for_presence_read_alone_and_the_calendar_is_its_own_scope() -> None:
     assert SCOPES == ["Presence.Read"]
     assert CALENDAR_SCOPES == ["Calendars.ReadBasic"]
+    assert PRESENCE_WRITE_SCOPES == ("Presence.ReadWrite",)  # Teams write-back: its own consent, never at sign-in
 
 
 async def test_a_browser_sign_in_asks_for_presence_read_only(entra: Entra) -> None:

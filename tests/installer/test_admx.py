@@ -121,7 +121,7 @@ def test_each_policy_offers_what_the_reader_accepts(admx: ET.Element) -> None:
             disabled = policy.find("p:disabledValue/p:decimal", NS)
             assert enabled is not None and disabled is not None
             assert (enabled.attrib["value"], disabled.attrib["value"]) == ("1", "0")
-        elif key.kind in ("tenant", "guid", "proxy", "hosts", "pac"):
+        elif key.kind in ("tenant", "guid", "proxy", "hosts", "pac", "media"):
             assert kinds == ["text"]
         elif key.kind == "cloud":
             assert kinds == ["enum"]
@@ -156,6 +156,10 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
         "AllowInsecureKeyring": 0,
         "WindowsBroker": 1,
         "CalendarTriggers": 1,
+        "TeamsWriteback": 1,
+        "TeamsWritebackMedia": "voice,chat,email",
+        "TeamsBusyWhileOnQueue": 0,
+        "TeamsPreferredPresence": 1,
         "AllowDifferentEmails": 1,
         "MicrosoftCloud": "gcc_high",
         "Proxy": "proxy.corp.example:8080",
@@ -172,4 +176,16 @@ def test_what_group_policy_writes_for_every_policy_is_read_back_without_a_proble
     assert policy.windows_broker is True and policy.allow_different_emails is True
     assert policy.fleet_size == 5000
     assert policy.calendar_triggers is True
+    assert policy.teams_writeback is True and policy.teams_busy_while_on_queue is False
+    assert policy.teams_preferred_presence is True
+    assert [media.value for media in policy.teams_writeback_media or ()] == ["voice", "chat", "email"]
     assert dict(policy.mapping) == {"InAMeeting": "Meeting|Busy", "InACall": "Teams call", "Presenting": ""}
+
+
+def test_the_preferred_presence_help_says_plainly_that_it_overrides_the_users_choice_and_is_cleared(
+    adml: ET.Element,
+) -> None:
+    strings = {s.attrib["id"]: s.text or "" for s in adml.iterfind("p:resources/p:stringTable/p:string", NS)}
+    text = strings["TeamsPreferredPresence_Help"]
+    assert "OVERRIDES the status the user chose" in text and "clears it (clearUserPreferredPresence)" in text
+    assert "Presence.ReadWrite" in strings["TeamsWriteback_Help"]

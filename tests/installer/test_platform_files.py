@@ -121,3 +121,20 @@ def test_the_macos_postinstall_obeys_only_a_policy_file_root_owns_and_alone_can_
     assert _run_macos_postinstall(tmp_path / "trusted", 0o644)
     assert not _run_macos_postinstall(tmp_path / "writable", 0o666)  # anyone could have written "false"
     assert not _run_macos_postinstall(tmp_path / "writable-folder", 0o644, folder_mode=0o777)
+
+
+def test_the_debs_example_policy_file_is_valid_policy_with_every_line_uncommented(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_deb", INSTALLER / "linux" / "build_deb.py")
+    assert spec is not None and spec.loader is not None
+    build_deb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_deb)
+    text = re.sub(r"^# (\w+ = )", r"\1", build_deb.POLICY_EXAMPLE, flags=re.MULTILINE)
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    path.chmod(0o644)
+    policy = read_policy(FilePolicySource(path, trusted_owner=path.stat().st_uid))
+    assert policy.problems == ()
+    assert policy.teams_writeback is True and policy.teams_preferred_presence is False
+    assert policy.teams_writeback_media is not None and len(policy.teams_writeback_media) == 7

@@ -60,6 +60,8 @@ SERVICE = "Microsoft"
 SCOPES = ["Presence.Read"]  # the sign-in asks for this alone (least privilege)
 # Asked for later, with its own consent, only when the agent (or IT) turns calendar triggers on.
 CALENDAR_SCOPES = ["Calendars.ReadBasic"]
+# Asked for the same way, only when the agent (or IT) turns Teams write-back on (clients/graph_presence_session.py).
+PRESENCE_WRITE_SCOPES = ("Presence.ReadWrite",)
 CACHE_KEY = "msal-cache"
 _MULTI_TENANT = {"", "common", "organizations", "consumers"}
 # Entra access tokens live 60-90 min by default, at most about a day with continuous access evaluation.

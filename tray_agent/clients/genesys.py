@@ -7,14 +7,17 @@ raises :class:`BadResponse` rather than letting a KeyError or TypeError escape.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from tray_agent.clients.errors import BadResponse, Rejected
+from tray_agent.clients.genesys_conversations import parse_conversation_summary
 from tray_agent.clients.http import TokenGetter, json_body, request
 from tray_agent.clock import parse_iso
+from tray_agent.core.interactions import InteractionSummary
 from tray_agent.core.presence import GenesysState, PresenceDefinition, normalise_system_presence
 
 log = logging.getLogger(__name__)
@@ -219,11 +222,22 @@ class GenesysClient:
         )
         return parse_user_presence(json_body(SERVICE, response))
 
+    async def conversation_summary(self, user_id: str) -> InteractionSummary:
+        """``GET /api/v2/users/{userId}/conversations/summary``: which media the user has active
+        conversations in (counts only, no customer data; :mod:`.genesys_conversations`)."""
+        response = await self._call("GET", f"/api/v2/users/{user_id}/conversations/summary")
+        summary = parse_conversation_summary(json_body(SERVICE, response))
+        if summary is None:
+            raise BadResponse(SERVICE, "conversation summary answer is not a JSON object")
+        return summary
+
     async def create_channel(self) -> Channel:
         return parse_channel(json_body(SERVICE, await self._call("POST", "/api/v2/notifications/channels")))
 
-    async def subscribe(self, channel_id: str, topics: list[str]) -> None:
-        """PUT replaces the channel's topics (and extends its 24 h lifetime)."""
+    async def subscribe(self, channel_id: str, topics: list[str], *, optional: Collection[str] = ()) -> dict[str, str]:
+        """PUT replaces the channel's topics (and extends its 24 h lifetime). A rejected topic (a
+        ``ChannelTopic`` with ``state: Rejected``) raises BadResponse, unless it is in ``optional``:
+        those are returned instead, topic → Genesys's reason, and the channel carries on without them."""
         response = await self._call(
             "PUT",
             f"/api/v2/notifications/channels/{channel_id}/subscriptions",
@@ -231,7 +245,23 @@ class GenesysClient:
         )
         listing = json_body(SERVICE, response)
         entities = listing.get("entities") if isinstance(listing, dict) else None
-        if isinstance(entities, list):
-            for entity in entities:
-                if isinstance(entity, dict) and str(entity.get("state", "")).lower() == "rejected":
-                    raise BadResponse(SERVICE, f"subscription to {entity.get('id')!s:.80} was rejected")
+        refused: dict[str, str] = {}
+        for entity in entities if isinstance(entities, list) else ():
+            if not isinstance(entity, dict) or str(entity.get("state", "")).lower() != "rejected":
+                continue
+            topic = entity.get("id")
+            if not isinstance(topic, str) or topic not in optional:
+                raise BadResponse(SERVICE, f"subscription to {topic!s:.80} was rejected")
+            refused[topic] = _rejection_reason(entity)
+        return refused
+
+
+def _rejection_reason(entity: dict[str, Any]) -> str:
+    """A ``ChannelTopic``'s ``rejectionReason`` and ``missingPermissions``, one bounded line for the log."""
+    reason = entity.get("rejectionReason")
+    text = " ".join(str(reason).split())[:160] if isinstance(reason, str) and reason.strip() else "no reason given"
+    missing = entity.get("missingPermissions")
+    if isinstance(missing, list) and missing:
+        names = ", ".join(" ".join(str(name).split())[:60] for name in missing[:5])
+        text += f" (missing permissions: {names})"
+    return text

@@ -11,6 +11,8 @@ from typing import Any
 
 from tray_agent.clients import bounded_json
 from tray_agent.clients.genesys import ACTIVITY_TOPIC, timestamp_or_zero
+from tray_agent.clients.genesys_conversations import CONVERSATION_SUMMARY_TOPIC, parse_conversation_summary
+from tray_agent.core.interactions import InteractionSummary
 from tray_agent.core.presence import GenesysState, normalise_system_presence
 
 MAX_FRAME_BYTES = 256 * 1024
@@ -37,11 +39,18 @@ class Activity:
 
 
 @dataclass(frozen=True, slots=True)
+class Interactions:
+    """``v2.users.{id}.conversationsummary``: the media the agent now has active conversations in."""
+
+    summary: InteractionSummary
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     reason: str
 
 
-Message = Heartbeat | SocketClosing | ChannelGone | Activity | Ignored
+Message = Heartbeat | SocketClosing | ChannelGone | Activity | Interactions | Ignored
 
 
 def parse_frame(frame: str | bytes, user_id: str, previous: GenesysState | None, now: float) -> Message:
@@ -62,6 +71,8 @@ def parse_frame(frame: str | bytes, user_id: str, previous: GenesysState | None,
         return Heartbeat()
     if topic == "v2.system.socket_closing":
         return SocketClosing()
+    if topic == CONVERSATION_SUMMARY_TOPIC.format(user_id=user_id):
+        return _interactions(body.get("eventBody"), user_id)
     if topic != ACTIVITY_TOPIC.format(user_id=user_id):
         return Ignored(f"topic {str(topic)[:80]!r} is not ours")
     event = body.get("eventBody")
@@ -70,6 +81,15 @@ def parse_frame(frame: str | bytes, user_id: str, previous: GenesysState | None,
     if "id" in event and event.get("id") != user_id:
         return Ignored("activity event is about another user")
     return _activity(event, previous, now)
+
+
+def _interactions(event: object, user_id: str) -> Message:
+    if not isinstance(event, dict):
+        return Ignored("conversation summary event has no eventBody")
+    if "userId" in event and event.get("userId") != user_id:
+        return Ignored("conversation summary event is about another user")
+    summary = parse_conversation_summary(event)
+    return Ignored("conversation summary event is not a summary") if summary is None else Interactions(summary)
 
 
 def _activity(event: dict[str, Any], previous: GenesysState | None, now: float) -> Message:

@@ -18,6 +18,7 @@ from typing import Any
 from tray_agent.config.paths import AgentPaths, write_private
 from tray_agent.config.policy import Policy, PolicySource, read_policy
 from tray_agent.config.settings import DEFAULT_SETTINGS_TOML, Settings, SettingsError, read_toml
+from tray_agent.core.interactions import Media
 from tray_agent.core.mapping import DEFAULT_MAPPING, PresenceMapping
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ def apply_policy(settings: Settings, policy: Policy) -> Settings:
         "start_at_login",
         "windows_broker",
         "calendar_triggers",
+        "teams_writeback",
+        "teams_writeback_media",
+        "teams_busy_while_on_queue",
+        "teams_preferred_presence",
         "allow_different_emails",
         "microsoft_cloud",
         "proxy",
@@ -105,6 +110,8 @@ def _toml_literal(value: object) -> str:
         return str(int(value))
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple):  # teams_writeback_media: a TOML array of names
+        return json.dumps([item.value if isinstance(item, Media) else str(item) for item in value])
     return str(value)
 
 

@@ -42,6 +42,8 @@ from typing import Any, Final, Literal, Protocol
 from tray_agent.clients.proxy import normalise_proxy
 from tray_agent.config.endpoints import GENESYS_REGIONS, MICROSOFT_CLOUDS
 from tray_agent.config.paths import APP_AUTHOR, APP_NAME
+from tray_agent.config.settings import media_names
+from tray_agent.core.interactions import Media
 from tray_agent.core.mapping import DEFAULT_MAPPING, MappingError, PresenceMapping
 
 POLICY_REGISTRY_KEY: Final = rf"Software\Policies\{APP_AUTHOR}\{APP_NAME}"
@@ -51,7 +53,7 @@ MACOS_POLICY_FILE: Final = Path("/Library/Application Support") / APP_NAME / "po
 MACOS_MANAGED_PREFERENCES: Final = Path("/Library/Managed Preferences") / f"{MACOS_BUNDLE_ID}.plist"
 
 Kind = Literal[
-    "tenant", "guid", "region", "port", "seconds", "count", "flag", "mapping", "cloud", "proxy", "hosts", "pac"
+    "tenant", "guid", "region", "port", "seconds", "count", "flag", "mapping", "cloud", "proxy", "hosts", "pac", "media"
 ]
 Hive = Literal["HKLM", "HKCU"]
 
@@ -98,6 +100,34 @@ POLICY_KEYS: Final[tuple[PolicyKey, ...]] = (
         "CALENDARTRIGGERS",
         "flag",
         "meetings in the agent's own calendar ask for Teams reads (needs Calendars.ReadBasic)",
+    ),
+    PolicyKey(
+        "teams_writeback",
+        "TeamsWriteback",
+        "TEAMSWRITEBACK",
+        "flag",
+        "show the agent's Genesys interactions in their Teams presence (needs Presence.ReadWrite)",
+    ),
+    PolicyKey(
+        "teams_writeback_media",
+        "TeamsWritebackMedia",
+        "TEAMSWRITEBACKMEDIA",
+        "media",
+        "the interaction media that show in Teams, e.g. voice,chat,email",
+    ),
+    PolicyKey(
+        "teams_busy_while_on_queue",
+        "TeamsBusyWhileOnQueue",
+        "TEAMSBUSYWHILEONQUEUE",
+        "flag",
+        "Teams shows Busy (in a call) whenever the agent is On Queue",
+    ),
+    PolicyKey(
+        "teams_preferred_presence",
+        "TeamsPreferredPresence",
+        "TEAMSPREFERREDPRESENCE",
+        "flag",
+        "write Teams with setUserPreferredPresence (overrides the user's own choice) instead of a session",
     ),
     PolicyKey(
         "allow_different_emails",
@@ -169,6 +199,10 @@ class Policy:
     allow_insecure_keyring: bool | None = None
     windows_broker: bool | None = None
     calendar_triggers: bool | None = None
+    teams_writeback: bool | None = None
+    teams_writeback_media: tuple[Media, ...] | None = None
+    teams_busy_while_on_queue: bool | None = None
+    teams_preferred_presence: bool | None = None
     allow_different_emails: bool | None = None
     microsoft_cloud: str | None = None
     proxy: str | None = None
@@ -326,6 +360,14 @@ def _parse_hosts(raw: object) -> str:
     return value
 
 
+def _parse_media(raw: object) -> tuple[Media, ...]:
+    """``"voice,chat,email"`` (REG_SZ, as the MSI and the ADMX write it), or an array (policy.toml, plist)."""
+    media, complaint = media_names(raw)
+    if complaint is not None:
+        raise PolicyValueError(complaint)
+    return media
+
+
 def _parse_pac(raw: object) -> str:
     value = _text(raw)
     if not re.match(r"^(https?|file)://\S+$", value):
@@ -345,6 +387,7 @@ _PARSERS: Final[dict[Kind, Callable[[object], object]]] = {
     "proxy": _parse_proxy,
     "hosts": _parse_hosts,
     "pac": _parse_pac,
+    "media": _parse_media,
 }
 
 
@@ -619,6 +662,8 @@ def _shown(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, tuple):  # teams_writeback_media: a TOML array of names
+        return json.dumps([item.value if isinstance(item, Media) else str(item) for item in value])
     return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
 
 

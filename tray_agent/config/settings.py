@@ -7,8 +7,10 @@ setting keeps its default; the rest of the file applies.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,13 +20,25 @@ from typing import Any, Final
 from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.config.endpoints import GENESYS_REGIONS, MICROSOFT_CLOUDS
 from tray_agent.config.settings_error import SettingsError
+from tray_agent.core.interactions import DEFAULT_MEDIA_PAIRS, IN_A_CALL, Media, WritebackConfig
 from tray_agent.core.mapping import MappingError, PresenceMapping
 from tray_agent.core.polling import WorkingHours
 from tray_agent.core.rules import SyncConfig
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_SETTINGS_TOML", "NUMERIC_RANGES", "Settings", "SettingsError", "Timing", "read_toml"]
+__all__ = [
+    "ALL_MEDIA",
+    "DEFAULT_SETTINGS_TOML",
+    "NUMERIC_RANGES",
+    "Settings",
+    "SettingsError",
+    "Timing",
+    "media_names",
+    "read_toml",
+]
+
+ALL_MEDIA: Final[tuple[Media, ...]] = tuple(Media)
 
 
 # Every number the settings file takes, with its range (documented in the default file, below). A value
@@ -69,6 +83,11 @@ class Settings:
     windows_broker: bool = False  # Windows only: sign in to Microsoft through the Web Account Manager (WAM)
     # Meetings in the agent's own calendar ask for Teams reads (signals/calendar.py); needs Calendars.ReadBasic.
     calendar_triggers: bool = False
+    # Genesys → Teams (opt-in): while the agent handles an interaction, Teams shows a call (needs Presence.ReadWrite).
+    teams_writeback: bool = False
+    teams_writeback_media: tuple[Media, ...] = ALL_MEDIA  # the media that show in Teams; others are not shown
+    teams_busy_while_on_queue: bool = False  # IT policy only: Teams shows a call whenever the agent is On Queue
+    teams_preferred_presence: bool = False  # IT policy only: setUserPreferredPresence (overrides the agent's choice)
     # IT policy only: the Genesys user's email may differ from the Microsoft user name (UPN).
     allow_different_emails: bool = False
     microsoft_cloud: str = "global"  # or gcc_high (US Government L4), dod (L5): MICROSOFT_CLOUDS
@@ -111,6 +130,8 @@ class Settings:
             allow_insecure_keyring=_flag(general, "allow_insecure_keyring"),
             windows_broker=_flag(general, "windows_broker"),
             calendar_triggers=_flag(general, "calendar_triggers"),
+            teams_writeback=_flag(general, "teams_writeback"),
+            teams_writeback_media=_media(general, "teams_writeback_media", problems),
             microsoft_cloud=cloud,
             proxy=proxy,
             proxy_bypass=_text(general, "proxy_bypass", ""),
@@ -118,6 +139,18 @@ class Settings:
             timing=timing,
             sync=sync,
         )
+
+    @property
+    def writeback(self) -> WritebackConfig:
+        """The Genesys → Teams direction these settings ask for (off unless ``teams_writeback``)."""
+        config = WritebackConfig(
+            enabled=self.teams_writeback,
+            media={media: DEFAULT_MEDIA_PAIRS[media] for media in self.teams_writeback_media},
+            preferred=self.teams_preferred_presence,
+        )
+        if self.teams_busy_while_on_queue:  # Busy/InACall for a session, Busy/Busy for preferred presence
+            config = dataclasses.replace(config, while_on_queue=config.usable(IN_A_CALL))
+        return config
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -210,6 +243,34 @@ def _flag(table: Mapping[str, Any], key: str) -> bool:
     return value
 
 
+def media_names(raw: object) -> tuple[tuple[Media, ...], str | None]:
+    """A list of media names (a TOML/plist array, or text such as ``"voice,chat,email"``) → the media in
+    :class:`Media` order, and a complaint naming the allowed names when ``raw`` is not such a list."""
+    names = [part for part in re.split(r"[,;\s]+", raw) if part] if isinstance(raw, str) else raw
+    allowed = ", ".join(media.value for media in Media)
+    if not isinstance(names, list | tuple) or not all(isinstance(name, str) for name in names):
+        return ALL_MEDIA, f'must be a list of media names such as ["voice", "chat"] ({allowed}), got {raw!r:.60}'
+    chosen = {name: Media.parse(name) for name in names}
+    unknown = [name for name, media in chosen.items() if media is None]
+    if unknown:
+        listed = ", ".join(repr(str(name)[:40]) for name in unknown[:5])
+        verb = "is not a media type" if len(unknown) == 1 else "are not media types"
+        return ALL_MEDIA, f"{listed} {verb} (allowed: {allowed})"
+    return tuple(media for media in Media if media in chosen.values()), None
+
+
+def _media(table: Mapping[str, Any], key: str, problems: list[str] | None) -> tuple[Media, ...]:
+    if key not in table:
+        return ALL_MEDIA
+    media, complaint = media_names(table[key])
+    if complaint is None:
+        return media
+    if problems is None:
+        raise SettingsError(f"{key}: {complaint}")
+    problems.append(f"{key}: {complaint} — using the default, all of them")
+    return ALL_MEDIA
+
+
 def _text(table: Mapping[str, Any], key: str, default: str) -> str:
     value = table.get(key, default)
     if not isinstance(value, str):
@@ -254,6 +315,13 @@ DEFAULT_SETTINGS_TOML = """\
 # Check Teams as your calendar's meetings start and end (reads start, end and the number invited, never
 # the subject). The first time, Microsoft asks you once to allow reading your calendar (Calendars.ReadBasic).
 # calendar_triggers = false
+
+# While you handle a Genesys interaction, show it in Teams (Busy, in a call) and clear it afterwards, so
+# colleagues see you are busy. The first time, Microsoft asks you once to allow setting your Teams
+# presence (Presence.ReadWrite). Which interactions show: any of voice, callback, chat, message, email,
+# video, social (a type left out is not shown in Teams).
+# teams_writeback = false
+# teams_writeback_media = ["voice", "callback", "chat", "message", "email", "video", "social"]
 
 # Microsoft cloud: global, gcc_high (US Government L4) or dod (US Government L5). Ask IT.
 # microsoft_cloud = "global"

@@ -6,6 +6,12 @@ Heartbeats confirm the state we hold; silence past ``heartbeat_timeout`` (after 
 socket. ``v2.system.socket_closing`` and ``{"result":"404"}`` start a fresh channel. Whether the
 socket is up goes to the sync protocol (``GenesysSocket``), which polls ``users/me`` while it is down.
 The channel is re-subscribed an hour before its 24 h expiry, which extends it.
+
+With ``on_interactions`` (the Genesys → Teams direction; None by default, and then nothing here
+changes), the channel also carries ``v2.users.{id}.conversationsummary``: the summary is read once
+after each connect (``GET …/conversations/summary``, as ``users/me`` is) and each event after that is
+handed to ``on_interactions(summary, now)``. If Genesys rejects that topic, it is logged once and the
+channel follows the activity alone.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import json
 import logging
 import random
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 import websockets
@@ -23,12 +29,14 @@ import websockets
 from tray_agent.auth.tokens import SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
 from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysUser
+from tray_agent.clients.genesys_conversations import CONVERSATION_SUMMARY_TOPIC
 from tray_agent.clients.genesys_notifications import (
     MAX_FRAME_BYTES,
     Activity,
     ChannelGone,
     Heartbeat,
     Ignored,
+    Interactions,
     SocketClosing,
     parse_frame,
 )
@@ -36,6 +44,7 @@ from tray_agent.clock import Clock
 from tray_agent.config.settings import Timing
 from tray_agent.core.backoff import Backoff
 from tray_agent.core.events import GenesysHeartbeat, GenesysObserved, GenesysSocket, Source
+from tray_agent.core.interactions import InteractionSummary
 from tray_agent.core.presence import GenesysState, PresenceCatalog, PresenceDefinition
 from tray_agent.core.service import Service
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged
@@ -44,6 +53,9 @@ from tray_agent.engine.snapshot import Link
 log = logging.getLogger(__name__)
 
 RENEW_BEFORE_EXPIRY = 3600.0
+
+# The hook the Genesys → Teams direction is fed through: (what the agent is handling, the clock's now).
+InteractionsHook = Callable[[InteractionSummary, float], None]
 
 
 class GenesysApi(Protocol):
@@ -57,7 +69,13 @@ class GenesysApi(Protocol):
 
     async def create_channel(self) -> Channel: ...
 
-    async def subscribe(self, channel_id: str, topics: list[str]) -> None: ...
+    async def subscribe(
+        self, channel_id: str, topics: list[str], *, optional: Collection[str] = ()
+    ) -> dict[str, str] | None: ...
+
+    async def conversation_summary(self, user_id: str) -> InteractionSummary:
+        """Only called with ``on_interactions`` (the Genesys → Teams direction)."""
+        ...
 
 
 class Socket(Protocol):
@@ -95,7 +113,11 @@ class GenesysFollower:
         rng: random.Random | None = None,
         connect: Connect = websockets.connect,
         proxy_for: Callable[[str], str | None] | None = None,
+        *,
+        on_interactions: InteractionsHook | None = None,
     ) -> None:
+        """``on_interactions``: subscribe to the conversation summary too and hand each one over (the
+        Genesys → Teams direction); None (the default): the channel carries the activity topic alone."""
         self._genesys = genesys
         self._auth = auth
         self._clock = clock
@@ -112,6 +134,8 @@ class GenesysFollower:
         self._user_switched = False
         self._signed_in = asyncio.Event()
         self._signed_in.set()
+        self._on_interactions = on_interactions
+        self._summary_refused = False  # Genesys rejected the summary topic: follow without it (logged once)
         self.connections = 0
         self.connected = False
 
@@ -123,6 +147,7 @@ class GenesysFollower:
         """After a Genesys sign-in: whoever signed in is read again and followed on a fresh channel
         (the one we have follows the previous sign-in's user)."""
         self._user = None
+        self._summary_refused = False  # another user's role may allow the topic
         self._signed_in.set()
         if self._socket is not None:
             self._user_switched = True
@@ -175,8 +200,7 @@ class GenesysFollower:
     async def _follow_once(self) -> None:
         user = self._user or await self.refresh()
         channel = await self._genesys.create_channel()
-        topic = ACTIVITY_TOPIC.format(user_id=user.id)
-        await self._genesys.subscribe(channel.id, [topic])
+        await self._subscribe(channel.id, user.id)
         async with self._connect(
             channel.connect_uri,
             ssl=self._ssl if channel.connect_uri.startswith("wss://") else None,
@@ -191,10 +215,11 @@ class GenesysFollower:
             self.connected = True
             await self._inbox.put(GenesysSocket(True, self._clock.now()))
             await self.refresh()
+            await self._read_interactions(user.id)
             self._backoff.reset()
             await self._inbox.put(LinkChanged(Service.GENESYS, Link.CONNECTED))
             try:
-                await self._relay(socket, channel, topic)
+                await self._relay(socket, channel)
             except websockets.ConnectionClosed:
                 if self._user_switched:
                     raise _Reconnect("signed in again: following on a fresh channel", at_once=True) from None
@@ -202,13 +227,57 @@ class GenesysFollower:
             finally:
                 self._socket = None
 
-    async def _relay(self, socket: Socket, channel: Channel, topic: str) -> None:
+    @property
+    def follows_interactions(self) -> bool:
+        """The channel carries the conversation summary (asked for, and not rejected by Genesys)."""
+        return self._on_interactions is not None and not self._summary_refused
+
+    async def _subscribe(self, channel_id: str, user_id: str) -> None:
+        """The activity topic, and the conversation summary when asked for; a rejected summary topic is
+        logged once and left out from then on (the activity topic being rejected stays an error)."""
+        topics = [ACTIVITY_TOPIC.format(user_id=user_id)]
+        if not self.follows_interactions:
+            await self._genesys.subscribe(channel_id, topics)
+            return
+        summary_topic = CONVERSATION_SUMMARY_TOPIC.format(user_id=user_id)
+        refused = await self._genesys.subscribe(channel_id, [*topics, summary_topic], optional=[summary_topic])
+        if refused and summary_topic in refused:
+            self._summary_refused = True
+            log.warning(
+                "Genesys refused the conversation summary topic (%s): Teams write-back follows the routing "
+                "status alone",
+                refused[summary_topic],
+            )
+
+    async def _read_interactions(self, user_id: str) -> None:
+        """After a connect: the summary as it is now (events only say what changes after the subscription)."""
+        if not self.follows_interactions:
+            return
+        try:
+            summary = await self._genesys.conversation_summary(user_id)
+        except AuthenticationRequired:
+            raise
+        except ServiceError as error:  # the activity is followed regardless; the next event brings the summary
+            log.info("Genesys conversation summary could not be read: %s", error)
+            return
+        self._hand_over(summary)
+
+    def _hand_over(self, summary: InteractionSummary) -> None:
+        hook = self._on_interactions
+        if hook is None:
+            return
+        try:
+            hook(summary, self._clock.now())
+        except Exception:  # the hook's bug must not end following Genesys
+            log.exception("the conversation summary hook failed")
+
+    async def _relay(self, socket: Socket, channel: Channel) -> None:
         assert self._user is not None  # noqa: S101 - set by refresh() in _follow_once
         user_id = self._user.id
         pinged = False
         while True:
             if channel.expires and self._clock.now() > channel.expires - RENEW_BEFORE_EXPIRY:
-                await self._genesys.subscribe(channel.id, [topic])
+                await self._subscribe(channel.id, user_id)
                 channel = Channel(channel.id, channel.connect_uri, self._clock.now() + 24 * 3600)
             try:
                 frame = await asyncio.wait_for(
@@ -226,6 +295,9 @@ class GenesysFollower:
                 await self._inbox.put(GenesysHeartbeat(self._clock.now()))
             elif isinstance(message, Activity):
                 await self._inbox.put(GenesysObserved(message.state, Source.SOCKET, self._clock.now()))
+            elif isinstance(message, Interactions):
+                if self.follows_interactions:
+                    self._hand_over(message.summary)
             elif isinstance(message, SocketClosing):
                 raise _Reconnect("Genesys is closing the socket (maintenance)", at_once=True)
             elif isinstance(message, ChannelGone):
