@@ -170,6 +170,14 @@ class TeamsSessionAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class WritebackToggled:
+    """The agent turned the Genesys → Teams direction on or off (where IT policy lets them)."""
+
+    enabled: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Leaving:
     """The agent quits or signs out: our Teams session is cleared first."""
 
@@ -214,6 +222,7 @@ Event = (
     | SignedOut
     | GenesysInteractions
     | TeamsSessionAnswered
+    | WritebackToggled
     | Leaving
 )
 

@@ -62,6 +62,7 @@ from tray_agent.core.events import (
     Tick,
     TriggersAvailable,
     WriteAccepted,
+    WritebackToggled,
     WriteFailed,
     WriteFailure,
     WriteGenesys,
@@ -290,6 +291,9 @@ class SyncProtocol:
                 )
         elif isinstance(event, Leaving):
             self.writeback.leave()
+        elif isinstance(event, WritebackToggled):
+            self.writeback.config = replace(self.writeback.config, enabled=event.enabled)
+            effects.append(Report("decision", f"Genesys interactions in Teams: {'on' if event.enabled else 'off'}"))
         else:
             assert isinstance(event, Tick)  # noqa: S101 - the last kind
 

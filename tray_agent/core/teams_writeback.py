@@ -268,6 +268,14 @@ class TeamsWriteback:
             return False
         return session.since <= requested_at < session.shows_until(self.config.echo_fade)
 
+    @property
+    def clearing(self) -> bool:
+        """A clear is under way, or due and possible (for leaving: wait for it)."""
+        if self._in_flight is not None:
+            return self._in_flight[0] is SessionCall.CLEAR or self.leaving
+        session = self.session
+        return session is not None and session.live and self._ready and self.blocked is None and self.leaving
+
     def echo_ends_at(self) -> float | None:
         """When a reading can no longer show our session (None: while it lives, unknown)."""
         session = self.session

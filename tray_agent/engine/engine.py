@@ -32,6 +32,7 @@ from tray_agent.core.events import (
     Event,
     GenesysIdentity,
     GenesysRefreshFailed,
+    Leaving,
     LocalSignal,
     Persist,
     ReadTeams,
@@ -42,28 +43,37 @@ from tray_agent.core.events import (
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
+    TeamsSessionAnswered,
     TeamsSourceReady,
     Tick,
     TriggersAvailable,
     WriteAccepted,
+    WritebackToggled,
     WriteFailed,
     WriteFailure,
     WriteGenesys,
 )
+from tray_agent.core.interactions import WritebackConfig
 from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.core.service import Service
+from tray_agent.core.teams_writeback import ClearTeamsSession, SessionCall, SessionResult, SetTeamsSession
 from tray_agent.core.triggers import TriggerTiming
 from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
 from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.engine.teams_source import TeamsSource
+from tray_agent.engine.teams_writer import NoTeamsWriter, SessionAnswer, TeamsWriter
 from tray_agent.signals.source import SignalSource
 from tray_agent.signals.workstation import AlwaysPresent, Workstation, for_this_session
 
 log = logging.getLogger(__name__)
+
+# On quit and sign-out our Teams session is cleared first, waiting this long (real seconds) at most:
+# past it, the session's short expiration bounds what Teams shows.
+CLEAR_BEFORE_LEAVING_TIMEOUT = 5.0
 
 _AGENT_COMMANDS = {
     CommandKind.PAUSE: AgentCommandKind.PAUSE,
@@ -126,6 +136,8 @@ class Engine:
         proxy_for: Callable[[str], str | None] | None = None,
         keepalive: Keepalive | None = None,
         signals: Sequence[SignalSource] = (),
+        writeback: WritebackConfig | None = None,
+        teams_writer: TeamsWriter | None = None,
     ) -> None:
         self._clock = clock
         self._teams_source = teams
@@ -140,6 +152,7 @@ class Engine:
         self._keepalive_started = False
         self._signal_sources = tuple(signals)
         self._watching: set[str] = set()  # the signal sources that work here
+        self._teams_writer: TeamsWriter = teams_writer or NoTeamsWriter()
         rng = rng or random.Random()  # noqa: S311 - jitter
         self._inbox: Inbox = asyncio.Queue()
         self._protocol = SyncProtocol(
@@ -148,6 +161,7 @@ class Engine:
             random=rng.random,
             memory=self._memory_store.load(clock.now()),
             now=clock.now(),
+            writeback=writeback,
         )
         follows = (genesys, genesys_auth, clock, timing, self._inbox, ssl_context)
         self._follower = GenesysFollower(*follows, lambda: self._protocol.genesys, rng, connect, proxy_for)
@@ -229,6 +243,7 @@ class Engine:
         while True:
             message = await self._next_message()
             if isinstance(message, Command) and message.kind is CommandKind.STOP:
+                await self._clear_teams_first()
                 return
             if message is None:
                 self._feed(Tick(self._clock.now()))
@@ -282,6 +297,8 @@ class Engine:
             self._spawn(self._refresh_genesys(effect), "refresh-genesys")
         elif isinstance(effect, WriteGenesys):
             self._spawn(self._write_genesys(effect), "write-genesys")
+        elif isinstance(effect, SetTeamsSession | ClearTeamsSession):
+            self._spawn(self._write_teams(effect), "write-teams")
         elif isinstance(effect, Persist):
             self._memory_store.save(effect.memory, self._clock.now())
         elif isinstance(effect, Report):
@@ -362,12 +379,50 @@ class Engine:
         else:
             await put(WriteAccepted(write, presence_id, system, modified, self._clock.now()))
 
+    async def _write_teams(self, effect: SetTeamsSession | ClearTeamsSession) -> None:
+        writer = self._teams_writer
+        call = SessionCall.SET if isinstance(effect, SetTeamsSession) else SessionCall.CLEAR
+        try:
+            if isinstance(effect, SetTeamsSession):
+                answer = await writer.set(
+                    effect.availability, effect.activity, effect.expiration, preferred=effect.preferred
+                )
+            else:
+                answer = await writer.clear(preferred=effect.preferred)
+        except Exception as error:  # a bug must not end the agent: this direction backs off and goes on
+            log.exception("unexpected error while writing Teams")
+            answer = SessionAnswer(SessionResult.FAILED, f"unexpected error ({error.__class__.__name__})")
+        answered = TeamsSessionAnswered(call, answer.result, self._clock.now(), answer.detail, answer.retry_after)
+        await self._inbox.put(answered)
+
+    async def _clear_teams_first(self) -> None:
+        """Before quitting or signing out: clear our Teams session, waiting a few seconds at most.
+        Other messages meanwhile are handled as usual, commands kept for afterwards."""
+        self._feed(Leaving(self._clock.now()))
+        loop, kept = asyncio.get_running_loop(), []
+        deadline = loop.time() + CLEAR_BEFORE_LEAVING_TIMEOUT
+        while self._protocol.writeback.clearing and (remaining := deadline - loop.time()) > 0:
+            try:
+                message = await asyncio.wait_for(self._inbox.get(), timeout=remaining)
+            except TimeoutError:
+                break
+            if isinstance(message, Command):
+                kept.append(message)
+            else:
+                await self._dispatch(message)
+        if self._protocol.writeback.clearing:
+            self._note("error", "could not clear the Teams status in time: it lapses by itself within minutes")
+        for message in kept:
+            self._inbox.put_nowait(message)
+
     # --- commands ------------------------------------------------------------------------------
 
     async def _command(self, command: Command) -> None:
         agent_command = _AGENT_COMMANDS.get(command.kind)
         if agent_command is not None:
             self._feed(AgentCommand(agent_command, self._clock.now(), command.seconds))
+        elif command.kind is CommandKind.SET_WRITEBACK:
+            self._feed(WritebackToggled(command.enabled, self._clock.now()))
         elif command.service is None:
             return
         elif command.kind is CommandKind.SIGN_IN:
@@ -413,6 +468,7 @@ class Engine:
         auth = self._auth.get(service)
         if auth is None:
             return
+        await self._clear_teams_first()  # with the Microsoft token still there
         await auth.sign_out()
         self._set_link(service, Link.SIGN_IN_NEEDED, "signed out")
         self._feed(SignedOut(service, self._clock.now()))
@@ -476,6 +532,8 @@ class Engine:
             sign_in_prompt=self._sign_in_prompt,
             microsoft_account=_account(self._auth[Service.MICROSOFT], "account_name"),
             genesys_account=_account(self._auth[Service.GENESYS], "email"),
+            teams_writeback_enabled=protocol.writeback.config.enabled,
+            teams_writeback=protocol.writeback.describe() or "",
         )
         if self._snapshot is None or replace(snapshot, at=self._snapshot.at) != self._snapshot:
             self._snapshot = snapshot

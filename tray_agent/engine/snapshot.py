@@ -47,6 +47,9 @@ class Snapshot:
     sign_in_prompt: str = ""  # device-code sign-in: where to go and which code to enter (no secret)
     microsoft_account: str = ""  # who is signed in (the UPN), for the tray
     genesys_account: str = ""  # the Genesys user's email
+    teams_writeback_enabled: bool = False  # the Genesys → Teams direction is on
+    # What Teams shows from us ("Busy / InACall – set by sync (Genesys voice interaction)"), or why not.
+    teams_writeback: str = ""
 
 
 class CommandKind(enum.Enum):
@@ -56,6 +59,7 @@ class CommandKind(enum.Enum):
     SIGN_IN = "sign-in"
     SIGN_OUT = "sign-out"
     STOP = "stop"
+    SET_WRITEBACK = "set-writeback"  # ``enabled``: Genesys interactions shown in Teams, or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class Command:
     seconds: float | None = None  # PAUSE: how long (None = until resumed)
     service: Service | None = None  # SIGN_IN / SIGN_OUT: which one
     device_code: bool = False  # SIGN_IN to Microsoft with a code entered on another device
+    enabled: bool = False  # SET_WRITEBACK: on or off
 
 
 @dataclass(frozen=True, slots=True)

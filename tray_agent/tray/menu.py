@@ -98,6 +98,7 @@ def _status_lines(pystray: Any, host: MenuHost) -> list[Any]:
         info(lambda v: v.genesys_line),
         info(lambda v: v.headline),
         info(lambda v: _short(v.detail), visible=lambda v: bool(v.detail)),
+        info(lambda v: _short(v.writeback_problem), visible=lambda v: bool(v.writeback_problem)),
     ]
 
 

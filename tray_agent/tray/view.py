@@ -87,6 +87,7 @@ class TrayView:
     can_sync_now: bool
     can_sign_in: tuple[tuple[Service, bool], ...]  # (service, possible) in Service order
     can_sign_out: tuple[tuple[Service, bool], ...]
+    writeback_problem: str = ""  # why Teams is not shown busy during Genesys interactions ("" : nothing wrong)
 
     def sign_in_possible(self, service: Service) -> bool:
         return dict(self.can_sign_in).get(service, False)
@@ -180,9 +181,14 @@ def _with_account(line: str, account: str) -> str:
     return f"{line} · {account}" if account and not line.endswith("not signed in") else line
 
 
+WRITEBACK_BLOCKED = "not set: "
+
+
 def _teams_line(snapshot: Snapshot) -> str:
     if snapshot.microsoft is Link.SIGN_IN_NEEDED:
         return "Teams: not signed in"
+    if snapshot.teams_writeback and not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
+        return f"Teams: {snapshot.teams_writeback}"  # what Teams shows is our own session
     if snapshot.teams is None:
         if snapshot.status.hands_off:
             return "Teams: not read while hands off"
@@ -323,4 +329,11 @@ def view_of(
         ),
         can_sign_in=tuple((s, links[s] is Link.SIGN_IN_NEEDED or expiring(snapshot, s, now)) for s in Service),
         can_sign_out=tuple((s, _signed_in(links[s])) for s in Service),
+        writeback_problem=_writeback_problem(snapshot),
     )
+
+
+def _writeback_problem(snapshot: Snapshot) -> str:
+    if not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
+        return ""
+    return "Genesys calls not shown in Teams: " + snapshot.teams_writeback.removeprefix(WRITEBACK_BLOCKED)
