@@ -16,15 +16,17 @@ from dataclasses import dataclass
 
 import httpx
 
+from tray_agent.auth.consent import ConsentOutcome
 from tray_agent.auth.genesys_keepalive import GenesysKeepalive
 from tray_agent.auth.genesys_pkce import GenesysAuth
-from tray_agent.auth.microsoft import MicrosoftAuth
+from tray_agent.auth.microsoft import PRESENCE_WRITE_SCOPES, MicrosoftAuth
 from tray_agent.auth.storage import open_token_store
 from tray_agent.auth.tokens import BrowserOpener, TokenStore, system_browser
 from tray_agent.clients.genesys import SERVICE as GENESYS
 from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import SERVICE as GRAPH
 from tray_agent.clients.graph import GraphPresenceClient
+from tray_agent.clients.graph_presence_session import GraphPresenceSession
 from tray_agent.clients.http import RetryAfterGate, make_http_client, tls_context
 from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock, RealClock
@@ -32,6 +34,7 @@ from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import Settings, resolver_for
 from tray_agent.engine.engine import Engine
+from tray_agent.engine.graph_teams_writer import GraphTeamsWriter
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.engine.teams_source import GraphTeamsSource
@@ -90,6 +93,7 @@ def build_agent(
     graph_http, genesys_http, login_http = _http_clients(endpoints, resolver, clock)
     microsoft, genesys_auth = _sign_ins(settings, endpoints, store, clock, resolver, login_http)
     calendar, calendar_http = _calendar(settings, endpoints, resolver, clock, microsoft, browser, store)
+    teams_writer, writer_http = _teams_writer(settings, endpoints, resolver, clock, microsoft, browser, store)
     keepalive = GenesysKeepalive(
         http=genesys_http, api_base_url=endpoints.genesys_api_base, token=genesys_auth.access_token, now=clock.now
     )
@@ -113,8 +117,40 @@ def build_agent(
         proxy_for=resolver.proxy_url,
         keepalive=keepalive,
         signals=(*signals, calendar),
+        writeback=settings.writeback,
+        teams_writer=teams_writer,
     )
-    return Agent(engine, microsoft, genesys_auth, (graph_http, genesys_http, login_http, calendar_http), keepalive)
+    clients = (graph_http, genesys_http, login_http, calendar_http, writer_http)
+    return Agent(engine, microsoft, genesys_auth, clients, keepalive)
+
+
+def _teams_writer(
+    settings: Settings,
+    endpoints: Endpoints,
+    resolver: ProxyResolver,
+    clock: Clock,
+    microsoft: MicrosoftAuth,
+    browser: BrowserOpener | None,
+    store: TokenStore,
+) -> tuple[GraphTeamsWriter, httpx.AsyncClient]:
+    """Our own Teams presence session (the Genesys → Teams direction), on its own Graph client: a 429
+    on a write must not hold back the presence reads of the other direction."""
+    writer_http = make_http_client(
+        endpoints.extra_ca_file, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
+    )
+
+    async def ask_consent() -> ConsentOutcome:
+        assert browser is not None  # noqa: S101 - only offered with a browser
+        return await microsoft.ask_consent(PRESENCE_WRITE_SCOPES, browser)
+
+    writer = GraphTeamsWriter(
+        GraphPresenceSession(writer_http, endpoints.graph_base),
+        microsoft,
+        settings.microsoft_client_id,
+        ask_consent=ask_consent if browser is not None else None,
+        remember=store,
+    )
+    return writer, writer_http
 
 
 def _calendar(

@@ -292,7 +292,7 @@ class SyncProtocol:
         elif isinstance(event, Leaving):
             self.writeback.leave()
         elif isinstance(event, WritebackToggled):
-            self.writeback.config = replace(self.writeback.config, enabled=event.enabled)
+            self.writeback.set_enabled(event.enabled)
             effects.append(Report("decision", f"Genesys interactions in Teams: {'on' if event.enabled else 'off'}"))
         else:
             assert isinstance(event, Tick)  # noqa: S101 - the last kind

@@ -190,6 +190,12 @@ class TeamsWriteback:
             self._failures, self._not_before = 0, -math.inf
         self._ready = ready
 
+    def set_enabled(self, enabled: bool) -> None:
+        """The agent turned the direction on or off; turning it on tries again after a refusal."""
+        self.config = replace(self.config, enabled=enabled)
+        if enabled:
+            self.blocked, self._failures, self._not_before = None, 0, -math.inf
+
     def interactions(self, summary: InteractionSummary | None) -> None:
         self.summary = summary
 

@@ -31,6 +31,7 @@ from tray_agent.core.events import (
     Effect,
     Event,
     GenesysIdentity,
+    GenesysInteractions,
     GenesysRefreshFailed,
     Leaving,
     LocalSignal,
@@ -53,7 +54,7 @@ from tray_agent.core.events import (
     WriteFailure,
     WriteGenesys,
 )
-from tray_agent.core.interactions import WritebackConfig
+from tray_agent.core.interactions import InteractionSummary, WritebackConfig
 from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
@@ -164,7 +165,12 @@ class Engine:
             writeback=writeback,
         )
         follows = (genesys, genesys_auth, clock, timing, self._inbox, ssl_context)
-        self._follower = GenesysFollower(*follows, lambda: self._protocol.genesys, rng, connect, proxy_for)
+        # With the Genesys → Teams direction available (on, or the agent may turn it on), the follower
+        # also follows the agent's own conversation summary (counts only).
+        on_interactions = self._interactions if writeback is not None else None
+        self._follower = GenesysFollower(
+            *follows, lambda: self._protocol.genesys, rng, connect, proxy_for, on_interactions=on_interactions
+        )
         self._links = {Service.MICROSOFT: Link.STARTING, Service.GENESYS: Link.STARTING}
         self._last_error = ""
         self._sign_in_prompt = ""
@@ -172,6 +178,9 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.history: deque[Transition] = deque(maxlen=500)
+
+    def _interactions(self, summary: InteractionSummary, at: float) -> None:
+        self._inbox.put_nowait(GenesysInteractions(summary, at))
 
     # --- public surface ------------------------------------------------------------------------
 
@@ -200,6 +209,7 @@ class Engine:
             self._feed(TeamsSourceReady(False, self._clock.now()))
         self._feed(Tick(self._clock.now()))
         self._publish()
+        self._prepare_writeback()
         self._spawn(self._follower.run(), "genesys-follower")
         for source in self._signal_sources:
             self._spawn(self._follow_signals(source), f"signals-{source.name}")
@@ -395,6 +405,22 @@ class Engine:
         answered = TeamsSessionAnswered(call, answer.result, self._clock.now(), answer.detail, answer.retry_after)
         await self._inbox.put(answered)
 
+    def _prepare_writeback(self) -> None:
+        """With the direction on and Microsoft signed in: let the writer ask for its permission (once)."""
+        if not self._protocol.writeback.config.enabled or not self._auth[Service.MICROSOFT].signed_in:
+            return
+
+        async def prepare() -> None:
+            try:
+                problem = await self._teams_writer.prepare()
+            except Exception:
+                log.exception("unexpected error while preparing the Teams write-back")
+                return
+            if problem is not None:
+                self._note("error", f"Genesys interactions cannot be shown in Teams: {problem}")
+
+        self._spawn(prepare(), "prepare-teams-writer")
+
     async def _clear_teams_first(self) -> None:
         """Before quitting or signing out: clear our Teams session, waiting a few seconds at most.
         Other messages meanwhile are handled as usual, commands kept for afterwards."""
@@ -423,6 +449,7 @@ class Engine:
             self._feed(AgentCommand(agent_command, self._clock.now(), command.seconds))
         elif command.kind is CommandKind.SET_WRITEBACK:
             self._feed(WritebackToggled(command.enabled, self._clock.now()))
+            self._prepare_writeback()
         elif command.service is None:
             return
         elif command.kind is CommandKind.SIGN_IN:
@@ -461,6 +488,7 @@ class Engine:
                 await self._follower.signed_in_again()
             else:
                 await self._inbox.put(TeamsSourceReady(True, self._clock.now()))
+                self._prepare_writeback()
 
         self._spawn(sign_in(), f"sign-in-{service}")
 

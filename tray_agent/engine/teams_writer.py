@@ -22,6 +22,11 @@ class SessionAnswer:
 
 
 class TeamsWriter(Protocol):
+    async def prepare(self) -> str | None:
+        """Before the first call (the feature turned on, a sign-in): ask for what the calls need, at
+        most once (the consent page); None when ready, else what is missing, in words."""
+        ...
+
     async def set(self, availability: str, activity: str, expiration: float, *, preferred: bool) -> SessionAnswer:
         """``setPresence`` for our session (``setUserPreferredPresence`` when ``preferred``)."""
         ...
@@ -36,6 +41,9 @@ class NoTeamsWriter:
 
     def __init__(self, why: str = "writing Teams presence is not set up") -> None:
         self._why = why
+
+    async def prepare(self) -> str | None:
+        return self._why
 
     async def set(self, availability: str, activity: str, expiration: float, *, preferred: bool) -> SessionAnswer:
         return SessionAnswer(SessionResult.REJECTED, self._why)
