@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,7 +19,9 @@ from tests.core.org import DEFINITIONS, definition
 from tray_agent.auth.tokens import BrowserOpener
 from tray_agent.clients.errors import ServiceError
 from tray_agent.clients.genesys import ACTIVITY_TOPIC, Channel, GenesysUser
+from tray_agent.clients.genesys_conversations import CONVERSATION_SUMMARY_TOPIC
 from tray_agent.clock import Clock, iso
+from tray_agent.core.interactions import InteractionSummary
 from tray_agent.core.presence import OFF_QUEUE, GenesysState, PresenceDefinition, TeamsPresence
 
 USER = "user-1"
@@ -74,6 +76,11 @@ class FakeGenesys:
         self.user_id = USER
         self.written_for: list[str] = []
         self.subscribed: list[str] = []
+        self.refuse = False  # refuse the conversation summary topic (as an org's permissions may)
+        self.summary = InteractionSummary()
+        self.summary_reads = 0
+        self.summary_failures: list[Exception] = []
+        self.subscriptions: list[list[str]] = []
 
     def _state(self, name: str, routing: str) -> GenesysState:
         shown = definition(name)
@@ -104,8 +111,30 @@ class FakeGenesys:
     async def create_channel(self) -> Channel:
         return Channel("channel-1", "wss://fake/channel-1", self.clock.now() + 24 * 3600)
 
-    async def subscribe(self, channel_id: str, topics: list[str]) -> None:
+    async def subscribe(
+        self, channel_id: str, topics: list[str], *, optional: Collection[str] = ()
+    ) -> dict[str, str] | None:
+        self.subscriptions.append(list(topics))
         self.subscribed.extend(topics)
+        summary_topic = CONVERSATION_SUMMARY_TOPIC.format(user_id=self.user_id)
+        if self.refuse and summary_topic in topics:
+            assert summary_topic in optional
+            return {summary_topic: "Not authorized"}
+        return {}
+
+    async def conversation_summary(self, user_id: str) -> InteractionSummary:
+        assert user_id == self.user_id
+        self.summary_reads += 1
+        if self.summary_failures:
+            raise self.summary_failures.pop(0)
+        return self.summary
+
+    def handles(self, *media: str) -> None:
+        """Genesys sends the summary event: ``media`` are the summary fields now active."""
+        body: dict[str, Any] = {"userId": self.user_id}
+        for name in ("call", "callback", "chat", "message", "email", "video", "socialExpression"):
+            body[name] = {"contactCenter": {"active": int(name in media), "acw": 0}, "enterprise": {"active": 0}}
+        self._send({"topicName": CONVERSATION_SUMMARY_TOPIC.format(user_id=self.user_id), "eventBody": body})
 
     @asynccontextmanager
     async def connect(self, uri: str, **options: Any) -> AsyncIterator[_FakeSocket]:
@@ -184,3 +213,11 @@ class _FakeSocket:
 class Unavailable(ServiceError):
     def __init__(self) -> None:
         super().__init__("Genesys Cloud", "service error (503)")
+
+
+class SummaryGenesys(FakeGenesys):
+    """The fake Genesys whose subscription may refuse the conversation summary topic."""
+
+    def __init__(self, clock: Clock, *, refuse: bool = False) -> None:
+        super().__init__(clock)
+        self.refuse = refuse

@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
-from tests.engine.fakes import FakeAuth, FakeGenesys
+from tests.engine.fakes import FakeAuth, SummaryGenesys
 from tests.engine.virtual_time import LoopClock, run_virtual
 from tray_agent.clients.errors import ServiceError
 from tray_agent.clients.genesys import ACTIVITY_TOPIC
@@ -24,43 +23,6 @@ from tray_agent.engine.genesys_follower import GenesysFollower
 from tray_agent.engine.inbox import Inbox
 
 EPOCH = 1_800_000_000.0
-
-
-class SummaryGenesys(FakeGenesys):
-    """The engine's fake Genesys, with the conversation summary and a subscription that may refuse it."""
-
-    def __init__(self, clock: LoopClock, *, refuse: bool = False) -> None:
-        super().__init__(clock)
-        self.refuse = refuse
-        self.summary = InteractionSummary()
-        self.summary_reads = 0
-        self.summary_failures: list[Exception] = []
-        self.subscriptions: list[list[str]] = []
-
-    async def subscribe(
-        self, channel_id: str, topics: list[str], *, optional: Collection[str] = ()
-    ) -> dict[str, str] | None:
-        self.subscriptions.append(list(topics))
-        await super().subscribe(channel_id, topics)
-        summary_topic = CONVERSATION_SUMMARY_TOPIC.format(user_id=self.user_id)
-        if self.refuse and summary_topic in topics:
-            assert summary_topic in optional
-            return {summary_topic: "Not authorized"}
-        return {}
-
-    async def conversation_summary(self, user_id: str) -> InteractionSummary:
-        assert user_id == self.user_id
-        self.summary_reads += 1
-        if self.summary_failures:
-            raise self.summary_failures.pop(0)
-        return self.summary
-
-    def handles(self, *media: str) -> None:
-        """Genesys sends the summary event: ``media`` are the summary fields now active."""
-        body: dict[str, Any] = {"userId": self.user_id}
-        for field in ("call", "callback", "chat", "message", "email", "video", "socialExpression"):
-            body[field] = {"contactCenter": {"active": int(field in media), "acw": 0}, "enterprise": {"active": 0}}
-        self._send({"topicName": CONVERSATION_SUMMARY_TOPIC.format(user_id=self.user_id), "eventBody": body})
 
 
 Seen = list[tuple[InteractionSummary, float]]
@@ -111,7 +73,7 @@ async def settle(seconds: float = 1.0) -> None:
 
 
 def drain(inbox: Inbox) -> list[object]:
-    items = []
+    items: list[object] = []
     while not inbox.empty():
         items.append(inbox.get_nowait())
     return items
