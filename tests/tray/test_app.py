@@ -367,3 +367,38 @@ def test_without_a_desktop_session_the_tray_says_so_instead_of_crashing(tmp_path
     assert "needs a desktop session with a notification area" in result.stderr
     assert "tray-agent demo --headless" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_showing_genesys_calls_in_teams_is_saved_in_the_settings_file_with_its_comments(world: World) -> None:
+    settings = world.paths.settings_file
+    settings.parent.mkdir(parents=True)
+    settings.write_text("# my notes\n[agent]\n# keep this\npoll_interval = 90\n", encoding="utf-8")
+    submitted: list[Command] = []
+    world.app._submit = submitted.append  # type: ignore[method-assign]
+    world.app.toggle_teams_writeback()
+    assert settings.read_text(encoding="utf-8") == (
+        "# my notes\n[agent]\n# keep this\npoll_interval = 90\nteams_writeback = true\n"
+    )
+    assert submitted == [Command(CommandKind.SET_WRITEBACK, enabled=True)]
+    world.show(snapshot(teams_writeback_enabled=True))
+    world.app.toggle_teams_writeback()
+    assert "teams_writeback = false" in settings.read_text(encoding="utf-8")
+    assert submitted[-1] == Command(CommandKind.SET_WRITEBACK, enabled=False)
+
+
+def test_a_settings_file_that_is_not_toml_is_left_alone_and_the_agent_is_told(world: World) -> None:
+    settings = world.paths.settings_file
+    settings.parent.mkdir(parents=True)
+    settings.write_text("[agent\npoll_interval = ", encoding="utf-8")
+    world.app._icon = world.icon
+    world.app.toggle_teams_writeback()
+    assert settings.read_text(encoding="utf-8") == "[agent\npoll_interval = "
+    [(title, message)] = world.icon.notifications
+    assert title == "Show Genesys calls in Teams" and "not valid TOML" in message
+
+
+def test_when_it_policy_decides_genesys_calls_in_teams_the_toggle_does_nothing(tmp_path: Path) -> None:
+    paths = AgentPaths(tmp_path / "config", tmp_path / "state", tmp_path / "logs")
+    app = TrayApp(paths=paths, factory=None, now=lambda: NOW, locked=frozenset({"teams_writeback"}))
+    app.toggle_teams_writeback()
+    assert not paths.settings_file.exists()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tray_agent import __version__
+from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncStatus
 from tray_agent.engine.snapshot import Link
 from tray_agent.tray.menu import build_menu
@@ -64,6 +65,12 @@ class RecordingHost:
         self.autostart = not self.autostart
         self.calls.append(("toggle_start_at_login", None))
 
+    def teams_writeback_locked(self) -> bool:
+        return "teams_writeback" in self.locked
+
+    def toggle_teams_writeback(self) -> None:
+        self.calls.append(("toggle_teams_writeback", None))
+
     def about(self) -> None:
         self.calls.append(("about", None))
 
@@ -107,6 +114,7 @@ def test_the_menu_reads_top_down_status_then_sync_then_accounts_then_app(menu: A
         "---",
         "Settings…",
         "Open log folder",
+        "Show Genesys calls in Teams",
         "Start at login",
         f"About (version {__version__})",
         "---",
@@ -125,7 +133,7 @@ def test_texts_follow_the_current_view_without_rebuilding_the_menu(menu: Any, ho
 
 
 def test_a_detail_row_appears_only_when_there_is_something_to_explain(menu: Any, host: RecordingHost) -> None:
-    assert len(rows(menu)) == 20
+    assert len(rows(menu)) == 21
     host.view = view_of(snapshot(genesys_link=Link.SIGN_IN_NEEDED, genesys=None, last_error="sign-in failed: denied"))
     assert rows(menu)[3] == "sign-in failed: denied"
     assert not item(menu, "sign-in failed: denied").enabled
@@ -135,7 +143,14 @@ def enabled(menu: Any) -> set[str]:
     return {str(i.text) for i in menu if i is not menu.SEPARATOR and i.enabled}
 
 
-ALWAYS = {"Settings…", "Open log folder", "Start at login", f"About (version {__version__})", "Quit"}
+ALWAYS = {
+    "Settings…",
+    "Open log folder",
+    "Show Genesys calls in Teams",
+    "Start at login",
+    f"About (version {__version__})",
+    "Quit",
+}
 
 
 def test_in_sync_everything_possible_is_enabled(menu: Any) -> None:
@@ -219,3 +234,32 @@ def test_what_it_policy_decides_cannot_be_changed_from_the_menu(menu: Any, host:
     assert "Start at login" not in enabled(menu)
     assert "Sign in to Microsoft with a code…" not in enabled(menu)
     assert "Sign in to Microsoft" in enabled(menu)
+
+
+def test_genesys_calls_in_teams_is_a_toggle_the_agent_may_change_unless_it_policy_decides(
+    menu: Any, host: RecordingHost
+) -> None:
+    toggle = item(menu, "Show Genesys calls in Teams")
+    assert not toggle.checked
+    host.view = view_of(in_meeting(teams_writeback_enabled=True), now=NOW)
+    assert toggle.checked
+    toggle(None)
+    assert host.calls[-1] == ("toggle_teams_writeback", None)
+    host.locked = frozenset({"teams_writeback"})
+    assert not toggle.enabled
+
+
+def test_while_a_genesys_call_shows_in_teams_the_teams_line_says_it_is_ours(menu: Any, host: RecordingHost) -> None:
+    shown = "Busy / InACall – set by sync (Genesys voice interaction)"
+    host.view = view_of(
+        snapshot(teams=TeamsPresence("Busy", "InACall"), teams_writeback_enabled=True, teams_writeback=shown)
+    )
+    assert rows(menu)[0] == f"Teams: {shown}"
+
+
+def test_when_teams_cannot_be_set_a_line_says_why(menu: Any, host: RecordingHost) -> None:
+    why = "not set: Presence.ReadWrite is not granted: ask IT to grant consent for the app, or turn teams_writeback off"
+    host.view = view_of(snapshot(teams_writeback_enabled=True, teams_writeback=why))
+    line = next(r for r in rows(menu) if r.startswith("Genesys calls not shown in Teams"))
+    assert "Presence.ReadWrite is not granted" in line
+    assert not item(menu, line).enabled

@@ -29,6 +29,8 @@ from typing import Any
 from tray_agent import __version__
 from tray_agent.config.layers import load_user_settings
 from tray_agent.config.paths import AgentPaths
+from tray_agent.config.settings_error import SettingsError
+from tray_agent.config.settings_file import set_setting
 from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
 from tray_agent.tray import desktop
@@ -168,6 +170,24 @@ class TrayApp:
         except OSError as error:
             log.warning("could not change start at login: %s", error)
             self._show(_info("Start at login", f"Could not change it: {error}"))
+
+    def teams_writeback_locked(self) -> bool:
+        return "teams_writeback" in self._locked
+
+    def toggle_teams_writeback(self) -> None:
+        """Saved in the settings file (comments kept) and applied at once; the agent is asked for the
+        Presence.ReadWrite permission when it turns the feature on."""
+        if self.teams_writeback_locked():
+            return
+        wanted = not self._view.writeback_on
+        try:
+            set_setting(self._paths.settings_file, "agent", "teams_writeback", wanted)
+        except (OSError, SettingsError) as error:
+            log.warning("could not change teams_writeback: %s", error)
+            self._show(_info("Show Genesys calls in Teams", f"Could not change it: {error}"))
+            return
+        log.info("Genesys interactions in Teams %s", "on" if wanted else "off")
+        self._submit(Command(CommandKind.SET_WRITEBACK, enabled=wanted))
 
     def about(self) -> None:
         self._show(

@@ -54,6 +54,12 @@ class MenuHost(Protocol):
 
     def toggle_start_at_login(self) -> None: ...
 
+    def teams_writeback_locked(self) -> bool:
+        """IT policy decides whether Genesys interactions show in Teams."""
+        ...
+
+    def toggle_teams_writeback(self) -> None: ...
+
     def about(self) -> None: ...
 
     def quit(self) -> None: ...
@@ -154,6 +160,12 @@ def _app_items(pystray: Any, host: MenuHost) -> list[Any]:
     return [
         Item("Settings…", lambda: host.open_settings()),
         Item("Open log folder", lambda: host.open_log_folder()),
+        Item(
+            "Show Genesys calls in Teams",
+            lambda: host.toggle_teams_writeback(),
+            checked=lambda _item: host.view.writeback_on,
+            enabled=lambda _item: not host.teams_writeback_locked(),
+        ),
         Item(
             "Start at login",
             lambda: host.toggle_start_at_login(),

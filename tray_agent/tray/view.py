@@ -88,6 +88,7 @@ class TrayView:
     can_sign_in: tuple[tuple[Service, bool], ...]  # (service, possible) in Service order
     can_sign_out: tuple[tuple[Service, bool], ...]
     writeback_problem: str = ""  # why Teams is not shown busy during Genesys interactions ("" : nothing wrong)
+    writeback_on: bool = False  # Genesys interactions are shown in Teams
 
     def sign_in_possible(self, service: Service) -> bool:
         return dict(self.can_sign_in).get(service, False)
@@ -330,6 +331,7 @@ def view_of(
         can_sign_in=tuple((s, links[s] is Link.SIGN_IN_NEEDED or expiring(snapshot, s, now)) for s in Service),
         can_sign_out=tuple((s, _signed_in(links[s])) for s in Service),
         writeback_problem=_writeback_problem(snapshot),
+        writeback_on=snapshot.teams_writeback_enabled,
     )
 
 
