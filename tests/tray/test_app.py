@@ -374,7 +374,7 @@ def test_showing_genesys_calls_in_teams_is_saved_in_the_settings_file_with_its_c
     settings.parent.mkdir(parents=True)
     settings.write_text("# my notes\n[agent]\n# keep this\npoll_interval = 90\n", encoding="utf-8")
     submitted: list[Command] = []
-    world.app._submit = submitted.append  # type: ignore[method-assign]
+    world.app._submit = submitted.append  # type: ignore[method-assign,assignment]
     world.app.toggle_teams_writeback()
     assert settings.read_text(encoding="utf-8") == (
         "# my notes\n[agent]\n# keep this\npoll_interval = 90\nteams_writeback = true\n"
