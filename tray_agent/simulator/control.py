@@ -106,6 +106,10 @@ def user_snapshot(state: SimulatorState, person: SimUser) -> dict[str, Any]:
             "routingStatus": g.routing_status,
             "routingStartTime": iso(g.routing_start),
             "outOfOffice": g.ooo_active,
+            "interactions": [
+                {"id": i.id, "media": i.media, "acd": i.acd, "connectedAt": iso(i.connected_at)}
+                for i in state.genesys.interactions(person)
+            ],
         },
     }
 
@@ -235,6 +239,44 @@ async def post_genesys_ooo(request: web.Request) -> web.Response:
     if not isinstance(body.get("active"), bool):
         return _error("active (boolean) is required")
     return _apply(request, lambda state: state.genesys.set_out_of_office(body["active"], user=_user(body)))
+
+
+async def post_genesys_interaction(request: web.Request) -> web.Response:
+    """``{"media": "voice"|"callback"|"chat"|"message"|"email", "state": "connected"|"ended", "acd"?: true,
+    "user"?, "id"?}``. Connected answers ``{"id": <conversation id>, ...}``; ended takes that id (or ends the
+    user's latest interaction in ``media``). Bad input: 400, nothing changed."""
+    body = await _body(request)
+    state_name, media, acd = body.get("state"), body.get("media"), body.get("acd", True)
+    conversation_id = body.get("id")
+    if state_name not in ("connected", "ended"):
+        return _error('state must be "connected" or "ended"')
+    if media is not None and not isinstance(media, str):
+        return _error("media must be a string")
+    if not isinstance(acd, bool):
+        return _error("acd must be a boolean")
+    if conversation_id is not None and (not isinstance(conversation_id, str) or not conversation_id):
+        return _error("id must be a conversation id (a string)")
+    state = state_of(request)
+    try:
+        if state_name == "connected":
+            if media is None:
+                raise ValueError("media is required")
+            found = state.genesys.connect_interaction(media, user=_user(body), acd=acd, conversation_id=conversation_id)
+        else:
+            found = state.genesys.end_interaction(conversation_id, user=_user(body), media=media)
+    except (ValueError, KeyError) as exc:
+        return _error(str(exc).strip("'\""))
+    person = state.people.user(found.user_id)
+    return web.json_response(
+        {
+            "id": found.id,
+            "media": found.media,
+            "acd": found.acd,
+            "state": state_name,
+            "routingStatus": person.genesys.routing_status,
+            "conversationSummary": state.genesys.conversation_summary(person),
+        }
+    )
 
 
 async def post_faults(request: web.Request) -> web.Response:
@@ -397,6 +439,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/control/api/genesys/presence", post_genesys_presence)
     r.add_post("/control/api/genesys/routing", post_genesys_routing)
     r.add_post("/control/api/genesys/out-of-office", post_genesys_ooo)
+    r.add_post("/control/api/genesys/interaction", post_genesys_interaction)
     r.add_post("/control/api/faults", post_faults)
     r.add_get("/control/api/workstation", get_workstation)
     r.add_post("/control/api/workstation", post_workstation)
