@@ -362,6 +362,7 @@ async def test_clear_presence_removes_the_session_and_404s_when_there_is_none(
     clock.advance(300)  # expired: as good as not there
     assert (await post(sim, token, "clearPresence", clear)).status_code == 404
     assert (await post(sim, token, "clearPresence", {})).status_code == 400
+    assert (await post(sim, token, "clearPresence", {"sessionId": OTHER_APP})).status_code == 400
     assert (await post(sim, token, "clearPresence", {**clear, "availability": "Busy"})).status_code == 400
 
 

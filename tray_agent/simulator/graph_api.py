@@ -13,7 +13,8 @@ another user's presence needs an application permission, which a delegated token
 - ``setPresence`` ``{sessionId, availability, activity, expirationDuration?}``: ``sessionId`` must be the
   calling app's client id (real behaviour for a mismatch unknown: 400); only the documented pairs, in
   exact PascalCase; ``expirationDuration`` ISO 8601, PT5M..PT4H, default PT5M;
-- ``clearPresence`` ``{sessionId}``: 404 if there is no such live session;
+- ``clearPresence`` ``{sessionId}``: the caller's own session only (400 otherwise, as for setPresence);
+  404 if there is no such live session;
 - ``setUserPreferredPresence`` ``{availability, activity, expirationDuration?}`` and
   ``clearUserPreferredPresence`` (no body);
 - success: 200 with an empty body. Errors are Graph's OData error (real behaviour unknown: the exact codes
@@ -238,6 +239,8 @@ async def _presence_write(request: web.Request, action: str) -> web.Response:
             teams.set_session(body["sessionId"], body["availability"], body["activity"], duration, user=person)
         elif action == "clearPresence":
             body = await _parameters(request, ("sessionId",), required=("sessionId",))
+            if body["sessionId"] != token.client_id:  # another app's session (real behaviour unknown: strict)
+                raise _BadRequest("The sessionId must be the client id of the calling application.")
             if not teams.clear_session(body["sessionId"], user=person):
                 return graph_error(
                     request, 404, "NotFound", f"The presence session {body['sessionId']} does not exist."
