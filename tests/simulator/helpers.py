@@ -50,6 +50,11 @@ class ManualClock:
         self._sleepers.append((self._now + seconds, event))
         await event.wait()
 
+    @property
+    def sleepers(self) -> int:
+        """How many ``sleep`` calls are waiting for ``advance`` (e.g. a request held by injected latency)."""
+        return len(self._sleepers)
+
     def to_real(self, seconds: float) -> float:
         return seconds
 

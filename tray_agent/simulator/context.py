@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -67,3 +68,24 @@ def classify(path: str) -> str:
     if path.startswith("/channels/"):
         return "notifications"
     return "entra"
+
+
+_PRESENCE_WRITE = re.compile(
+    r"^/v1\.0/(?:me|users/[^/]+)/presence/"
+    r"(setPresence|clearPresence|setUserPreferredPresence|clearUserPreferredPresence)$"
+)
+_WRITE_TARGETS = {
+    "setPresence": "graph_set_presence",
+    "clearPresence": "graph_clear_presence",
+    "setUserPreferredPresence": "graph_set_user_preferred_presence",
+    "clearUserPreferredPresence": "graph_clear_user_preferred_presence",
+}
+
+
+def fault_target(method: str, path: str) -> str | None:
+    """The finer fault target (one endpoint, :data:`.faults.TARGETS`) a request belongs to, if any."""
+    if method == "GET" and path == "/v1.0/me/presence":
+        return "graph_get_presence"
+    if method == "POST" and (found := _PRESENCE_WRITE.match(path)) is not None:
+        return _WRITE_TARGETS[found.group(1)]
+    return None

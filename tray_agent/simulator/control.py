@@ -44,8 +44,45 @@ def _user(body: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+def teams_sessions_view(state: SimulatorState, person: SimUser) -> dict[str, Any]:
+    """One person's presence sessions: the Teams client's own, the apps' live ones, the preferred presence."""
+    preferred = state.teams.preferred(person)
+    client = state.teams.client_status(person)
+    sessions = []
+    for session in state.teams.sessions(person):
+        now_shows = state.teams.session_status(session)
+        sessions.append(
+            {
+                "sessionId": session.session_id,
+                "availability": session.availability,
+                "activity": session.activity,
+                "showsNow": list(now_shows) if now_shows is not None else None,  # an Available one fades
+                "expiresAt": iso(session.expires_at),
+                "created": iso(session.created),
+                "renewed": iso(session.renewed),
+            }
+        )
+    return {
+        "user": person.email,
+        "msId": person.ms_id,
+        "client": {"availability": client[0], "activity": client[1]},
+        "sessions": sessions,
+        "preferred": (
+            None
+            if preferred is None
+            else {
+                "availability": preferred.availability,
+                "activity": preferred.activity,
+                "by": preferred.by,
+                "expiresAt": iso(preferred.expires_at) if preferred.expires_at is not None else None,
+                "setAt": iso(preferred.set_at),
+            }
+        ),
+    }
+
+
 def user_snapshot(state: SimulatorState, person: SimUser) -> dict[str, Any]:
-    t, g = state.teams.presence(person), person.genesys  # the Teams client's value now (not Graph's)
+    t, g = state.teams.presence(person), person.genesys  # what Teams shows now: the aggregation (not Graph's)
     definition = state.definitions[g.definition_id]
     return {
         "name": person.name,
@@ -58,6 +95,7 @@ def user_snapshot(state: SimulatorState, person: SimUser) -> dict[str, Any]:
             "statusMessage": t.status_message,
             "outOfOffice": t.out_of_office,
             "sequenceNumber": t.sequence_number,
+            **{k: v for k, v in teams_sessions_view(state, person).items() if k not in ("user", "msId")},
         },
         "genesys": {
             "definitionId": definition.id,
@@ -68,6 +106,10 @@ def user_snapshot(state: SimulatorState, person: SimUser) -> dict[str, Any]:
             "routingStatus": g.routing_status,
             "routingStartTime": iso(g.routing_start),
             "outOfOffice": g.ooo_active,
+            "interactions": [
+                {"id": i.id, "media": i.media, "acd": i.acd, "connectedAt": iso(i.connected_at)}
+                for i in state.genesys.interactions(person)
+            ],
         },
     }
 
@@ -144,7 +186,15 @@ def _apply(request: web.Request, action: Any) -> web.Response:
 
 
 async def post_teams(request: web.Request) -> web.Response:
+    """``{"availability", "activity"?, "byHand"?, "outOfOffice"?, "statusMessage"?, "user"?}``: what the
+    Teams client session shows; ``"byHand": true`` = chosen in Teams' own status menu (user-configured:
+    beats app sessions). ``{"resetStatus": true}``: "Reset status" in that menu."""
     body = await _body(request)
+    by_hand = body.get("byHand", False)
+    if not isinstance(by_hand, bool):
+        return _error("byHand must be a boolean")
+    if body.get("resetStatus") is True:
+        return _apply(request, lambda state: state.teams.reset_status(_user(body)))
 
     def act(state: SimulatorState) -> None:
         state.teams.set(
@@ -152,11 +202,23 @@ async def post_teams(request: web.Request) -> web.Response:
             str(body.get("activity") or body["availability"]),
             user=_user(body),
             out_of_office=body.get("outOfOffice"),
+            by_hand=by_hand,
         )
         if "statusMessage" in body:
             state.teams.set_status_message(body["statusMessage"], user=_user(body))
 
     return _apply(request, act)
+
+
+async def get_teams_sessions(request: web.Request) -> web.Response:
+    """``GET /control/api/teams/sessions[?user=]``: every person's (or one person's) presence sessions."""
+    state = state_of(request)
+    user = request.query.get("user") or None
+    try:
+        people = [state.people.user(user)] if user else list(itertools.islice(state.people.users.values(), 200))
+    except KeyError as exc:
+        return _error(str(exc).strip("'\""))
+    return web.json_response({"now": iso(state.clock.now()), "users": [teams_sessions_view(state, p) for p in people]})
 
 
 async def post_genesys_presence(request: web.Request) -> web.Response:
@@ -177,6 +239,44 @@ async def post_genesys_ooo(request: web.Request) -> web.Response:
     if not isinstance(body.get("active"), bool):
         return _error("active (boolean) is required")
     return _apply(request, lambda state: state.genesys.set_out_of_office(body["active"], user=_user(body)))
+
+
+async def post_genesys_interaction(request: web.Request) -> web.Response:
+    """``{"media": "voice"|"callback"|"chat"|"message"|"email", "state": "connected"|"ended", "acd"?: true,
+    "user"?, "id"?}``. Connected answers ``{"id": <conversation id>, ...}``; ended takes that id (or ends the
+    user's latest interaction in ``media``). Bad input: 400, nothing changed."""
+    body = await _body(request)
+    state_name, media, acd = body.get("state"), body.get("media"), body.get("acd", True)
+    conversation_id = body.get("id")
+    if state_name not in ("connected", "ended"):
+        return _error('state must be "connected" or "ended"')
+    if media is not None and not isinstance(media, str):
+        return _error("media must be a string")
+    if not isinstance(acd, bool):
+        return _error("acd must be a boolean")
+    if conversation_id is not None and (not isinstance(conversation_id, str) or not conversation_id):
+        return _error("id must be a conversation id (a string)")
+    state = state_of(request)
+    try:
+        if state_name == "connected":
+            if media is None:
+                raise ValueError("media is required")
+            found = state.genesys.connect_interaction(media, user=_user(body), acd=acd, conversation_id=conversation_id)
+        else:
+            found = state.genesys.end_interaction(conversation_id, user=_user(body), media=media)
+    except (ValueError, KeyError) as exc:
+        return _error(str(exc).strip("'\""))
+    person = state.people.user(found.user_id)
+    return web.json_response(
+        {
+            "id": found.id,
+            "media": found.media,
+            "acd": found.acd,
+            "state": state_name,
+            "routingStatus": person.genesys.routing_status,
+            "conversationSummary": state.genesys.conversation_summary(person),
+        }
+    )
 
 
 async def post_faults(request: web.Request) -> web.Response:
@@ -335,9 +435,11 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/control/api/state", get_state)
     r.add_get("/control/api/setup", get_setup)
     r.add_post("/control/api/teams", post_teams)
+    r.add_get("/control/api/teams/sessions", get_teams_sessions)
     r.add_post("/control/api/genesys/presence", post_genesys_presence)
     r.add_post("/control/api/genesys/routing", post_genesys_routing)
     r.add_post("/control/api/genesys/out-of-office", post_genesys_ooo)
+    r.add_post("/control/api/genesys/interaction", post_genesys_interaction)
     r.add_post("/control/api/faults", post_faults)
     r.add_get("/control/api/workstation", get_workstation)
     r.add_post("/control/api/workstation", post_workstation)

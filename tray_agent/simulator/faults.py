@@ -3,6 +3,18 @@
 Reached as ``sim.state.faults``. Service names: ``"graph"``, ``"entra"``, ``"genesys"`` (``/api/v2``),
 ``"genesys-login"`` (``/oauth``), ``"notifications"`` (websocket upgrades) and ``"all"`` (everything except
 the control surface). Methods are synchronous; call them on the simulator's loop.
+
+Finer targets name one endpoint each (:data:`TARGETS`); ``fail_next``, ``throttle_next`` and
+``set_latency`` (a stall) take them in place of a service. A fault queued for a target is taken by that
+endpoint first, then one queued for its service, then for "all"; latencies add up:
+
+==========================================  ===============================================================
+``graph_get_presence``                      ``GET /v1.0/me/presence``
+``graph_set_presence``                      ``POST /v1.0/me/presence/setPresence`` (also ``/users/{id}/...``)
+``graph_clear_presence``                    ``POST /v1.0/me/presence/clearPresence``
+``graph_set_user_preferred_presence``       ``POST /v1.0/me/presence/setUserPreferredPresence``
+``graph_clear_user_preferred_presence``     ``POST /v1.0/me/presence/clearUserPreferredPresence``
+==========================================  ===============================================================
 """
 
 from __future__ import annotations
@@ -16,6 +28,13 @@ if TYPE_CHECKING:
     from .state import SimulatorState
 
 SERVICES = ("graph", "entra", "genesys", "genesys-login", "notifications", "all")
+TARGETS = (
+    "graph_get_presence",
+    "graph_set_presence",
+    "graph_clear_presence",
+    "graph_set_user_preferred_presence",
+    "graph_clear_user_preferred_presence",
+)
 
 
 @dataclass(frozen=True)
@@ -24,9 +43,10 @@ class InjectedFault:
     retry_after: float | None = None  # only for 429; None = no Retry-After header
 
 
-def _check(service: str) -> str:
-    if service not in SERVICES:
-        raise ValueError(f"unknown service {service!r}; expected one of {SERVICES}")
+def _check(service: str, *, targets: bool = False) -> str:
+    known = SERVICES + TARGETS if targets else SERVICES
+    if service not in known:
+        raise ValueError(f"unknown service {service!r}; expected one of {known}")
     return service
 
 
@@ -53,19 +73,21 @@ class Faults:
         return queued.popleft()(text) if queued else text
 
     def set_latency(self, service: str, seconds: float) -> None:
-        """Delay every request of ``service`` by ``seconds`` of simulated time (0 clears)."""
+        """Delay every request of ``service`` (or of one endpoint: a target) by ``seconds`` of simulated
+        time (0 clears)."""
         if seconds < 0:
             raise ValueError("latency must be >= 0")
-        self.latency[_check(service)] = seconds
+        self.latency[_check(service, targets=True)] = seconds
 
-    def latency_for(self, service: str) -> float:
-        return self.latency.get(service, 0.0) + self.latency.get("all", 0.0)
+    def latency_for(self, service: str, target: str | None = None) -> float:
+        extra = self.latency.get(target, 0.0) if target is not None else 0.0
+        return extra + self.latency.get(service, 0.0) + self.latency.get("all", 0.0)
 
     def fail_next(self, service: str, count: int = 1, status: int = 503) -> None:
         """The next ``count`` requests of ``service`` get ``status`` (5xx) with that service's error body."""
         if not 500 <= status <= 599:
             raise ValueError("fail_next expects a 5xx status")
-        queue = self._queued.setdefault(_check(service), deque())
+        queue = self._queued.setdefault(_check(service, targets=True), deque())
         queue.extend(InjectedFault(status) for _ in range(count))
 
     def throttle_next(self, service: str, count: int = 1, retry_after: float | None = 1.0) -> None:
@@ -74,12 +96,12 @@ class Faults:
         Graph sends ``Retry-After`` as given (fractional allowed); Genesys rounds it up to whole seconds,
         and ``retry_after=None`` means no header at all (Genesys code ``too.many.requests``).
         """
-        queue = self._queued.setdefault(_check(service), deque())
+        queue = self._queued.setdefault(_check(service, targets=True), deque())
         queue.extend(InjectedFault(429, retry_after) for _ in range(count))
 
-    def take(self, service: str) -> InjectedFault | None:
-        """Consume the next queued fault for ``service`` (or for "all")."""
-        for key in (service, "all"):
+    def take(self, service: str, target: str | None = None) -> InjectedFault | None:
+        """Consume the next queued fault for ``target`` (an endpoint), else ``service``, else "all"."""
+        for key in (target, service, "all") if target is not None else (service, "all"):
             queue = self._queued.get(key)
             if queue:
                 return queue.popleft()

@@ -165,7 +165,7 @@ def out_of_office_body(state: SimulatorState, person: SimUser) -> dict[str, Any]
     return {**topics.out_of_office_body(person), "selfUri": f"/api/v2/users/{person.genesys_id}/outofoffice"}
 
 
-def user_body(state: SimulatorState, person: SimUser, expand: set[str]) -> dict[str, Any]:
+def user_body(state: SimulatorState, person: SimUser, expand: set[str], *, me: bool = False) -> dict[str, Any]:
     gid = person.genesys_id
     body: dict[str, Any] = {
         "id": gid,
@@ -191,6 +191,10 @@ def user_body(state: SimulatorState, person: SimUser, expand: set[str]) -> dict[
         body["routingStatus"] = routing_body(person)
     if "outofoffice" in expand:
         body["outOfOffice"] = out_of_office_body(state, person)
+    if me and "conversationsummary" in expand:
+        # UserMe.conversationSummary (the users/me expand list names it). Inferred: only users/me has it;
+        # GET /users/{id} ignores that expand (strict: no one's conversation counts through it).
+        body["conversationSummary"] = state.genesys.conversation_summary(person)
     return body
 
 
@@ -229,13 +233,25 @@ def legacy_definition_body(definition: defs.PresenceDefinition) -> dict[str, Any
 
 @route
 async def users_me(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
-    return web.json_response(user_body(state_of(request), person, _expand(request)))
+    return web.json_response(user_body(state_of(request), person, _expand(request), me=True))
 
 
 @route
 async def get_user(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
     target = _target(request, token, write=False)
     return web.json_response(user_body(state_of(request), target, _expand(request)))
+
+
+@route
+async def conversation_summary(request: web.Request, token: GenesysToken, person: SimUser) -> web.StreamResponse:
+    """``GET /api/v2/users/{userId}/conversations/summary``: ``UserConversationSummary`` (counts only).
+
+    Real behaviour unknown, and what we chose (strict): only the caller's own user id is accepted; another
+    user's is a 403 (as writing someone else's state is here), ``me`` is no user id (404); no permission
+    beyond the token is asked for (none is documented in the reference).
+    """
+    target = _target(request, token, write=True)
+    return web.json_response(state_of(request).genesys.conversation_summary(target))
 
 
 # ---------------------------------------------------------------- presence definitions
@@ -553,6 +569,7 @@ def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/v2/users/me", users_me)
     r.add_get("/api/v2/users/{userId}", get_user)
+    r.add_get("/api/v2/users/{userId}/conversations/summary", conversation_summary)
     r.add_get("/api/v2/presence/definitions", presence_definitions)
     r.add_get("/api/v2/presence/definitions/{definitionId}", presence_definition)
     r.add_get("/api/v2/presencedefinitions", legacy_presence_definitions)

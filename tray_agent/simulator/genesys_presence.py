@@ -6,21 +6,47 @@ test) through :meth:`GenesysPresences.set_presence` and friends, and the Platfor
 token) through the ``api_*`` methods. Each change is recorded as a :class:`GenesysEvent` and announced
 on the person's notification topics. :attr:`GenesysPresences.violations` lists the changes the agent
 app must never make.
+
+**Interactions** (:meth:`GenesysPresences.connect_interaction` / :meth:`end_interaction`, the control
+surface's ``POST /control/api/genesys/interaction``): conversations the person handles, ACD (routed from
+a queue) or not. Routing status follows them as Genesys's does (RoutingStatus enum OFF_QUEUE, IDLE,
+INTERACTING, NOT_RESPONDING, COMMUNICATING): an agent on queue shows INTERACTING while any ACD interaction
+is active, else COMMUNICATING while a non-ACD one is, else IDLE; an agent OFF_QUEUE stays OFF_QUEUE (a
+non-ACD call is still possible), and ACD cannot route to them (refused, as it cannot to NOT_RESPONDING:
+inferred). Inferred, not documented: going on queue during an interaction shows INTERACTING or
+COMMUNICATING at once; the simulator has no after-call work (``acw`` counts are always 0; ending an
+interaction ends its wrap-up too). Each change of the counts is published on
+``v2.users.{id}.conversationsummary`` (after the routing change it caused, if any: real order unknown).
 """
 
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any, NamedTuple
 
 from tray_agent.clock import Clock
 
 from . import definitions as defs
+from . import notification_topics as topics
 from .definitions import PresenceDefinition, PresenceDefinitions
 from .directory import People, SimUser, UserRef
 from .notification_channels import NotificationChannels
 from .presence_records import ROUTING_STATUSES, Cause
 from .request_log import Counters
+
+MEDIA_FIELDS = topics.FIELD_OF_MEDIA  # media → its UserConversationSummary field
+MAX_ACTIVE_INTERACTIONS = 50  # per person, so a runaway test or script stays small
+
+
+class Interaction(NamedTuple):
+    """One active conversation of a person (``state.genesys.interactions(user)``)."""
+
+    id: str  # the conversation id
+    user_id: str  # Genesys user id
+    media: str  # a key of MEDIA_FIELDS
+    acd: bool  # routed from a queue (counts under contactCenter) or not (enterprise)
+    connected_at: float
 
 
 class GenesysEvent(NamedTuple):
@@ -28,7 +54,9 @@ class GenesysEvent(NamedTuple):
 
     seq: int
     at: float
-    kind: str  # presence_changed | routing_changed | out_of_office_changed | taken_off_queue_by_<cause>
+    # presence_changed | routing_changed | out_of_office_changed | taken_off_queue_by_<cause> |
+    # interaction_connected | interaction_ended
+    kind: str
     user_id: str  # Genesys user id
     cause: Cause  # "api" = an OAuth token (the agent app); "ui"/"control" = the control surface
     client_id: str | None  # the OAuth client when cause == "api"
@@ -61,6 +89,7 @@ class GenesysPresences:
         self._clock = clock
         self._event_seq = itertools.count(1)
         self.events: list[GenesysEvent] = []
+        self._interactions: dict[str, dict[str, Interaction]] = {}  # Genesys user id → id → (oldest first)
 
     # ------------------------------------------------------------------ reading
 
@@ -76,6 +105,15 @@ class GenesysPresences:
 
     def out_of_office(self, user: UserRef = None) -> bool:
         return self._people.user(user).genesys.ooo_active
+
+    def interactions(self, user: UserRef = None) -> list[Interaction]:
+        """The person's active interactions, oldest first."""
+        return list(self._interactions.get(self._people.user(user).genesys_id, {}).values())
+
+    def conversation_summary(self, user: UserRef = None) -> dict[str, Any]:
+        """``UserConversationSummary`` of the person's own active interactions (counts only)."""
+        person = self._people.user(user)
+        return topics.conversation_summary_body(person, [(i.media, i.acd) for i in self.interactions(person)])
 
     @property
     def violations(self) -> list[GenesysEvent]:
@@ -103,10 +141,79 @@ class GenesysPresences:
         return definition
 
     def set_routing(self, status: str, *, user: UserRef = None, cause: Cause = "control") -> None:
-        """Change routing status (e.g. the agent toggling On Queue, or ACD routing a call: INTERACTING)."""
+        """Change routing status (e.g. the agent toggling On Queue, or ACD routing a call: INTERACTING).
+        Going on queue (IDLE) during interactions shows INTERACTING or COMMUNICATING instead."""
         if status not in ROUTING_STATUSES:
             raise ValueError(f"unknown routing status {status!r}")
-        self._change_routing(self._people.user(user), status, cause, None)
+        person = self._people.user(user)
+        self._change_routing(person, self._on_queue_status(person, status), cause, None)
+
+    def connect_interaction(
+        self, media: str, *, user: UserRef = None, acd: bool = True, conversation_id: str | None = None
+    ) -> Interaction:
+        """An interaction is connected to the person (ACD routes it from a queue; ``acd=False``: a direct
+        call, chat or e-mail). Raises ValueError for what Genesys would not do."""
+        if media not in MEDIA_FIELDS:
+            raise ValueError(f"media must be one of {sorted(MEDIA_FIELDS)}, not {media!r}")
+        person = self._people.user(user)
+        g = person.genesys
+        if acd and g.routing_status in ("OFF_QUEUE", "NOT_RESPONDING"):
+            raise ValueError(
+                f"an ACD interaction cannot be routed to an agent who is {g.routing_status} (go on queue first)"
+            )
+        active = self._interactions.setdefault(person.genesys_id, {})
+        if len(active) >= MAX_ACTIVE_INTERACTIONS:
+            raise ValueError(f"at most {MAX_ACTIVE_INTERACTIONS} active interactions per person")
+        conversation_id = conversation_id or str(uuid.uuid4())
+        if any(conversation_id in mine for mine in self._interactions.values()):
+            raise ValueError(f"conversation {conversation_id} is already connected")
+        interaction = Interaction(conversation_id, person.genesys_id, media, acd, self._clock.now())
+        active[conversation_id] = interaction
+        self._record("interaction_connected", person, "control", None, id=conversation_id, media=media, acd=acd)
+        self._follow_interactions(person)
+        return interaction
+
+    def end_interaction(
+        self, conversation_id: str | None = None, *, user: UserRef = None, media: str | None = None
+    ) -> Interaction:
+        """The interaction ``conversation_id`` of the person ends (or, without an id, their latest in
+        ``media``). Raises ValueError if there is no such active interaction."""
+        person = self._people.user(user)
+        active = self._interactions.get(person.genesys_id, {})
+        if conversation_id is not None:
+            found = active.get(conversation_id)
+            if found is None:
+                raise ValueError(f"{person.email} has no active interaction {conversation_id}")
+        elif media is not None:
+            if media not in MEDIA_FIELDS:
+                raise ValueError(f"media must be one of {sorted(MEDIA_FIELDS)}, not {media!r}")
+            found = next((i for i in reversed(active.values()) if i.media == media), None)
+            if found is None:
+                raise ValueError(f"{person.email} has no active {media} interaction")
+        else:
+            raise ValueError("an interaction id or a media is required to end an interaction")
+        del active[found.id]
+        self._record("interaction_ended", person, "control", None, id=found.id, media=found.media, acd=found.acd)
+        self._follow_interactions(person)
+        return found
+
+    def _follow_interactions(self, person: SimUser) -> None:
+        """Routing status follows the interactions; then the summary's new counts are published."""
+        g = person.genesys
+        if g.routing_status not in ("OFF_QUEUE", "NOT_RESPONDING"):
+            wanted = self._on_queue_status(person, "IDLE")
+            if wanted != g.routing_status:
+                self._change_routing(person, wanted, "system", None)
+        self._notifications.announce_summary(person, self.conversation_summary(person))
+
+    def _on_queue_status(self, person: SimUser, status: str) -> str:
+        """The routing status an agent on queue (``status`` IDLE) really shows given their interactions."""
+        if status != "IDLE":
+            return status
+        active = self._interactions.get(person.genesys_id, {}).values()
+        if any(i.acd for i in active):
+            return "INTERACTING"
+        return "COMMUNICATING" if active else "IDLE"
 
     def set_out_of_office(
         self,
@@ -171,7 +278,7 @@ class GenesysPresences:
 
     def api_put_routing(self, person: SimUser, status: str, client_id: str) -> None:
         self._counters.genesys_routing_puts += 1
-        self._change_routing(person, status, "api", client_id)
+        self._change_routing(person, self._on_queue_status(person, status), "api", client_id)
 
     def api_put_out_of_office(
         self,

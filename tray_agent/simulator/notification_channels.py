@@ -168,6 +168,8 @@ class NotificationChannels:
         match = topics.USER_TOPIC.match(topic)
         if match is None:
             return None
+        # Every own-user topic needs no permission beyond the token (real behaviour unknown for
+        # v2.users.{id}.conversationsummary too: undocumented; no extra permission is asked for).
         if match.group(1) != channel.user_id:
             # real behaviour unknown: the exact rejection text for someone else's user topic
             return TopicResult(topic, "Rejected", "Permission denied: you may only subscribe to your own user topics")
@@ -216,6 +218,11 @@ class NotificationChannels:
             self._publish(topic, topics.routing_status_body(person))
         if ooo and self._topic_index.get(topic := f"v2.users.{gid}.outofoffice"):
             self._publish(topic, topics.out_of_office_body(person))
+
+    def announce_summary(self, person: SimUser, body: dict[str, Any]) -> None:
+        """Publish a new conversation summary on ``v2.users.{id}.conversationsummary`` (if subscribed)."""
+        if self._topic_index.get(topic := f"v2.users.{person.genesys_id}.conversationsummary"):
+            self._publish(topic, body)
 
     def _publish(self, topic: str, body: dict[str, Any]) -> None:
         self._counters.events_published += 1

@@ -53,6 +53,29 @@ def routing_status_of(person: SimUser) -> dict[str, Any]:
     return {"status": person.genesys.routing_status, "startTime": iso(person.genesys.routing_start)}
 
 
+#: ``UserConversationSummary`` fields, in the SDK model's order (inferred from the Platform API SDKs; the
+#: reference does not confirm the shape): each a ``MediaSummary`` {contactCenter, enterprise}, each a
+#: ``MediaSummaryDetail`` {active, acw}.
+SUMMARY_FIELDS = ("call", "callback", "email", "message", "video", "chat", "socialExpression")
+#: The media an interaction can be in (the control surface's names) and its summary field.
+FIELD_OF_MEDIA = {"voice": "call", "callback": "callback", "chat": "chat", "message": "message", "email": "email"}
+
+
+def conversation_summary_body(person: SimUser, active: list[tuple[str, bool]]) -> dict[str, Any]:
+    """The REST ``/users/{id}/conversations/summary`` body and the ``v2.users.{id}.conversationsummary``
+    event body: counts of the person's own active conversations (``(media, acd)`` pairs), no customer
+    data. ACD conversations count under ``contactCenter``, the others under ``enterprise``; no after-call
+    work is simulated (``acw`` 0)."""
+    body: dict[str, Any] = {"userId": person.genesys_id}
+    for name in SUMMARY_FIELDS:
+        mine = [acd for media, acd in active if FIELD_OF_MEDIA.get(media) == name]
+        body[name] = {
+            "contactCenter": {"active": sum(1 for acd in mine if acd), "acw": 0},
+            "enterprise": {"active": sum(1 for acd in mine if not acd), "acw": 0},
+        }
+    return body
+
+
 def out_of_office_body(person: SimUser) -> dict[str, Any]:
     """Also the REST ``/users/{id}/outofoffice`` body (which adds its ``selfUri``)."""
     g = person.genesys

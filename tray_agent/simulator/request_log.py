@@ -22,6 +22,7 @@ class RequestLogEntry(NamedTuple):
 class Counters:
     graph_requests: int = 0  # every request under /v1.0, whatever its status
     graph_presence_requests: int = 0  # GET /v1.0/me/presence that passed auth (incl. 429s)
+    graph_presence_writes: int = 0  # POST .../presence/set*|clear* that passed auth and scope (incl. 429s)
     graph_throttled: int = 0  # 429s from Graph (budget or injected)
     graph_calendar_requests: int = 0  # GET .../calendarView that passed auth (not in the presence budget)
     graph_calendar_throttled: int = 0  # 429s from Outlook's own per-mailbox limit

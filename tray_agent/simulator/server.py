@@ -30,7 +30,7 @@ from . import (
     genesys_notifications,
     graph_api,
 )
-from .context import STATE, classify, identity, request_id, set_service, state_of
+from .context import STATE, classify, fault_target, identity, request_id, set_service, state_of
 from .genesys_notifications import NotificationHub
 from .request_log import RequestLogEntry
 from .state import SimulatorState
@@ -76,11 +76,12 @@ async def _simulate(request: web.Request, handler: _Handler) -> web.StreamRespon
         # Never delivered: writing to the aborted transport fails and aiohttp drops it quietly.
         return web.Response(status=503)
 
-    latency = state.faults.latency_for(service)
+    target = fault_target(request.method, request.path)
+    latency = state.faults.latency_for(service, target)
     if latency > 0:
         await state.clock.sleep(latency)
 
-    fault = state.faults.take(service)
+    fault = state.faults.take(service, target)
     try:
         response = error_answers.injected(request, fault) if fault is not None else await handler(request)
     except web.HTTPException as exc:
