@@ -10,7 +10,7 @@ import pytest
 
 from tests.core.org import teams
 from tests.core.world import World
-from tray_agent.core.events import AgentCommandKind
+from tray_agent.core.events import AgentCommandKind, TeamsWriterPrepared
 from tray_agent.core.interactions import BUSY, IN_A_CALL, InteractionSummary, Media, WritebackConfig
 from tray_agent.core.memory import decode
 from tray_agent.core.presence import GenesysState
@@ -230,7 +230,19 @@ def test_without_consent_for_presence_read_write_it_says_so_and_stops_asking() -
     world.interaction("voice", at=300)
     world.run_until(1000)
     assert len(sets(world)) == 1
-    assert "Presence.ReadWrite is not granted" in (world.protocol.writeback.describe() or "")
+    assert world.protocol.writeback.describe() == "not set: refused by the test"  # the writer's words
+
+
+def test_a_permission_missing_at_start_is_shown_at_once_and_a_grant_later_lets_it_work() -> None:
+    world = on_queue_world()
+    world.feed(TeamsWriterPrepared("Presence.ReadWrite is not granted", world.now))
+    assert world.protocol.writeback.describe() == "not set: Presence.ReadWrite is not granted"
+    world.interaction("voice", at=300)
+    world.run_until(310)
+    assert world.session_calls == []  # blocked: nothing is sent
+    world.feed(TeamsWriterPrepared(None, world.now))  # the agent granted it
+    world.run_until(320)
+    assert world.session_at(320) == IN_A_CALL
 
 
 @pytest.mark.parametrize("failure", [SessionResult.FAILED, SessionResult.THROTTLED, SessionResult.REJECTED])

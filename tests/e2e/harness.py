@@ -52,6 +52,7 @@ class World:
     simulator: SimulatorThread
     clock: ScaledClock
     agent: Agent
+    engine_task: asyncio.Task[None] | None = None
 
     def act(self, action: Callable[[SimulatorState], Any]) -> Any:
         return self.simulator.call(action, self.simulator.state)
@@ -145,12 +146,14 @@ async def running_world(
     genesys_idle_timeout: float | None = None,
     local_signals: bool = False,
     calendar: list[dict[str, Any]] | None = None,
+    writeback: bool = False,
 ) -> AsyncIterator[World]:
     """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
     ``role``: the agent's Genesys role (simulator.identity.ROLE_PERMISSIONS). ``local_signals``: the
     agent follows the simulator's workstation (lock, microphone, camera) as the demo does, and the
     world is ready once it does. ``calendar``: the agent's meetings (``state.workstation.set_calendar``),
-    in place before it starts, with its calendar trigger on (consent is given in the browser)."""
+    in place before it starts, with its calendar trigger on (consent is given in the browser).
+    ``writeback``: Genesys interactions show in Teams (Presence.ReadWrite consented in the browser)."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
@@ -161,7 +164,7 @@ async def running_world(
     agent: Agent | None = None
     engine: asyncio.Task[None] | None = None
     try:
-        settings: Settings = replace(demo_settings(redirect_port), timing=timing)
+        settings: Settings = replace(demo_settings(redirect_port), timing=timing, teams_writeback=writeback)
         if sync is not None:
             settings = replace(settings, sync=sync)
         if calendar is not None:
@@ -181,7 +184,7 @@ async def running_world(
         await agent.microsoft.sign_in(browser, 30)
         await agent.genesys.sign_in(browser, 30)
         engine = asyncio.create_task(agent.engine.run())
-        world = World(simulator, clock, agent)
+        world = World(simulator, clock, agent, engine)
         if settle:
             await world.eventually(lambda: _settled(agent), 120, "the engine is connected to both services and settled")
         else:

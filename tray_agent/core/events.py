@@ -178,6 +178,14 @@ class WritebackToggled:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamsWriterPrepared:
+    """The writer saw to its permission (the consent page, once): ``problem`` says what is missing."""
+
+    problem: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Leaving:
     """The agent quits or signs out: our Teams session is cleared first."""
 
@@ -223,6 +231,7 @@ Event = (
     | GenesysInteractions
     | TeamsSessionAnswered
     | WritebackToggled
+    | TeamsWriterPrepared
     | Leaving
 )
 

@@ -59,6 +59,7 @@ from tray_agent.core.events import (
     TeamsReadSkipped,
     TeamsSessionAnswered,
     TeamsSourceReady,
+    TeamsWriterPrepared,
     Tick,
     TriggersAvailable,
     WriteAccepted,
@@ -281,16 +282,14 @@ class SyncProtocol:
         elif isinstance(event, GenesysInteractions):
             self.writeback.interactions(event.summary)
         elif isinstance(event, TeamsSessionAnswered):
-            line = self.writeback.answered(event.call, event.result, self.now, event.retry_after)
+            line = self.writeback.answered(event.call, event.result, self.now, event.retry_after, event.detail)
             if line is not None:
                 failed = event.result not in (SessionResult.OK, SessionResult.GONE)
-                effects.append(
-                    Report(
-                        "error" if failed else "teams", line + (f" ({event.detail})" if failed and event.detail else "")
-                    )
-                )
+                effects.append(Report("error" if failed else "teams", line))
         elif isinstance(event, Leaving):
             self.writeback.leave()
+        elif isinstance(event, TeamsWriterPrepared):
+            self.writeback.prepared(event.problem)
         elif isinstance(event, WritebackToggled):
             self.writeback.set_enabled(event.enabled)
             effects.append(Report("decision", f"Genesys interactions in Teams: {'on' if event.enabled else 'off'}"))

@@ -196,6 +196,13 @@ class TeamsWriteback:
         if enabled:
             self.blocked, self._failures, self._not_before = None, 0, -math.inf
 
+    def prepared(self, problem: str | None) -> None:
+        """The writer's permission: granted (a refusal before it, e.g. a set sent while the consent
+        page was open, is tried again), or what is missing (shown at once, before any interaction)."""
+        self.blocked = problem
+        if problem is None:
+            self._failures, self._not_before = 0, -math.inf
+
     def interactions(self, summary: InteractionSummary | None) -> None:
         self.summary = summary
 
@@ -206,7 +213,9 @@ class TeamsWriteback:
     def genesys_signed_in(self) -> None:
         self.leaving = False
 
-    def answered(self, call: SessionCall, result: SessionResult, now: float, retry_after: float | None) -> str | None:
+    def answered(
+        self, call: SessionCall, result: SessionResult, now: float, retry_after: float | None, detail: str = ""
+    ) -> str | None:
         """Graph's answer to our call; returns a line for the agent's story, if any."""
         if self._in_flight is None or self._in_flight[0] is not call:
             return None
@@ -229,17 +238,19 @@ class TeamsWriteback:
             session = self.session
             if call is SessionCall.SET and session is not None and session.since == sent_at:
                 self.session = None  # refused: our first set never showed
-            self.blocked = (
+            default = (
                 "Presence.ReadWrite is not granted: ask IT to consent, or turn teams_writeback off"
                 if result is SessionResult.NOT_CONSENTED
                 else "Graph refused to change the Teams status"
             )
+            self.blocked = detail or default
             return f"could not {call.value} the Teams status: {self.blocked}"
         self._failures += 1
         at_least = (retry_after or THROTTLED_WITHOUT_RETRY_AFTER) if result is SessionResult.THROTTLED else 0.0
         delay = backoff_delay(self._failures, self._backoff_base, self._backoff_cap, self._random(), at_least)
         self._not_before = now + delay
-        return f"could not {call.value} the Teams status: trying again in {delay:.1f} s"
+        why = f" ({detail})" if detail else ""
+        return f"could not {call.value} the Teams status{why}: trying again in {delay:.1f} s"
 
     # --- decide and act ------------------------------------------------------------------------
 

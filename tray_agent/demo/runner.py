@@ -57,11 +57,13 @@ def free_port() -> int:
 
 
 def demo_settings(redirect_port: int) -> Settings:
+    """The demo shows both directions: Genesys interactions show in Teams (``teams_writeback``)."""
     return Settings(
         tenant_id=DEMO_TENANT,
         microsoft_client_id=DEMO_MICROSOFT_CLIENT,
         genesys_client_id=DEMO_GENESYS_CLIENT,
         genesys_redirect_port=redirect_port,
+        teams_writeback=True,
     )
 
 
@@ -131,8 +133,27 @@ async def play(steps: tuple[Step, ...], simulator: SimulatorThread, clock: Clock
         else:
             tally.misses.append(f"{step.at} {step.story}: expected {step.expect}, Genesys shows {shown}")
             out.write(f"   ✗ expected {step.expect}, Genesys shows {shown}\n")
+        if step.teams_session is not None:
+            _check_teams_session(step, simulator, tally, out)
         out.flush()
     return tally
+
+
+def _check_teams_session(step: Step, simulator: SimulatorThread, tally: Tally, out: TextIO) -> None:
+    """Genesys → Teams: whether Teams shows the agent's own session now, as the step expects."""
+    sessions = simulator.call(lambda state: state.teams.sessions(), simulator.state)
+    live = bool(sessions)
+    shown = "Teams shows " + (
+        f"{sessions[0].availability} / {sessions[0].activity} set by sync" if live else "no status set by sync"
+    )
+    tally.checks += 1
+    if live == step.teams_session:
+        tally.met += 1
+        out.write(f"   ✓ {shown}\n")
+    else:
+        wanted = "a status set by sync" if step.teams_session else "no status set by sync"
+        tally.misses.append(f"{step.at} {step.story}: expected {wanted}; {shown}")
+        out.write(f"   ✗ expected {wanted}; {shown}\n")
 
 
 def teams_signal_changes(simulator: SimulatorThread) -> list[float]:
@@ -157,11 +178,14 @@ def invariant_violations(simulator: SimulatorThread, teams_changes: list[float])
 
     - the app never took the agent off queue (the simulator records it if a PATCH did);
     - every write changed something;
-    - no write overwrote a status the agent chose by hand unless Teams asked for something new since.
+    - no write overwrote a status the agent chose by hand unless Teams asked for something new since;
+    - Genesys → Teams: every set of our Teams session came while a Genesys interaction was active (or
+      within a moment after it ended), and none is left at the end of the day.
     """
 
     def collect(state: SimulatorState) -> list[str]:
         problems = [f"agent app took the agent off queue at {e.at:.0f}" for e in state.genesys.violations]
+        problems += _teams_session_problems(state)
         last_manual = -1.0
         current = None
         for event in state.genesys.events:
@@ -179,6 +203,29 @@ def invariant_violations(simulator: SimulatorThread, teams_changes: list[float])
         return problems
 
     return list(simulator.call(collect, simulator.state))
+
+
+INTERACTION_GRACE = 5.0  # a set sent just before the interaction's end may land just after it
+
+
+def _teams_session_problems(state: SimulatorState) -> list[str]:
+    spans: list[tuple[float, float]] = []
+    started: dict[str, float] = {}
+    for event in state.genesys.events:
+        conversation = event.detail.get("id")
+        if event.kind == "interaction_connected" and isinstance(conversation, str):
+            started[conversation] = event.at
+        elif event.kind == "interaction_ended" and isinstance(conversation, str) and conversation in started:
+            spans.append((started.pop(conversation), event.at))
+    spans += [(at, float("inf")) for at in started.values()]
+    problems = [
+        f"Teams was set to {call.availability}/{call.activity} at {call.at:.0f} with no Genesys interaction"
+        for call in state.teams.session_calls()
+        if call.call == "setPresence" and not any(a <= call.at <= b + INTERACTION_GRACE for a, b in spans)
+    ]
+    if not started and state.teams.sessions():
+        problems.append("a Teams status set by sync is still showing at the end of the day")
+    return problems
 
 
 def demo_clock(scenario: str | None, speed: float) -> Clock:

@@ -23,6 +23,8 @@ class Step:
     act: Action
     expect: str  # the Genesys presence label once settled, e.g. "Meeting", "On Queue", "Lunch"
     fault: bool = False
+    # Genesys → Teams: once settled, whether Teams shows the agent's own session (None: not checked)
+    teams_session: bool | None = None
 
 
 def teams(availability: str, activity: str) -> Action:
@@ -39,6 +41,18 @@ def routing(status: str) -> Action:
 
 def out_of_office(active: bool) -> Action:
     return lambda state: state.genesys.set_out_of_office(active)
+
+
+def interaction(media: str, *, connected: bool = True) -> Action:
+    """A Genesys ACD interaction connects to the agent (routing follows) or ends."""
+
+    def act(state: SimulatorState) -> None:
+        if connected:
+            state.genesys.connect_interaction(media)
+        else:
+            state.genesys.end_interaction(media=media)
+
+    return act
 
 
 def together(*actions: Action) -> Action:
@@ -94,14 +108,28 @@ DAY: tuple[Step, ...] = (
     Step("08:25", "Teams: stand-up over", teams("Available", "Available"), "Available"),
     Step("08:35", "Genesys: the agent goes On Queue", routing("IDLE"), "On Queue"),
     Step("08:45", "Teams: a colleague calls while the agent is On Queue", teams("Busy", "InACall"), "On Queue"),
-    Step("08:55", "Genesys: an ACD call is routed to the agent", routing("INTERACTING"), "On Queue"),
+    Step(
+        "08:55",
+        "Genesys: an ACD call is routed to the agent; Teams shows them busy in a call",
+        interaction("voice"),
+        "On Queue",
+        teams_session=True,
+    ),
     Step(
         "09:05",
-        "Genesys: the ACD call ends; Teams call ended too",
-        together(routing("IDLE"), teams("Available", "Available")),
+        "Genesys: the ACD call ends and Teams clears; the Teams call ended too",
+        together(interaction("voice", connected=False), teams("Available", "Available")),
         "On Queue",
+        teams_session=False,
     ),
-    Step("09:15", "Genesys: the agent goes Off Queue (lands on Available)", routing("OFF_QUEUE"), "Available"),
+    Step("09:08", "Genesys: an ACD email is routed to the agent", interaction("email"), "On Queue", teams_session=True),
+    Step(
+        "09:15",
+        "Genesys: email done, the agent goes Off Queue at once while Teams still fades: nothing carried back",
+        together(interaction("email", connected=False), routing("OFF_QUEUE")),
+        "Available",
+        teams_session=False,
+    ),
     Step("09:25", "Teams: the agent starts presenting", teams("DoNotDisturb", "Presenting"), "Busy"),
     Step(
         "09:35",

@@ -46,6 +46,7 @@ from tray_agent.core.events import (
     TeamsReadSkipped,
     TeamsSessionAnswered,
     TeamsSourceReady,
+    TeamsWriterPrepared,
     Tick,
     TriggersAvailable,
     WriteAccepted,
@@ -418,6 +419,7 @@ class Engine:
                 return
             if problem is not None:
                 self._note("error", f"Genesys interactions cannot be shown in Teams: {problem}")
+            await self._inbox.put(TeamsWriterPrepared(problem, self._clock.now()))
 
         self._spawn(prepare(), "prepare-teams-writer")
 

@@ -11,6 +11,7 @@ stops and says so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -65,6 +66,7 @@ class GraphTeamsWriter:
         self._ask_consent = ask_consent
         self._remember = remember
         self._asked_here: set[str] = set()
+        self._consent_pending: asyncio.Event | None = None  # the consent page is open (prepare)
 
     async def prepare(self) -> str | None:
         """Make sure Presence.ReadWrite is granted (asking once per account); None, or what is missing."""
@@ -95,10 +97,11 @@ class GraphTeamsWriter:
         return await self._with_token(call)
 
     async def _with_token(self, call: Callable[[str], Awaitable[WriteResult]]) -> SessionAnswer:
-        """One call; a 401 gets one fresh token and one retry (as the presence reads do)."""
+        """One call; a 401 gets one fresh token and one retry (as the presence reads do). A call made
+        while the consent page is open waits for the agent's answer first."""
         for force_refresh in (False, True):
             try:
-                token = await self._auth.token_for(PRESENCE_WRITE_SCOPES, force_refresh=force_refresh)
+                token = await self._token(force_refresh)
             except ConsentRequired:
                 return SessionAnswer(SessionResult.NOT_CONSENTED, NOT_GRANTED)
             except SignInRequired as error:
@@ -111,7 +114,25 @@ class GraphTeamsWriter:
         detail = NOT_GRANTED if result.outcome is WriteOutcome.NOT_CONSENTED else result.describe()
         return SessionAnswer(_RESULTS[result.outcome], "" if result.done else detail, result.retry_after)
 
+    async def _token(self, force_refresh: bool) -> str:
+        try:
+            return await self._auth.token_for(PRESENCE_WRITE_SCOPES, force_refresh=force_refresh)
+        except ConsentRequired:
+            pending = self._consent_pending
+            if pending is None:
+                raise
+            await pending.wait()
+            return await self._auth.token_for(PRESENCE_WRITE_SCOPES, force_refresh=force_refresh)
+
     async def _consent(self) -> str | None:
+        pending = self._consent_pending = asyncio.Event()
+        try:
+            return await self._ask_once()
+        finally:
+            pending.set()
+            self._consent_pending = None
+
+    async def _ask_once(self) -> str | None:
         account = self._auth.account_id or "?"
         if self._ask_consent is None:
             return NOT_GRANTED
