@@ -182,11 +182,7 @@ class SyncProtocol:
         self._triggers_available = False
         # The Genesys → Teams direction: our own Teams session, and whether the reading we hold is it.
         self.writeback = TeamsWriteback(
-            writeback or WritebackConfig(),
-            random=random,
-            session=self.memory.teams_session,
-            backoff_base=timing.backoff_base,
-            backoff_cap=timing.backoff_cap,
+            writeback or WritebackConfig(), random=random, session=self.memory.teams_session, **_backoff(timing)
         )
         self.writeback.microsoft_ready(True)
         self.teams_is_ours = False
@@ -682,6 +678,10 @@ class SyncProtocol:
         if state.out_of_office:
             text += ", Out of Office"
         return text
+
+
+def _backoff(timing: ProtocolTiming) -> dict[str, float]:
+    return {"backoff_base": timing.backoff_base, "backoff_cap": timing.backoff_cap}
 
 
 def _shown(state: GenesysState) -> tuple[str, str, bool]:

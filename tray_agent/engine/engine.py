@@ -165,13 +165,11 @@ class Engine:
             now=clock.now(),
             writeback=writeback,
         )
-        follows = (genesys, genesys_auth, clock, timing, self._inbox, ssl_context)
+        follows = (genesys, genesys_auth, clock, timing, self._inbox, ssl_context, lambda: self._protocol.genesys)
         # With the Genesys → Teams direction available (on, or the agent may turn it on), the follower
         # also follows the agent's own conversation summary (counts only).
-        on_interactions = self._interactions if writeback is not None else None
-        self._follower = GenesysFollower(
-            *follows, lambda: self._protocol.genesys, rng, connect, proxy_for, on_interactions=on_interactions
-        )
+        hook = self._interactions if writeback is not None else None
+        self._follower = GenesysFollower(*follows, rng, connect, proxy_for, on_interactions=hook)
         self._links = {Service.MICROSOFT: Link.STARTING, Service.GENESYS: Link.STARTING}
         self._last_error = ""
         self._sign_in_prompt = ""
