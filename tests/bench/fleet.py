@@ -45,6 +45,25 @@ with every agent invited, microphones within a minute, calendar end at 12:45, mi
 within 2 min); 1–3 spells of Do Not Disturb set by hand (no signal: only the timer finds them).
 Activities do not overlap (one that would is moved by 10 min steps) and take the agent off queue
 until 1–3 min after they end.
+
+**Genesys → Teams** (``writeback=True``, off by default: every other figure is then unchanged). While
+the agent is On Queue (a queue block, on shift, no activity under way) the ACD routes interactions to
+them: gaps between interactions exponential with mean 2 min (``ACD_GAP``), handle times lognormal with
+mean 6 min (``ACD_HANDLE``, σ of the log 0.6, i.e. a coefficient of variation of about 0.66, the long
+right tail of contact-centre handle times) and at least 30 s (``ACD_HANDLE_FLOOR``). An interaction
+that would not end before the On Queue time does (queue block end, shift end, an activity's start) is
+not offered: the agent finishes the one in hand and goes off queue, so none crosses a block's end. These
+draws use their own random stream, so the reads draw exactly the numbers they draw without write-back.
+Each agent runs the real :class:`~tray_agent.core.teams_writeback.TeamsWriteback` (a voice interaction
+in the conversation summary at the start, none at the end; ``WritebackConfig`` with its own
+``expiration``/``renew_before`` unless ``writeback_expiration`` measures another): ``setPresence`` at
+the start, a renewal every ``expiration - renew_before`` while it lasts, ``clearPresence`` at the end.
+Every call is a request to the same :class:`SlidingWindow` as the reads (the strict reading: Graph does
+not say whether writes count against the presence budget); a 429 is answered to the writer with the
+simulator's Retry-After, and the writer retries it after its own backoff, never sooner than Retry-After,
+so no set or clear is lost. Not modelled: after-call work, a reading showing our own session (the
+agent is hands-off while On Queue: its readings are acknowledged, not acted on), the notification lag
+between Genesys and the agent.
 """
 
 from __future__ import annotations
@@ -57,6 +76,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from tray_agent.core.interactions import InteractionSummary, Media, WritebackConfig
 from tray_agent.core.polling import (
     GRAPH_PRESENCE_LIMIT,
     GRAPH_PRESENCE_WINDOW,
@@ -66,7 +86,14 @@ from tray_agent.core.polling import (
     after_poll,
     poll_soon,
 )
+from tray_agent.core.presence import ON_QUEUE, GenesysState
 from tray_agent.core.rules import SyncConfig
+from tray_agent.core.teams_writeback import (
+    ClearTeamsSession,
+    SessionCall,
+    SessionResult,
+    TeamsWriteback,
+)
 from tray_agent.core.triggers import (
     KNOWN_SIGNALS,
     PlannedRead,
@@ -99,6 +126,14 @@ class FleetResult:
     skipped: int = 0  # reads not sent: nobody at the desk (the token is given back)
     runtime: float = 0.0  # seconds to simulate the row
     why: dict[int, Counter[str]] = field(default_factory=dict)  # the trigger fleet's requests per 30 s, by reason
+    # Genesys → Teams (the trigger fleet with ``writeback``). ``requests`` counts reads only, and
+    # ``requests_per_window`` every request to the budget (reads and writes); ``throttled`` every 429.
+    writes: int = 0  # setPresence/clearPresence requests sent, 429s included
+    write_throttled: int = 0  # 429s among them (each retried by the writer)
+    writes_per_window: list[int] = field(default_factory=list)  # per 30 s, like requests_per_window
+    write_kinds: Counter[str] = field(default_factory=Counter)  # "set" / "renew" / "clear", 429s included
+    interactions: list[Interaction] = field(default_factory=list)
+    set_delays: list[float] = field(default_factory=list)  # interaction start → Graph took the first set
 
     def peak_reasons(self) -> list[tuple[str, int]]:
         """Why the requests of the busiest 30 s were sent (the trigger fleet only)."""
@@ -116,7 +151,24 @@ class FleetResult:
 
     @property
     def per_agent_hour(self) -> float:
+        """Reads per agent-hour (the writes: :attr:`writes_per_agent_hour`)."""
         return self.requests / (self.agents * SHIFT_HOURS)
+
+    @property
+    def writes_per_agent_hour(self) -> float:
+        return self.writes / (self.agents * SHIFT_HOURS)
+
+    @property
+    def read_throttled(self) -> int:
+        return self.throttled - self.write_throttled
+
+    @property
+    def peak_write_share(self) -> float:
+        """The writes' share of the busiest 30 s (0 without write-back)."""
+        if not self.writes_per_window:
+            return 0.0
+        busiest = self.requests_per_window.index(self.peak)
+        return self.writes_per_window[busiest] / self.peak if self.peak else 0.0
 
     def latency_p(self, q: float, kinds: tuple[str, ...] | None = None) -> float:
         if kinds is None and not self.latencies_by_kind:
@@ -128,6 +180,22 @@ class FleetResult:
             return math.nan
         ordered = sorted(samples)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass(slots=True)
+class Interaction:
+    """One ACD interaction and the Graph writes it took (successful ones; ``throttled``: its 429s)."""
+
+    start: float
+    end: float
+    sets: int = 0
+    renewals: int = 0
+    clears: int = 0
+    throttled: int = 0
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
 
 
 @dataclass
@@ -385,6 +453,56 @@ def _agent_day(rng: random.Random, start: float, agents: int) -> list[tuple[floa
     return events
 
 
+ACD_GAP = 120.0  # mean seconds between interactions while On Queue (exponential)
+ACD_HANDLE = 360.0  # mean handle time (lognormal)
+ACD_HANDLE_SIGMA = 0.6  # σ of its logarithm
+ACD_HANDLE_FLOOR = 30.0
+_GENESYS_IDLE = GenesysState("on-queue", ON_QUEUE, "IDLE", out_of_office=False, confirmed_at=0.0)
+_GENESYS_INTERACTING = replace(_GENESYS_IDLE, routing_status="INTERACTING")
+_VOICE = InteractionSummary.of((Media.VOICE,))
+
+
+def _on_queue_spans(
+    start: float, toggles: list[tuple[float, bool]], day: list[tuple[float, str, object]]
+) -> list[tuple[float, float]]:
+    """When the agent is On Queue: inside a queue block, on shift, and no activity under way."""
+    end = start + SHIFT_HOURS * HOUR
+    activities = [(at, kind, False) for at, kind, _ in day if kind in ("busy", "unbusy")]
+    changes = sorted([(at, "queue", on) for at, on in toggles] + activities, key=lambda change: change[0])
+    spans: list[tuple[float, float]] = []
+    queue, busy, since = False, 0, None
+    for at, kind, on in [*changes, (end, "shift-end", False)]:
+        if kind == "queue":
+            queue = on
+        elif kind in ("busy", "unbusy"):
+            busy += 1 if kind == "busy" else -1
+        else:
+            queue = False
+        available = queue and busy == 0 and at < end
+        if available and since is None:
+            since = at
+        elif not available and since is not None:
+            spans.append((since, min(at, end)))
+            since = None
+    return spans
+
+
+def _acd_interactions(rng: random.Random, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The interactions routed to an agent On Queue during ``spans``; none crosses a span's end."""
+    mu = math.log(ACD_HANDLE) - ACD_HANDLE_SIGMA**2 / 2  # so that the mean is ACD_HANDLE
+    interactions = []
+    for begin, end in spans:
+        t = begin
+        while True:
+            t += rng.expovariate(1 / ACD_GAP)
+            handle = max(ACD_HANDLE_FLOOR, rng.lognormvariate(mu, ACD_HANDLE_SIGMA))
+            if t + handle >= end:
+                break  # not offered: the agent goes off queue after the interaction in hand
+            interactions.append((t, t + handle))
+            t += handle
+    return interactions
+
+
 def simulate_trigger_fleet(
     agents: int,
     *,
@@ -395,10 +513,14 @@ def simulate_trigger_fleet(
     poll: PollPolicy | None = None,
     dwell: float | None = None,
     burst: float | None = None,
+    writeback: bool = False,
+    writeback_expiration: float | None = None,
 ) -> FleetResult:
     """A fleet whose agents read Teams on local signals, as :class:`~tray_agent.core.protocol.SyncProtocol`
     does, with IT's ``FleetSize`` (default: ``agents``) the only policy set. ``burst`` measures another
-    bucket capacity than core's."""
+    bucket capacity than core's. ``writeback``: Genesys interactions shown in Teams as well (the
+    module's "Genesys → Teams"); ``writeback_expiration`` measures another ``expirationDuration`` than
+    ``WritebackConfig``'s (renewed ``renew_before`` early, as ever)."""
     started = time.monotonic()
     rng = random.Random(seed)
     size = agents if fleet_size is None else fleet_size
@@ -416,6 +538,17 @@ def simulate_trigger_fleet(
     people = [_SignalAgent(policy, bucket, slot=rng.random()) for _ in range(agents)]
     heap: list[tuple[float, int, int, str, object]] = []
     counter = 0
+    # Genesys → Teams: its own random stream, so the reads draw what they draw without it.
+    acd_rng = random.Random(f"interactions {seed}")
+    config = WritebackConfig(enabled=True)
+    if writeback_expiration is not None:
+        config = replace(config, expiration=writeback_expiration)
+    routed: list[list[tuple[float, float]]] = [[] for _ in range(agents)] if writeback else []
+    writers: list[TeamsWriteback] = []
+    current: list[Interaction | None] = [None] * agents if writeback else []
+    write_version = [0] * agents if writeback else []
+    if writeback:
+        result.writes_per_window = [0] * windows
 
     def push(at: float, who: int, kind: str, payload: object = None) -> None:
         nonlocal counter
@@ -427,12 +560,22 @@ def simulate_trigger_fleet(
         push(start, who, "shift-start")
         push(start + 8.5 * HOUR, who, "shift-end")
         t, on = start + rng.uniform(2, 15) * 60, True
+        toggles: list[tuple[float, bool]] = []
         while t < start + 8.5 * HOUR:
             push(t, who, "queue-on" if on else "queue-off")
+            toggles.append((t, on))
             t += rng.expovariate(1 / (50 * 60 if on else 20 * 60))
             on = not on
-        for at, kind, payload in _agent_day(rng, start, agents):
+        day = _agent_day(rng, start, agents)
+        for at, kind, payload in day:
             push(at, who, kind, payload)
+        if writeback:
+            routed[who] = _acd_interactions(acd_rng, _on_queue_spans(start, toggles, day))
+            if routed[who]:
+                push(routed[who][0][0], who, "acd-start", 0)
+            writer = TeamsWriteback(config, random=acd_rng.random)
+            writer.microsoft_ready(True)
+            writers.append(writer)
 
     def wake(who: int, now: float) -> None:
         """SyncProtocol.next_wake(), for the reads: the timer or the first planned read, inside the bucket."""
@@ -533,11 +676,64 @@ def simulate_trigger_fleet(
             result.throttled += 1
             a.poll = after_poll(a.poll, a.policy, now, Outcome.THROTTLED, rng.random(), retry_after=wait, slow=a.slow)
 
+    def write(who: int, now: float) -> None:
+        """The agent's TeamsWriteback after an event: its calls, each to the budget; then its next wake."""
+        writer, record = writers[who], current[who]
+        genesys = _GENESYS_INTERACTING if record is not None and now < record.end else _GENESYS_IDLE
+        while effects := writer.step(now, genesys):
+            for effect in effects:
+                call = SessionCall.CLEAR if isinstance(effect, ClearTeamsSession) else SessionCall.SET
+                what = "clear" if call is SessionCall.CLEAR else "renew" if record and record.sets else "set"
+                result.writes += 1
+                result.write_kinds[what] += 1
+                if now >= DAY_START:
+                    index = int((now - DAY_START) // GRAPH_PRESENCE_WINDOW)
+                    result.requests_per_window[index] += 1
+                    result.writes_per_window[index] += 1
+                    result.why.setdefault(index, Counter())[f"write: {what}"] += 1
+                wait = budget.hit(now)
+                if wait is None:
+                    if record is not None:
+                        if what == "set":
+                            record.sets += 1
+                            result.set_delays.append(now - record.start)
+                        elif what == "renew":
+                            record.renewals += 1
+                        else:
+                            record.clears += 1
+                    writer.answered(call, SessionResult.OK, now, None)
+                else:
+                    result.throttled += 1
+                    result.write_throttled += 1
+                    if record is not None:
+                        record.throttled += 1
+                    writer.answered(call, SessionResult.THROTTLED, now, wait)
+        write_version[who] += 1
+        due = writer.next_wake(now)
+        if due is not None:
+            push(due, who, "write-wake", write_version[who])
+
     while heap:
         now, _, who, kind, payload = heapq.heappop(heap)
         if now >= until:
             break
         a = people[who]
+        if kind in ("acd-start", "acd-end", "write-wake"):  # Genesys → Teams: the reads are not touched
+            if kind == "write-wake" and payload != write_version[who]:
+                continue
+            if kind == "acd-start":
+                begin, end = routed[who][payload]  # type: ignore[index]
+                current[who] = record = Interaction(begin, end)
+                result.interactions.append(record)
+                writers[who].interactions(_VOICE)
+                push(end, who, "acd-end", payload)
+            elif kind == "acd-end":
+                writers[who].interactions(InteractionSummary())
+                following = payload + 1  # type: ignore[operator]
+                if following < len(routed[who]):
+                    push(routed[who][following][0], who, "acd-start", following)
+            write(who, now)
+            continue
         if kind == "wake":
             if payload != a.version:
                 continue

@@ -281,7 +281,8 @@ def report_tally(simulator: SimulatorThread, agent: Agent, tally: Tally, out: Te
     out.write(
         f"\nTally: {tally.met}/{tally.checks} expected Genesys states reached, {writes} writes, "
         f"{tally.faults} faults injected, {counters.graph_presence_requests} Graph reads, "
-        f"{counters.graph_throttled} throttled, {len(violations)} invariant violations\n"
+        f"{counters.graph_presence_writes} Graph presence writes, {counters.graph_throttled} throttled, "
+        f"{len(violations)} invariant violations\n"
     )
     for line in [*tally.misses, *violations]:
         out.write(f"  ✗ {line}\n")
