@@ -19,3 +19,5 @@ async def test_the_scripted_day_reaches_every_expected_genesys_state_without_bre
     assert exit_code == 0, text
     assert f"{len(DAY)}/{len(DAY)} expected Genesys states reached" in text, text
     assert "0 invariant violations" in text, text
+    teams_steps = sum(step.teams_session is not None for step in DAY)  # Genesys → Teams, on in the demo
+    assert teams_steps >= 4 and f"{teams_steps}/{teams_steps} expected Teams states reached" in text, text

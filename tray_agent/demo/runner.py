@@ -8,6 +8,7 @@ and :class:`ApprovingBrowser` standing in for the agent's browser.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import socket
 import sys
@@ -57,13 +58,11 @@ def free_port() -> int:
 
 
 def demo_settings(redirect_port: int) -> Settings:
-    """The demo shows both directions: Genesys interactions show in Teams (``teams_writeback``)."""
     return Settings(
         tenant_id=DEMO_TENANT,
         microsoft_client_id=DEMO_MICROSOFT_CLIENT,
         genesys_client_id=DEMO_GENESYS_CLIENT,
         genesys_redirect_port=redirect_port,
-        teams_writeback=True,
     )
 
 
@@ -94,6 +93,8 @@ class Tally:
     faults: int = 0
     misses: list[str] = field(default_factory=list)
     teams_changes: list[float] = field(default_factory=list)  # when what Teams asks for changed
+    teams_checks: int = 0  # Genesys → Teams: steps that say whether Teams shows our session
+    teams_met: int = 0
 
 
 async def _sleep_until(clock: Clock, when: float) -> None:
@@ -146,9 +147,9 @@ def _check_teams_session(step: Step, simulator: SimulatorThread, tally: Tally, o
     shown = "Teams shows " + (
         f"{sessions[0].availability} / {sessions[0].activity} set by sync" if live else "no status set by sync"
     )
-    tally.checks += 1
+    tally.teams_checks += 1
     if live == step.teams_session:
-        tally.met += 1
+        tally.teams_met += 1
         out.write(f"   ✓ {shown}\n")
     else:
         wanted = "a status set by sync" if step.teams_session else "no status set by sync"
@@ -234,7 +235,8 @@ def demo_clock(scenario: str | None, speed: float) -> Clock:
 
 
 def demo_agent_settings(redirect_port: int, scenario: str | None) -> Settings:
-    return demo_settings(redirect_port)
+    """The demo shows both directions: Genesys interactions show in Teams (``teams_writeback``)."""
+    return dataclasses.replace(demo_settings(redirect_port), teams_writeback=True)
 
 
 def build_demo_agent(
@@ -279,7 +281,8 @@ def report_tally(simulator: SimulatorThread, agent: Agent, tally: Tally, out: Te
     writes = snapshot.writes if snapshot else 0
     counters = simulator.call(lambda state: state.counters, simulator.state)
     out.write(
-        f"\nTally: {tally.met}/{tally.checks} expected Genesys states reached, {writes} writes, "
+        f"\nTally: {tally.met}/{tally.checks} expected Genesys states reached, "
+        f"{tally.teams_met}/{tally.teams_checks} expected Teams states reached, {writes} writes, "
         f"{tally.faults} faults injected, {counters.graph_presence_requests} Graph reads, "
         f"{counters.graph_presence_writes} Graph presence writes, {counters.graph_throttled} throttled, "
         f"{len(violations)} invariant violations\n"
