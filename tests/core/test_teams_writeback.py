@@ -16,6 +16,7 @@ from tray_agent.core.memory import decode
 from tray_agent.core.presence import GenesysState
 from tray_agent.core.teams_writeback import (
     ClearTeamsSession,
+    SessionCall,
     SessionResult,
     SetTeamsSession,
     TeamsWriteback,
@@ -330,3 +331,17 @@ def test_the_machine_alone_never_sends_two_calls_at_once() -> None:
     assert len(machine.step(0.0, state("INTERACTING"))) == 1
     machine.interactions(InteractionSummary())
     assert machine.step(1.0, state("IDLE")) == []  # the set is not answered yet
+
+
+def test_a_reading_sent_while_the_last_session_fades_is_still_ours_after_the_next_call_starts() -> None:
+    machine = TeamsWriteback(ON, random=lambda: 0.5)
+    machine.microsoft_ready(True)
+    machine.interactions(InteractionSummary.of([Media.VOICE]))
+    machine.step(0.0, state("INTERACTING"))
+    machine.answered(SessionCall.SET, SessionResult.OK, 0.5, None)
+    machine.interactions(InteractionSummary())
+    machine.step(100.0, state("IDLE"))
+    machine.answered(SessionCall.CLEAR, SessionResult.OK, 100.5, None)
+    machine.interactions(InteractionSummary.of([Media.CHAT]))
+    machine.step(120.0, state("INTERACTING"))  # the next call, inside the fade of the last
+    assert machine.is_ours(teams("Busy", "InACall"), requested_at=110.0)

@@ -311,7 +311,9 @@ class TeamsWriteback:
 
     def _set(self, pair: TeamsPair, now: float) -> SetTeamsSession:
         session = self.session
-        since = session.since if session is not None and session.live else now
+        # One window from the first set: a session set again while the last one may still show
+        # (live, or fading) keeps its start, so a reading sent in between is still ours.
+        since = session.since if session is not None and now < session.shows_until(self.config.echo_fade) else now
         # The request may land even if its answer is lost: from now on Teams may show it.
         self.session = OwnSession(pair[0], pair[1], since, now + self.config.expiration)
         self._in_flight = (SessionCall.SET, pair, now)
