@@ -33,6 +33,7 @@ from tray_agent.clock import Clock, RealClock
 from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import Settings, resolver_for
+from tray_agent.engine.activity import ActivityStore, FileActivity
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.graph_teams_writer import GraphTeamsWriter
 from tray_agent.engine.memory_store import FileMemory, MemoryStore
@@ -80,6 +81,7 @@ def build_agent(
     memory: MemoryStore | None = None,
     proxies: ProxyResolver | None = None,
     signals: Sequence[SignalSource] = (),
+    activity: ActivityStore | None = None,
 ) -> Agent:
     """Must be called on the event loop that will run the engine (httpx clients bind to it).
 
@@ -119,6 +121,7 @@ def build_agent(
         signals=(*signals, calendar),
         writeback=settings.writeback,
         teams_writer=teams_writer,
+        activity=activity,
     )
     clients = (graph_http, genesys_http, login_http, calendar_http, writer_http)
     return Agent(engine, microsoft, genesys_auth, clients, keepalive)
@@ -248,4 +251,5 @@ def build_cloud_agent(
         on_transition=on_transition,
         memory=FileMemory(paths.state_dir / "sync-memory.json"),
         signals=sources_for_this_workstation(),
+        activity=FileActivity(paths.state_dir / "activity.jsonl"),
     )

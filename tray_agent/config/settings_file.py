@@ -9,14 +9,12 @@ with the parser's words.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from tray_agent.config.paths import write_private
 from tray_agent.config.settings import DEFAULT_SETTINGS_TOML
 from tray_agent.config.settings_error import SettingsError
 
@@ -40,19 +38,4 @@ def set_setting(path: Path, table: str, key: str, value: Value) -> None:
     if not isinstance(section, dict):
         raise SettingsError(f"{path.name}: {table} is not a table; it was left as it is")
     section[key] = value
-    write_atomically(path, tomlkit.dumps(document))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)  # mkstemp made it 0600: the settings stay the user's own
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_private(path, tomlkit.dumps(document))

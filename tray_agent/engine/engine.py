@@ -62,6 +62,8 @@ from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.core.service import Service
 from tray_agent.core.teams_writeback import ClearTeamsSession, SessionCall, SessionResult, SetTeamsSession
 from tray_agent.core.triggers import TriggerTiming
+from tray_agent.engine.activity import LIMIT as ACTIVITY_LIMIT
+from tray_agent.engine.activity import ActivityStore, NoActivity
 from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
@@ -140,6 +142,7 @@ class Engine:
         signals: Sequence[SignalSource] = (),
         writeback: WritebackConfig | None = None,
         teams_writer: TeamsWriter | None = None,
+        activity: ActivityStore | None = None,
     ) -> None:
         self._clock = clock
         self._teams_source = teams
@@ -157,13 +160,9 @@ class Engine:
         self._teams_writer: TeamsWriter = teams_writer or NoTeamsWriter()
         rng = rng or random.Random()  # noqa: S311 - jitter
         self._inbox: Inbox = asyncio.Queue()
+        memory_now = self._memory_store.load(clock.now())
         self._protocol = SyncProtocol(
-            sync,
-            protocol_timing(timing),
-            random=rng.random,
-            memory=self._memory_store.load(clock.now()),
-            now=clock.now(),
-            writeback=writeback,
+            sync, protocol_timing(timing), random=rng.random, memory=memory_now, now=clock.now(), writeback=writeback
         )
         follows = (genesys, genesys_auth, clock, timing, self._inbox, ssl_context, lambda: self._protocol.genesys)
         # With the Genesys → Teams direction available (on, or the agent may turn it on), the follower
@@ -171,12 +170,12 @@ class Engine:
         hook = self._interactions if writeback is not None else None
         self._follower = GenesysFollower(*follows, rng, connect, proxy_for, on_interactions=hook)
         self._links = {Service.MICROSOFT: Link.STARTING, Service.GENESYS: Link.STARTING}
-        self._last_error = ""
-        self._sign_in_prompt = ""
+        self._last_error, self._sign_in_prompt = "", ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.history: deque[Transition] = deque(maxlen=500)
+        self._activity: ActivityStore = activity or NoActivity()
+        self.history: deque[Transition] = deque(self._activity.load(), maxlen=ACTIVITY_LIMIT)
 
     def _interactions(self, summary: InteractionSummary, at: float) -> None:
         self._inbox.put_nowait(GenesysInteractions(summary, at))
@@ -515,6 +514,7 @@ class Engine:
     def _note(self, kind: str, text: str) -> None:
         transition = Transition(self._clock.now(), kind, text)
         self.history.append(transition)
+        self._activity.append(transition)
         log.info("%s: %s", kind, text)
         if self._on_transition is not None:
             self._on_transition(transition)

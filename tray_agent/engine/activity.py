@@ -1,0 +1,107 @@
+"""The agent's story, kept across restarts: the last few hundred transitions, for the agent's window.
+
+One JSON object per line (``at``, ``kind``, ``text``) in a user-only file in the state folder. The
+texts are the engine's own lines, which never carry a token, a code or a URL's query (the same text
+the log file gets). Bounded: at most ``2 × limit`` lines on disk, trimmed to the last ``limit`` when
+it grows past that; a damaged line is skipped on reading, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from tray_agent.config.paths import write_private
+from tray_agent.engine.snapshot import Transition
+
+log = logging.getLogger(__name__)
+
+LIMIT = 500
+MAX_LINE = 4096  # characters: a longer line is not ours
+
+
+class ActivityStore(Protocol):
+    def load(self) -> list[Transition]: ...
+
+    def append(self, transition: Transition) -> None: ...
+
+
+class NoActivity:
+    """Nothing kept (the demo, tests): every start begins an empty story."""
+
+    def load(self) -> list[Transition]:
+        return []
+
+    def append(self, transition: Transition) -> None:
+        return None
+
+
+class FileActivity:
+    def __init__(self, path: Path, limit: int = LIMIT) -> None:
+        self._path = path
+        self._limit = limit
+        self._lines = -1  # unknown until loaded
+
+    def load(self) -> list[Transition]:
+        try:
+            lines = self._path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        except (OSError, UnicodeDecodeError) as error:
+            log.warning("the activity file could not be read (%s); starting a new one", type(error).__name__)
+            lines = []
+        self._lines = len(lines)
+        found = [transition for line in lines if (transition := _parse(line)) is not None]
+        return found[-self._limit :]
+
+    def append(self, transition: Transition) -> None:
+        line = _line(transition)
+        try:
+            if self._lines < 0:
+                self.load()
+            if self._lines >= 2 * self._limit:
+                kept = [*self.load(), transition][-self._limit :]
+                write_private(self._path, "".join(_line(t) + "\n" for t in kept))
+                self._lines = len(kept)
+                return
+            self._append_line(line)
+            self._lines += 1
+        except OSError as error:  # the story is a convenience: never let it stop the agent
+            log.warning("could not keep the activity (%s)", type(error).__name__)
+
+    def _append_line(self, line: str) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        handle = os.open(self._path, flags, 0o600)
+        try:
+            if sys.platform != "win32":
+                os.fchmod(handle, 0o600)
+            os.write(handle, (line + "\n").encode("utf-8"))
+        finally:
+            os.close(handle)
+
+
+def _line(transition: Transition) -> str:
+    return json.dumps({"at": transition.at, "kind": transition.kind, "text": transition.text}, ensure_ascii=False)
+
+
+def _parse(line: str) -> Transition | None:
+    if not line or len(line) > MAX_LINE:
+        return None
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    at, kind, text = data.get("at"), data.get("kind"), data.get("text")
+    if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
+        return None
+    if not isinstance(kind, str) or not isinstance(text, str) or len(kind) > 16:
+        return None
+    return Transition(float(at), kind, text)
