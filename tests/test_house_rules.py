@@ -19,7 +19,7 @@ PACKAGE = Path(tray_agent.__file__).parent
 
 # From the inside out: each may import the ones before it (and itself). ``logs`` sits with ``clock``:
 # both are leaves that import nothing of the agent's.
-LAYERS = ("core", "clock", "logs", "clients", "config", "auth", "signals", "engine", "agent", "tray")
+LAYERS = ("core", "clock", "logs", "clients", "config", "auth", "signals", "engine", "agent", "tray", "window")
 # Beside the layers: the simulator is the services on loopback (it shares only the clock and the
 # core's vocabulary with the agent); the demo and the command line may use anything.
 SIDE = {"simulator": frozenset({"core", "clock"})}

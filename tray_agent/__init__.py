@@ -8,6 +8,7 @@ The layers, from the inside out (each may use only those listed before it; tests
 - ``auth/``: signing in as the agent; ``signals/``: the workstation's own signals (lock, microphone, own calendar);
 - ``engine/``: performs the core's effects;
 - ``agent``: the one place that builds the agent; ``tray/``: the tray icon and menu;
+- ``window/``: the agent's own window, a local web page on loopback (it reuses the tray's words);
 - ``simulator/`` and ``demo/``: the services on loopback, and the demo on them (not shipped; the simulator
   uses only the core and the clock);
 - ``commands/`` and ``cli``: the ``tray-agent`` command line (these and the demo may use any layer).

@@ -48,20 +48,29 @@ def spki_pin(certificate_pem: Path) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
 
+def server_pem(ca_path: str) -> Path:
+    return Path(ca_path).parent / "server.pem"
+
+
 @contextlib.contextmanager
-def chromium(ca_path: str) -> Iterator[webdriver.Chrome]:
-    """A headless Chromium that trusts the simulator whose CA file is ``ca_path``."""
+def chromium(ca_path: str | None) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium that trusts the simulator whose CA file is ``ca_path`` (None: no simulator,
+    e.g. the agent's own window on plain loopback HTTP)."""
     for tool in (CHROMIUM, CHROMEDRIVER):
         if not Path(tool).exists():
             raise RuntimeError(f"{tool} is missing: run 'bash .ci/setup --system' (see .ci/apt-packages/auth.txt)")
-    server_certificate = Path(ca_path).parent / "server.pem"
+    pins = (
+        ()
+        if ca_path is None
+        else (f"--ignore-certificate-errors-spki-list={spki_pin(Path(ca_path).parent / 'server.pem')}",)
+    )
     profile = tempfile.mkdtemp(prefix="tray-agent-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
         *FLAGS,
         f"--user-data-dir={profile}",
-        f"--ignore-certificate-errors-spki-list={spki_pin(server_certificate)}",
+        *pins,
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

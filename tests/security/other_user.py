@@ -5,6 +5,7 @@ that user has nothing of ours but this file and the simulator's CA certificate.
     squat PORT              listen on [::1]:PORT; print "listening" (or "refused <errno name>"), then
                             answer every request with a fake password page and print its request line,
                             until stdin closes
+    peek URL                GET URL (the agent's window) and print "HTTP <status> <text>"
     swap PID CA EMAIL       read the sign-in address from process PID's command line, sign in at the
                             (simulated) service as EMAIL with it, and deliver the answer to the agent's
                             listener; print what happened
@@ -88,8 +89,21 @@ def swap(pid: int, ca: str, email: str) -> None:
     print(f"delivered: HTTP {status}", flush=True)
 
 
+def peek(url: str) -> None:
+    """GET ``url`` (the agent's window, a one-time link read from the browser's command line)."""
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(url, timeout=10) as answer:
+            status, text = answer.status, answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode("utf-8", "replace")
+    print(f"HTTP {status} {text[:80]}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "squat":
         squat(int(sys.argv[2]))
+    elif sys.argv[1] == "peek":
+        peek(sys.argv[2])
     else:
         swap(int(sys.argv[2]), sys.argv[3], sys.argv[4])

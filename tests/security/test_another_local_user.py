@@ -224,3 +224,26 @@ async def test_another_user_with_the_microsoft_sign_in_address_cannot_swap_the_a
     with pytest.raises(SignInFailed):
         await microsoft.sign_in(watched, 20)
     assert microsoft.account_name == sim.state.people.default_user.email  # the agent, still
+
+
+async def test_another_user_with_the_windows_one_time_link_is_refused_and_the_link_still_works_for_us() -> None:
+    from tray_agent.engine.snapshot import Command
+    from tray_agent.window.pages import WindowModel
+    from tray_agent.window.server import WindowServer
+
+    commands: list[Command] = []
+    server = WindowServer(WindowModel(), commands.append)
+    await server.start()
+    try:
+        link = server.new_link()  # as another user could read it from the browser's command line
+        attacker = await asyncio.to_thread(as_other_user, "peek", link)
+        said = await asyncio.to_thread(finished, attacker)
+        assert said.startswith("HTTP 403") and "another user" in said, said
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        path = link.removeprefix(f"http://127.0.0.1:{server.port}")
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+        answer = (await reader.read()).decode()
+        writer.close()
+        assert answer.startswith("HTTP/1.1 303"), "the attacker's attempt did not use up the link"
+    finally:
+        await server.close()

@@ -65,6 +65,14 @@ class RecordingHost:
         self.autostart = not self.autostart
         self.calls.append(("toggle_start_at_login", None))
 
+    window: bool = True
+
+    def window_available(self) -> bool:
+        return self.window
+
+    def open_window(self) -> None:
+        self.calls.append(("open_window", None))
+
     def teams_writeback_locked(self) -> bool:
         return "teams_writeback" in self.locked
 
@@ -112,6 +120,7 @@ def test_the_menu_reads_top_down_status_then_sync_then_accounts_then_app(menu: A
         "Sign in to Genesys Cloud",
         "Sign out of Genesys Cloud",
         "---",
+        "Activity…",
         "Settings…",
         "Open log folder",
         "Show Genesys calls in Teams",
@@ -133,7 +142,7 @@ def test_texts_follow_the_current_view_without_rebuilding_the_menu(menu: Any, ho
 
 
 def test_a_detail_row_appears_only_when_there_is_something_to_explain(menu: Any, host: RecordingHost) -> None:
-    assert len(rows(menu)) == 21
+    assert len(rows(menu)) == 22
     host.view = view_of(snapshot(genesys_link=Link.SIGN_IN_NEEDED, genesys=None, last_error="sign-in failed: denied"))
     assert rows(menu)[3] == "sign-in failed: denied"
     assert not item(menu, "sign-in failed: denied").enabled
@@ -144,6 +153,7 @@ def enabled(menu: Any) -> set[str]:
 
 
 ALWAYS = {
+    "Activity…",
     "Settings…",
     "Open log folder",
     "Show Genesys calls in Teams",
@@ -263,3 +273,10 @@ def test_when_teams_cannot_be_set_a_line_says_why(menu: Any, host: RecordingHost
     line = next(r for r in rows(menu) if r.startswith("Genesys calls not shown in Teams"))
     assert "Presence.ReadWrite is not granted" in line
     assert not item(menu, line).enabled
+
+
+def test_activity_opens_the_agents_window_when_the_agent_runs(menu: Any, host: RecordingHost) -> None:
+    item(menu, "Activity…")(None)
+    assert host.calls[-1] == ("open_window", None)
+    host.window = False
+    assert not item(menu, "Activity…").enabled

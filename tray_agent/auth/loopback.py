@@ -476,3 +476,13 @@ def describe_error(query: dict[str, str]) -> str:
     if error == "consent_required" or "AADSTS65001" in query.get("error_description", "")[:300]:
         return "your organisation requires an administrator to approve this app (ask IT to grant consent)"
     return f"the sign-in service did not complete the sign-in (error code: {error}); please try again, or tell IT"
+
+
+# The same strict reader serves the agent's own window (tray_agent/window/server.py).
+Request = _Request
+Response = _Response
+Malformed = _Malformed
+Gone = _Gone
+read_request = _read_request
+read_fields = _fields
+MAX_BODY = _MAX_BODY

@@ -7,5 +7,6 @@ import argparse
 
 def run(args: argparse.Namespace) -> int:
     from tray_agent.tray.launch import run_tray
+    from tray_agent.window.opener import AgentWindow
 
-    return run_tray(verbose=args.verbose, at_login=args.at_login)
+    return run_tray(verbose=args.verbose, at_login=args.at_login, window=AgentWindow)

@@ -16,6 +16,7 @@ websocket and HTTP clients, and its thread ends before ``run()`` returns.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import signal
@@ -24,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tray_agent import __version__
 from tray_agent.config.layers import load_user_settings
@@ -54,6 +55,21 @@ def block_quit_signals() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, QUIT_SIGNALS)
 
 
+class AgentWindow(Protocol):
+    """The agent's window (tray_agent/window/): fed the engine's snapshots and story, opened from the menu."""
+
+    def on_snapshot(self, snapshot: Snapshot) -> None: ...
+
+    def on_transition(self, transition: Transition) -> None: ...
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+WindowFactory = Callable[[Callable[[Command], None]], AgentWindow]
+
+
 class TrayApp:
     def __init__(
         self,
@@ -74,8 +90,10 @@ class TrayApp:
         policy_problems: tuple[str, ...] = (),
         allow_device_code: bool = True,
         settings_problems: tuple[str, ...] = (),
+        window: WindowFactory | None = None,
     ) -> None:
         self._paths = paths
+        self._window = window(self._submit) if window is not None else None
         self._locked = locked
         self._policy_problems = policy_problems
         self._settings_problems = settings_problems
@@ -142,6 +160,18 @@ class TrayApp:
         path = self._paths.settings_file
         load_user_settings(path)  # re-creates the commented default if it was deleted
         self._open(path, text_file=True, what="the settings file")
+
+    def window_available(self) -> bool:
+        return self._window is not None and self._engine is not None
+
+    def open_window(self) -> None:
+        if self._window is None:
+            return
+        try:
+            self._window.open()
+        except Exception as error:  # the window is a convenience: the tray goes on without it
+            log.warning("could not open the agent's window: %s", type(error).__name__)
+            self._show(_info("Activity", f"Could not open the window: {error}"))
 
     def open_log_folder(self) -> None:
         self._paths.log_dir.mkdir(parents=True, exist_ok=True)
@@ -232,6 +262,9 @@ class TrayApp:
             self._quitting.set()
             self._wake.set()
             clean = self._engine.stop() if self._engine is not None else True
+            if self._window is not None:
+                with contextlib.suppress(Exception):
+                    self._window.close()
             leftovers = sorted(
                 t.name
                 for t in threading.enumerate()
@@ -318,9 +351,13 @@ class TrayApp:
     def on_snapshot(self, snapshot: Snapshot) -> None:
         """The engine published a snapshot (called on the engine thread): wake the controller."""
         self._snapshot = snapshot
+        if self._window is not None:
+            self._window.on_snapshot(snapshot)
         self._wake.set()
 
     def _on_transition(self, transition: Transition) -> None:
+        if self._window is not None:
+            self._window.on_transition(transition)
         if self._print_transition is not None:
             self._print_transition(transition)
 

@@ -19,7 +19,7 @@ from tray_agent.config.layers import load_effective_settings
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import Settings
 from tray_agent.engine.snapshot import Snapshot, Transition
-from tray_agent.tray.app import TrayApp, block_quit_signals
+from tray_agent.tray.app import TrayApp, WindowFactory, block_quit_signals
 from tray_agent.tray.autostart import for_this_desktop, may_start_at_login
 from tray_agent.tray.single_instance import (
     ALREADY_RUNNING_EXIT,
@@ -69,7 +69,9 @@ def start_instance(name: str, verbose: bool, out: TextIO) -> tuple[AgentPaths, I
     return paths, lock
 
 
-def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys.stderr) -> int:
+def run_tray(
+    *, verbose: bool = False, at_login: bool = False, out: TextIO = sys.stderr, window: WindowFactory | None = None
+) -> int:
     """``tray-agent``: the agent with the user's settings, the cloud services and the system browser.
     ``at_login``: started by a start-at-login entry (maybe IT's, for every user): exit quietly unless
     policy or this user's own choice says to start."""
@@ -100,6 +102,7 @@ def run_tray(*, verbose: bool = False, at_login: bool = False, out: TextIO = sys
             policy_problems=layered.policy.problems,
             settings_problems=(problem,) if problem else (),
             allow_device_code=settings.allow_device_code,
+            window=window,
         )
         return app.run()
     finally:

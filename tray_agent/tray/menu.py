@@ -42,6 +42,10 @@ class MenuHost(Protocol):
 
     def open_settings(self) -> None: ...
 
+    def window_available(self) -> bool: ...
+
+    def open_window(self) -> None: ...
+
     def open_log_folder(self) -> None: ...
 
     def start_at_login(self) -> bool: ...
@@ -158,6 +162,7 @@ def _account_items(pystray: Any, host: MenuHost) -> list[Any]:
 def _app_items(pystray: Any, host: MenuHost) -> list[Any]:
     Item = pystray.MenuItem
     return [
+        Item("Activity…", lambda: host.open_window(), enabled=lambda _item: host.window_available()),
         Item("Settings…", lambda: host.open_settings()),
         Item("Open log folder", lambda: host.open_log_folder()),
         Item(

@@ -1,0 +1,232 @@
+"""The agent's window: a local web page served by the agent itself, on loopback, for this user only.
+
+Why a web page: it looks and works the same on Windows, macOS and Linux, in the browser the agent
+already has, and it is tested in real Chromium; a native toolkit would be a fourth dependency per OS.
+
+Who can reach it. Anyone on this computer can connect to 127.0.0.1, so every request must prove it
+comes from the agent's own browser session:
+
+- a random port, and an unguessable per-launch secret. The browser is not given the secret: it gets a
+  **one-time link** (``/open/<link>``, valid for 2 minutes, used once), whose answer sets the session
+  cookie (``HttpOnly``, ``SameSite=Strict``, ``Path=/``) and redirects to ``/``. A link read from the
+  browser's command line by another local user is worthless once used, and a link used by someone
+  else first leaves the agent's own browser with "already used" (it never gets in silently);
+- on Linux, a connection from another Unix user is refused outright (its socket's owner in
+  ``/proc/net/tcp``); elsewhere the cookie is what keeps them out;
+- ``Host`` must be this listener (``127.0.0.1:PORT``): a DNS-rebinding page cannot talk to it;
+- a change (POST) must come from this window (``Origin`` of this listener, or, where the browser
+  sends ``Origin: null``, its ``Sec-Fetch-Site: same-origin``) and carry the page's CSRF token,
+  compared in constant time;
+- every answer is ``Cache-Control: no-store`` with a strict Content-Security-Policy (nothing but this
+  listener's own styles; no script, no frame, no form to elsewhere) and no third-party asset.
+
+The request reader is the sign-in listener's strict one (:mod:`tray_agent.auth.loopback`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import secrets
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tray_agent.auth.loopback import MAX_BODY, Gone, Malformed, Request, Response, read_fields, read_request
+from tray_agent.engine.snapshot import Command
+from tray_agent.window.pages import ASSETS, WindowModel, page_for
+
+log = logging.getLogger(__name__)
+
+LINK_LIFETIME = 120.0  # seconds a one-time link may wait for the browser
+REQUEST_TIMEOUT = 10.0
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+COOKIE = "agent-window"
+
+
+@dataclass
+class _Secrets:
+    session: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    links: dict[str, float] = field(default_factory=dict)  # one-time link → when it stops working
+
+
+class WindowServer:
+    """Serves :class:`WindowModel` (the latest snapshot and the story); ``submit`` takes the commands
+    its buttons send (the tray's thread-safe ``Engine.submit``)."""
+
+    def __init__(
+        self,
+        model: WindowModel,
+        submit: Callable[[Command], None],
+        *,
+        now: Callable[[], float] = time.monotonic,
+        peer_uid: Callable[[str, int], int | None] | None = None,
+    ) -> None:
+        self._model = model
+        self._submit = submit
+        self._now = now
+        self._peer_uid = peer_uid or linux_peer_uid
+        self._secrets = _Secrets()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=8192)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+
+    def new_link(self) -> str:
+        """A one-time URL that opens the window in the agent's browser (never logged)."""
+        now = self._now()
+        links = self._secrets.links
+        for expired in [link for link, until in links.items() if until <= now]:
+            del links[expired]
+        link = secrets.token_urlsafe(24)
+        links[link] = now + LINK_LIFETIME
+        return f"http://127.0.0.1:{self.port}/open/{link}"
+
+    # --- serving ---------------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            peer = writer.get_extra_info("peername")
+            if isinstance(peer, tuple) and not self._same_user(str(peer[0]), int(peer[1])):
+                response = _text(403, "This window belongs to another user of this computer.")
+            else:
+                response = await asyncio.wait_for(self._answer(reader), REQUEST_TIMEOUT)
+        except Malformed:
+            response = _text(400, "Bad request")
+        except (Gone, TimeoutError, ConnectionError):
+            writer.close()
+            return
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            writer.write(response.encode(head_only=False))
+            await asyncio.wait_for(writer.drain(), 5.0)
+        writer.close()
+
+    def _same_user(self, host: str, port: int) -> bool:
+        uid = self._peer_uid(host, port)
+        return uid is None or sys.platform == "win32" or uid == _my_uid()
+
+    async def _answer(self, reader: asyncio.StreamReader) -> Response:
+        request = await read_request(reader)
+        if request.one("host") != f"127.0.0.1:{self.port}":
+            return _text(421, "Wrong host")  # a DNS-rebinding page, or a mistyped address
+        if request.path.startswith("/open/") and request.method == "GET":
+            return self._open(request.path.removeprefix("/open/"))
+        if not self._has_session(request):
+            return _text(403, "Open this window from the agent's tray menu.")
+        if request.method == "GET":
+            return self._get(request)
+        if request.method == "POST":
+            body = await _body(reader, request)
+            return self._post(request, body)
+        return _text(405, "Method not allowed", Allow="GET, POST")
+
+    def _open(self, link: str) -> Response:
+        until = self._secrets.links.pop(link, None)
+        if until is None or until <= self._now():
+            return _text(403, "This link was already used or is too old: open the window again from the tray.")
+        cookie = f"{COOKIE}={self._secrets.session}; HttpOnly; SameSite=Strict; Path=/"
+        return Response(303, b"", {"Location": "/", "Set-Cookie": cookie, **_HEADERS})
+
+    def _from_this_window(self, request: Request) -> bool:
+        """``Origin`` is this listener; under ``Referrer-Policy: no-referrer`` Chromium sends ``Origin:
+        null`` for the page's own forms, and then the browser's Fetch Metadata (which no page can set)
+        must say ``same-origin``."""
+        origin = request.one("origin")
+        if origin == f"http://127.0.0.1:{self.port}":
+            return True
+        return origin in (None, "null") and request.one("sec-fetch-site") == "same-origin"
+
+    def _has_session(self, request: Request) -> bool:
+        for header in request.headers.get("cookie", []):
+            for part in header.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == COOKIE and hmac.compare_digest(value.encode(), self._secrets.session.encode()):
+                    return True
+        return False
+
+    def _get(self, request: Request) -> Response:
+        asset = ASSETS.get(request.path)
+        if asset is not None:
+            content_type, data = asset
+            return Response(200, data, {"Content-Type": content_type, **_HEADERS})
+        page = page_for(request.path, self._model, self._secrets.csrf)
+        if page is None:
+            return _text(404, "Not found")
+        return Response(200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **_HEADERS})
+
+    def _post(self, request: Request, body: bytes) -> Response:
+        if not self._from_this_window(request):
+            return _text(403, "Refused: the request did not come from this window.")
+        try:
+            form = read_fields(body.decode("ascii"))
+        except (UnicodeDecodeError, Malformed):
+            return _text(400, "Bad request")
+        token = form.get("csrf", "")
+        if not hmac.compare_digest(token.encode(), self._secrets.csrf.encode()):
+            return _text(403, "Refused: this page is out of date; reload it.")
+        command = self._model.command_for(request.path, form)
+        if command is None:
+            return _text(404, "Not found")
+        self._submit(command)
+        return Response(303, b"", {"Location": "/", **_HEADERS})
+
+
+_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "Cross-Origin-Resource-Policy": "same-origin"}
+
+
+def _text(status: int, text: str, **headers: str) -> Response:
+    return Response(status, text.encode("utf-8"), {**_HEADERS, **headers})
+
+
+async def _body(reader: asyncio.StreamReader, request: Request) -> bytes:
+    length = int(request.one("content-length") or "0")
+    if length > MAX_BODY:
+        raise Malformed("too large")
+    if request.one("content-type") not in ("application/x-www-form-urlencoded", None):
+        raise Malformed("not a form")
+    try:
+        return await reader.readexactly(length)
+    except asyncio.IncompleteReadError:
+        raise Gone from None
+
+
+def _my_uid() -> int | None:
+    getuid = getattr(os, "getuid", None)  # not on Windows
+    return int(getuid()) if getuid is not None else None
+
+
+def linux_peer_uid(host: str, port: int, table: Path = Path("/proc/net/tcp")) -> int | None:
+    """The Unix user owning the connecting socket ``host:port`` (an IPv4 loopback peer), read from
+    ``/proc/net/tcp``; None where that table does not exist (not Linux) or the socket is not in it."""
+    try:
+        packed = socket.inet_aton(host)
+    except OSError:
+        return None
+    wanted = f"{int.from_bytes(packed, 'little'):08X}:{port:04X}"
+    try:
+        lines = table.read_text(encoding="ascii").splitlines()[1:]
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 7 and fields[1] == wanted:
+            return int(fields[7]) if fields[7].isdigit() else None
+    return None
