@@ -251,5 +251,5 @@ def build_cloud_agent(
         on_transition=on_transition,
         memory=FileMemory(paths.state_dir / "sync-memory.json"),
         signals=sources_for_this_workstation(),
-        activity=FileActivity(paths.state_dir / "activity.jsonl"),
+        activity=FileActivity(paths.activity_file),
     )

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tray_agent.engine.snapshot import Command
+    from tray_agent.window.opener import AgentWindow
 
 
 def run(args: argparse.Namespace) -> int:
+    from tray_agent.config.paths import AgentPaths
+    from tray_agent.engine.activity import FileActivity
     from tray_agent.tray.launch import run_tray
     from tray_agent.window.opener import AgentWindow
 
-    return run_tray(verbose=args.verbose, at_login=args.at_login, window=AgentWindow)
+    def window(submit: Callable[[Command], None]) -> AgentWindow:
+        """The window starts with the story kept before this start (the engine adds to it from here)."""
+        return AgentWindow(submit, story=FileActivity(AgentPaths.for_user().activity_file).load())
+
+    return run_tray(verbose=args.verbose, at_login=args.at_login, window=window)

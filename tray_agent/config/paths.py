@@ -32,6 +32,11 @@ class AgentPaths:
     def log_file(self) -> Path:
         return self.log_dir / "tray-agent.log"
 
+    @property
+    def activity_file(self) -> Path:
+        """The agent's story, kept across restarts (engine/activity.py)."""
+        return self.state_dir / "activity.jsonl"
+
     @classmethod
     def for_user(cls) -> AgentPaths:
         home = os.environ.get("TRAY_AGENT_HOME")
