@@ -96,13 +96,7 @@ def notices_for_change(
         )
     paused_before = before is not None and before.paused_until is not None
     if after.paused_until is not None and not paused_before:
-        if math.isinf(after.paused_until):
-            message = _("Genesys does not follow Teams until you resume it. Your Genesys status is yours to set.")
-        else:
-            message = _("Genesys does not follow Teams until {time}. Your Genesys status is yours to set.").format(
-                time=clock_text(after.paused_until)
-            )
-        notices.append(Notice(NoticeKind.PAUSED, _("Presence sync paused"), message))
+        notices.append(_paused_notice(after.paused_until, clock_text))
     if paused_before and after.paused_until is None:
         notices.append(
             Notice(NoticeKind.RESUMED, _("Presence sync resumed"), _("Genesys follows your Teams status again."))
@@ -117,6 +111,16 @@ def notices_for_change(
             )
         )
     return notices
+
+
+def _paused_notice(paused_until: float, clock_text: Callable[[float], str]) -> Notice:
+    if math.isinf(paused_until):
+        message = _("Genesys does not follow Teams until you resume it. Your Genesys status is yours to set.")
+    else:
+        message = _("Genesys does not follow Teams until {time}. Your Genesys status is yours to set.").format(
+            time=clock_text(paused_until)
+        )
+    return Notice(NoticeKind.PAUSED, _("Presence sync paused"), message)
 
 
 def ending_notices(
