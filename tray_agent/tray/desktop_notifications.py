@@ -71,18 +71,7 @@ def notices_for_change(
         and service not in signed_out_by_agent
     ]
     if needed:
-        names = names_of(needed)
-        notices.append(
-            Notice(
-                NoticeKind.SIGN_IN_NEEDED,
-                _("Sign in to {services}").format(services=names),
-                _(
-                    "Your Teams status is not copied to Genesys until you sign in to {services}. "
-                    "Open the tray menu and choose “Sign in”."
-                ).format(services=names),
-                "+".join(needed),
-            )
-        )
+        notices.append(_sign_in_needed_notice(needed))
     if after.status is SyncStatus.LOOP_BREAKER and (before is None or before.status is not SyncStatus.LOOP_BREAKER):
         notices.append(
             Notice(
@@ -111,6 +100,19 @@ def notices_for_change(
             )
         )
     return notices
+
+
+def _sign_in_needed_notice(needed: list[Service]) -> Notice:
+    names = names_of(needed)
+    return Notice(
+        NoticeKind.SIGN_IN_NEEDED,
+        _("Sign in to {services}").format(services=names),
+        _(
+            "Your Teams status is not copied to Genesys until you sign in to {services}. "
+            "Open the tray menu and choose “Sign in”."
+        ).format(services=names),
+        "+".join(needed),
+    )
 
 
 def _paused_notice(paused_until: float, clock_text: Callable[[float], str]) -> Notice:
