@@ -71,7 +71,9 @@ async def _sign_out_of_microsoft(target: Any, endpoints: Any, store: Any) -> str
         was = microsoft.account_name if microsoft.signed_in else None
         await microsoft.sign_out(strict=True)
     except SettingsError:
-        was = _("you") if MicrosoftAuth.forget(store) else None
+        if MicrosoftAuth.forget(store):
+            return _("Microsoft: signed out; the account and its tokens were removed from this computer.")
+        was = None
     if was:
         return _("Microsoft: signed out {account}; the account and its tokens were removed from this computer.").format(
             account=was
