@@ -78,7 +78,11 @@ def _write_if_changed(path: Path, content: bytes) -> None:
 
 
 def untranslated(catalog: Catalog) -> list[str]:
-    return [str(m.id) for m in catalog if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))]
+    return [
+        str(m.id)
+        for m in catalog
+        if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
+    ]
 
 
 def _new_catalog(language: str) -> Catalog:
