@@ -56,9 +56,9 @@ def test_the_rules_table_is_in_the_order_the_code_runs_them() -> None:
 
 
 def test_the_layer_map_follows_the_package_docstring() -> None:
-    listed = re.findall(r"``([a-z]+)/?``", (tray_agent.__doc__ or "").split("The layers", 1)[1])
+    listed = re.findall(r"``([a-z0-9]+)/?``", (tray_agent.__doc__ or "").split("The layers", 1)[1])
     text = section((DOCS / "architecture.md").read_text(encoding="utf-8"), "## The layers")
-    layers = re.findall(r"^\| \d+ \| ([a-z]+) \| `", text, flags=re.MULTILINE)
+    layers = re.findall(r"^\| \d+ \| ([a-z0-9]+) \| `", text, flags=re.MULTILINE)
     assert layers == listed
     assert " → ".join(layers) in README
 

@@ -17,9 +17,9 @@ import tray_agent
 
 PACKAGE = Path(tray_agent.__file__).parent
 
-# From the inside out: each may import the ones before it (and itself). ``logs`` sits with ``clock``:
-# both are leaves that import nothing of the agent's.
-LAYERS = ("core", "clock", "logs", "clients", "config", "auth", "signals", "engine", "agent", "tray", "window")
+# From the inside out: each may import the ones before it (and itself). ``logs`` and ``i18n`` sit with
+# ``clock``: leaves that import nothing of the agent's.
+LAYERS = ("core", "clock", "logs", "i18n", "clients", "config", "auth", "signals", "engine", "agent", "tray", "window")
 # Beside the layers: the simulator is the services on loopback (it shares only the clock and the
 # core's vocabulary with the agent); the demo and the command line may use anything.
 SIDE = {"simulator": frozenset({"core", "clock"})}

@@ -3,7 +3,8 @@
 The layers, from the inside out (each may use only those listed before it; tests/test_house_rules.py):
 
 - ``core/``: the sync protocol, pure (events in, effects out), and its words (``Service``: the two services);
-- ``clock``: the injectable clock; ``logs``: the log file, redacted; ``clients/``: one client per service;
+- ``clock``: the injectable clock; ``logs``: the log file, redacted;
+  ``i18n``: the user-facing words in the OS's language (gettext catalogs); ``clients/``: one client per service;
 - ``config/``: settings, IT policy, how they layer, endpoints, folders;
 - ``auth/``: signing in as the agent; ``signals/``: the workstation's own signals (lock, microphone, own calendar);
 - ``engine/``: performs the core's effects;

@@ -6,23 +6,24 @@ import argparse
 
 from tray_agent import __version__
 from tray_agent.commands import demo, doctor, run, sign_in, sign_out, simulator, tray
+from tray_agent.i18n import _
 
 COMMANDS = (demo, run, simulator, sign_in, sign_out, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tray-agent", description="Mirror your Microsoft Teams presence into Genesys Cloud."
+        prog="tray-agent", description=_("Mirror your Microsoft Teams presence into Genesys Cloud.")
     )
     parser.add_argument("--version", action="version", version=f"tray-agent {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("log engine details to stderr"))
     parser.add_argument(
         "--at-login",
         action="store_true",
-        help="how the start-at-login entry starts the tray: go on only if IT policy and your choice allow it",
+        help=_("how the start-at-login entry starts the tray: go on only if IT policy and your choice allow it"),
     )
     parser.set_defaults(handler=tray.run)
-    subparsers = parser.add_subparsers(dest="command", metavar="command")
+    subparsers = parser.add_subparsers(dest="command", metavar="command", title=_("commands"))
     for command in COMMANDS:
         command.register(subparsers)
     return parser

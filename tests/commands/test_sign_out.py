@@ -35,7 +35,7 @@ def test_sign_out_with_incomplete_settings_removes_the_saved_sign_ins(
     assert (store.load(CACHE_KEY) is None) is (service in (None, "microsoft"))
     assert (store.load(STORE_KEY) is None) is (service in (None, "genesys"))
     if service != "genesys":
-        assert "Microsoft: signed out you; the account and its tokens were removed from this computer." in out
+        assert "Microsoft: signed out; the account and its tokens were removed from this computer." in out
     if service != "microsoft":
         assert "Genesys Cloud: the saved sign-in was removed (it could not be revoked" in out
 

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import httpx
 
 from tray_agent.clients import bounded_json
+from tray_agent.i18n import _, ngettext
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -28,7 +29,14 @@ _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 def register(commands: Any) -> None:
     from tray_agent.commands.target import add_target_options
 
-    parser = commands.add_parser("doctor", help="check settings, keyring, services and sign-ins", description=__doc__)
+    parser = commands.add_parser(
+        "doctor",
+        help=_("check settings, keyring, services and sign-ins"),
+        description=_(
+            "Checks settings, the keyring, both services and both sign-ins. One line per check: ok lines say what "
+            "was found; each problem says what is wrong and how to fix it. Exits 1 when there is any problem."
+        ),
+    )
     add_target_options(parser)
     parser.set_defaults(handler=run)
 
@@ -40,14 +48,17 @@ class Report:
     seen: set[str] = field(default_factory=set)  # failures already explained (each is said once in full)
 
     def ok(self, what: str, detail: str) -> None:
-        self.out.write(f"ok       {what}: {detail}\n")
+        self._line(_("ok"), _("{check}: {detail}").format(check=what, detail=detail))
 
     def warn(self, what: str, detail: str) -> None:
-        self.out.write(f"warning  {what}: {detail}\n")
+        self._line(_("warning"), _("{check}: {detail}").format(check=what, detail=detail))
 
     def problem(self, what: str, detail: str, fix: str) -> None:
         self.problems += 1
-        self.out.write(f"PROBLEM  {what}: {detail} — fix: {fix}\n")
+        self._line(_("PROBLEM"), _("{check}: {detail} — fix: {fix}").format(check=what, detail=detail, fix=fix))
+
+    def _line(self, verdict: str, text: str) -> None:
+        self.out.write(f"{verdict:<8} {text}\n")
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -58,9 +69,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     logs.configure(target.paths.log_file, verbose=args.verbose)
     report = Report(out)
     asyncio.run(_diagnose(args, target, report))
-    out.write(
-        f"\n{report.problems} problem(s) found.\n" if report.problems else "\nEverything needed to sync is in place.\n"
-    )
+    if report.problems:
+        found = ngettext("{count} problem found.", "{count} problems found.", report.problems)
+        out.write("\n" + found.format(count=report.problems) + "\n")
+    else:
+        out.write("\n" + _("Everything needed to sync is in place.") + "\n")
     out.flush()
     return 1 if report.problems else 0
 
@@ -81,14 +94,18 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
     verdict = assess()
     store = None
     if verdict.secure:
-        report.ok("keyring", f"{verdict.name} keeps the sign-ins' key")
+        report.ok(_("keyring"), _("{keyring} keeps the sign-ins' key").format(keyring=verdict.name))
     elif target.settings.allow_insecure_keyring:
-        report.warn("keyring", f"{verdict.problem} (allowed by allow_insecure_keyring = true)")
+        report.warn(
+            _("keyring"), _("{problem} (allowed by allow_insecure_keyring = true)").format(problem=verdict.problem)
+        )
     else:
         report.problem(
-            "keyring",
+            _("keyring"),
             verdict.problem.split(": ", 1)[0],
-            verdict.problem.split(": ", 1)[-1] + " (or, accepting the risk, set allow_insecure_keyring = true)",
+            _("{fix} (or, accepting the risk, set allow_insecure_keyring = true)").format(
+                fix=verdict.problem.split(": ", 1)[-1]
+            ),
         )
     if verdict.secure or target.settings.allow_insecure_keyring:
         store = store_for(verdict, target.paths)
@@ -96,7 +113,7 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
     try:
         endpoints = endpoints_for(target, args)
     except SettingsError as error:
-        report.problem("endpoints", str(error), f"edit {target.paths.settings_file}")
+        report.problem(_("endpoints"), str(error), _("edit {path}").format(path=target.paths.settings_file))
         return
     if not settings_ok:
         return
@@ -109,13 +126,15 @@ async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> No
         await _check_reachability(http, endpoints, report)
         await _check_notifications_socket(endpoints, resolver, report)
         if store is None:
-            report.problem("sign-ins", "cannot be read without a usable keyring", "fix the keyring problem above")
+            report.problem(
+                _("sign-ins"), _("cannot be read without a usable keyring"), _("fix the keyring problem above")
+            )
             return
         try:
             await _check_microsoft(http, target, endpoints, store, report)
             await _check_genesys(http, target, endpoints, store, report)
         except TokenStorageError as error:
-            report.problem("sign-ins", str(error), "unlock your keyring, then run tray-agent doctor again")
+            report.problem(_("sign-ins"), str(error), _("unlock your keyring, then run tray-agent doctor again"))
 
 
 class _Channels:
@@ -148,12 +167,20 @@ def _failure_fix(error: Any, host: str) -> str:
     from tray_agent.clients.failures import PROXY_AUTH_FIX
 
     if isinstance(error, CertificateNotTrusted):
-        return f"ask IT to put the TLS-inspection root certificate in this computer's trust store, or to exempt {host}"
+        return _(
+            "ask IT to put the TLS-inspection root certificate in this computer's trust store, or to exempt {host}"
+        ).format(host=host)
     if isinstance(error, ProxyAuthenticationRequired):
-        return PROXY_AUTH_FIX.format(hosts=host)
+        return PROXY_AUTH_FIX.format(hosts=host)  # the clients' own advice, English for now
     if isinstance(error, NoAnswer):
-        return f"check the proxy and firewall: something accepts connections for {host} but does not answer"
-    return f"check the network connection and proxy, or ask IT whether {host} is allowed"
+        return _("check the proxy and firewall: something accepts connections for {host} but does not answer").format(
+            host=host
+        )
+    return _unreachable_fix().format(host=host)
+
+
+def _unreachable_fix() -> str:
+    return _("check the network connection and proxy, or ask IT whether {host} is allowed")
 
 
 def _report_failure(report: Report, what: str, failure: Any, host: str) -> None:
@@ -166,16 +193,23 @@ def _report_failure(report: Report, what: str, failure: Any, host: str) -> None:
     if isinstance(failure, CertificateNotTrusted):
         if "certificates" not in report.seen:
             report.seen.add("certificates")
-            report.problem("certificates", text, _failure_fix(failure, host))
-        report.problem(what, f"cannot connect securely to {host}", "see 'certificates' above")
+            report.problem(_("certificates"), text, _failure_fix(failure, host))
+        report.problem(
+            what,
+            _("cannot connect securely to {host}").format(host=host),
+            _("see '{check}' above").format(check=_("certificates")),
+        )
         return
     if text in report.seen:
-        report.problem(what, f"{host}: the same problem as above", "see above")
+        report.problem(what, _("{host}: the same problem as above").format(host=host), _("see above"))
         return
     report.seen.add(text)
     report.problem(
         what,
-        text if text.startswith(("the ", "cannot", host)) else f"cannot reach {host} ({text})",
+        # the clients' failure text is English for now (tray_agent/clients/failures.py)
+        text
+        if text.startswith(("the ", "cannot", host))
+        else _("cannot reach {host} ({error})").format(host=host, error=text),
         _failure_fix(failure, host),
     )
 
@@ -187,7 +221,7 @@ def _check_proxies(resolver: Any, endpoints: Any, report: Report) -> None:
         line = f"{host}: {resolver.for_url(url).describe()}"
         if line not in shown:
             shown.add(line)
-            report.ok("proxy", line)
+            report.ok(_("proxy"), line)
 
 
 def _streaming(endpoints: Any) -> str:
@@ -210,17 +244,27 @@ def _clock(report: Report, where: str, date_header: str | None) -> None:
     except (TypeError, ValueError):
         return
     skew = time.time() - server
-    ahead = "ahead of" if skew > 0 else "behind"
+    minutes, seconds = f"{abs(skew) / 60:.0f}", f"{abs(skew):.0f}"
     if abs(skew) > 300:
+        detail = (
+            _("this computer is {minutes} min ahead of {clock}: sign-ins look expired or not yet valid")
+            if skew > 0
+            else _("this computer is {minutes} min behind {clock}: sign-ins look expired or not yet valid")
+        )
         report.problem(
-            "clock",
-            f"this computer is {abs(skew) / 60:.0f} min {ahead} {where}: sign-ins look expired or not yet valid",
-            "turn on automatic date and time (or ask IT to fix the time service)",
+            _("clock"),
+            detail.format(minutes=minutes, clock=where),
+            _("turn on automatic date and time (or ask IT to fix the time service)"),
         )
     elif abs(skew) > 60:
-        report.warn("clock", f"this computer is {abs(skew):.0f} s {ahead} {where}; turn on automatic date and time")
+        detail = (
+            _("this computer is {seconds} s ahead of {clock}; turn on automatic date and time")
+            if skew > 0
+            else _("this computer is {seconds} s behind {clock}; turn on automatic date and time")
+        )
+        report.warn(_("clock"), detail.format(seconds=seconds, clock=where))
     else:
-        report.ok("clock", f"within {abs(skew):.0f} s of {where}")
+        report.ok(_("clock"), _("within {seconds} s of {clock}").format(seconds=seconds, clock=where))
 
 
 async def _check_microsoft_stack(endpoints: Any, resolver: Any, report: Report) -> None:
@@ -237,25 +281,28 @@ async def _check_microsoft_stack(endpoints: Any, resolver: Any, report: Report) 
         answer = await call_in_daemon_thread(session.get, url, deadline=30.0)
     except Exception as error:  # requests' errors, DeadlineExceeded: said in words below
         failure = network_failure(error, host)
-        _report_failure(report, "Microsoft sign-in", failure, host)
+        _report_failure(report, _("Microsoft sign-in"), failure, host)
         return
     finally:
         session.close()
-    report.ok("certificates", f"{host} presents a certificate this computer trusts (system trust store)")
-    _clock(report, f"{host}'s clock", answer.headers.get("Date"))
+    report.ok(
+        _("certificates"),
+        _("{host} presents a certificate this computer trusts (system trust store)").format(host=host),
+    )
+    _clock(report, _("{host}'s clock").format(host=host), answer.headers.get("Date"))
     try:
         body = answer.json()
     except ValueError:
         body = None
     if answer.status_code == 200:
-        report.ok("Microsoft sign-in", f"{host} answers for your tenant")
+        report.ok(_("Microsoft sign-in"), _("{host} answers for your tenant").format(host=host))
     elif isinstance(body, dict) and "error" in body:
-        report.problem("Microsoft sign-in", explain_aad_error(body), "correct tenant_id in the settings")
+        report.problem(_("Microsoft sign-in"), explain_aad_error(body), _("correct tenant_id in the settings"))
     else:
         report.problem(
-            "Microsoft sign-in",
-            f"{host} answered HTTP {answer.status_code}",
-            f"check the network connection and proxy, or ask IT whether {host} is allowed",
+            _("Microsoft sign-in"),
+            _("{host} answered HTTP {status}").format(host=host, status=answer.status_code),
+            _unreachable_fix().format(host=host),
         )
 
 
@@ -265,48 +312,69 @@ async def _check_signals(sources: Any, report: Report) -> None:
         try:
             reason = await asyncio.wait_for(source.start(), 10.0)
         except Exception as error:  # a source that cannot even say: the agent leaves it off too
-            reason = f"cannot tell whether it works here ({type(error).__name__})"
+            reason = _("cannot tell whether it works here ({error})").format(error=type(error).__name__)
+        check = _("trigger: {name}").format(name=source.name)
         if reason is None:
-            report.ok(f"trigger: {source.name}", "watched; a change reads Teams at once")
+            report.ok(check, _("watched; a change reads Teams at once"))
         else:
-            report.warn(f"trigger: {source.name}", f"not watched here: {reason}; the timer reads Teams instead")
+            # the source's own reason is English for now (tray_agent/signals/)
+            report.warn(check, _("not watched here: {reason}; the timer reads Teams instead").format(reason=reason))
 
 
 def _check_policy(target: Any, report: Report) -> None:
-    where = ", ".join(target.policy_origins) or "your IT department's policy"
+    where = ", ".join(target.policy_origins) or _("your IT department's policy")
     for problem in target.policy_problems:
-        report.problem("policy", problem, f"ask IT to correct it in {where} (its default is used meanwhile)")
+        report.problem(
+            _("policy"),
+            problem,
+            _("ask IT to correct it in {where} (its default is used meanwhile)").format(where=where),
+        )
     if target.locked:
-        report.ok("policy", f"set by IT ({where}): {', '.join(sorted(target.locked))}")
+        report.ok(
+            _("policy"), _("set by IT ({where}): {keys}").format(where=where, keys=", ".join(sorted(target.locked)))
+        )
 
 
 def _check_settings(target: Any, report: Report) -> bool:
     path = target.paths.settings_file
     settings = target.settings
     if target.settings_problem:
-        report.problem("settings", target.settings_problem, f"correct {path}")
+        report.problem(_("settings"), target.settings_problem, _("correct {path}").format(path=path))
         return False
     good = True
     checks = (
-        ("tenant_id", "your organisation's Microsoft Entra tenant ID", settings.tenant_id, True),
-        ("microsoft_client_id", "the agent's Microsoft app registration", settings.microsoft_client_id, False),
-        ("genesys_client_id", "the agent's Genesys Cloud OAuth client ID", settings.genesys_client_id, False),
+        ("tenant_id", _("your organisation's Microsoft Entra tenant ID"), settings.tenant_id, True),
+        ("microsoft_client_id", _("the agent's Microsoft app registration"), settings.microsoft_client_id, False),
+        ("genesys_client_id", _("the agent's Genesys Cloud OAuth client ID"), settings.genesys_client_id, False),
     )
     for key, meaning, value, domain_ok in checks:
         if not value:
-            report.problem("settings", f"{key} is not set", f"set {key} (ask IT for {meaning}) in {path}")
+            report.problem(
+                _("settings"),
+                _("{key} is not set").format(key=key),
+                _("set {key} (ask IT for {meaning}) in {path}").format(key=key, meaning=meaning, path=path),
+            )
             good = False
         elif not (_GUID.match(value) or (domain_ok and _DOMAIN.match(value))):
-            report.problem("settings", f"{key} {value!r} is not an ID", f"ask IT for {meaning}, then set it in {path}")
+            report.problem(
+                _("settings"),
+                _("{key} {value} is not an ID").format(key=key, value=repr(value)),
+                _("ask IT for {meaning}, then set it in {path}").format(meaning=meaning, path=path),
+            )
             good = False
     if good:
-        report.ok(
-            "settings",
-            f"tenant {settings.tenant_id}, Genesys region {settings.genesys_region}, "
-            f"redirect port {settings.genesys_redirect_port}"
-            + (f", Microsoft cloud {settings.microsoft_cloud}" if settings.microsoft_cloud != "global" else "")
-            + f" ({path})",
+        found = dict(
+            tenant=settings.tenant_id,
+            region=settings.genesys_region,
+            port=settings.genesys_redirect_port,
+            cloud=settings.microsoft_cloud,
+            path=path,
         )
+        if settings.microsoft_cloud != "global":
+            text = _("tenant {tenant}, Genesys region {region}, redirect port {port}, Microsoft cloud {cloud} ({path})")
+        else:
+            text = _("tenant {tenant}, Genesys region {region}, redirect port {port} ({path})")
+        report.ok(_("settings"), text.format(**found))
     return good
 
 
@@ -332,17 +400,31 @@ def _check_redirect_port(port: int, report: Report) -> None:
                     continue
                 if error.errno == errno.EADDRINUSE:
                     report.problem(
-                        "sign-in port",
-                        f"{shown} is in use by another program, so the Genesys sign-in cannot finish "
-                        "(a program of another user waiting there could receive the sign-in's answer)",
-                        "close that program (or another tray-agent signing in), or ask IT for another registered "
-                        "port and set genesys_redirect_port",
+                        _("sign-in port"),
+                        _(
+                            "{address} is in use by another program, so the Genesys sign-in cannot finish "
+                            "(a program of another user waiting there could receive the sign-in's answer)"
+                        ).format(address=shown),
+                        _(
+                            "close that program (or another tray-agent signing in), or ask IT for another registered "
+                            "port and set genesys_redirect_port"
+                        ),
                     )
                 else:
-                    report.problem("sign-in port", f"cannot listen on {shown} ({error.strerror})", "ask IT")
+                    report.problem(
+                        _("sign-in port"),
+                        _("cannot listen on {address} ({error})").format(address=shown, error=error.strerror),
+                        _("ask IT"),
+                    )
                 return
             free.append(shown)
-    report.ok("sign-in port", f"{' and '.join(free)} are free for the Genesys sign-in")
+    if len(free) != 2:
+        report.ok(_("sign-in port"), _("{address} is free for the Genesys sign-in").format(address=", ".join(free)))
+    else:
+        report.ok(
+            _("sign-in port"),
+            _("{address} and {other} are free for the Genesys sign-in").format(address=free[0], other=free[-1]),
+        )
 
 
 async def _reachable(http: Any, url: str) -> tuple[int | None, Any, str]:
@@ -366,16 +448,20 @@ async def _check_reachability(http: Any, endpoints: Any, report: Report) -> None
     for what, url in (
         ("Microsoft Graph", f"{endpoints.graph_base}/v1.0/me/presence"),
         ("Genesys Cloud API", f"{endpoints.genesys_api_base}/api/v2/tokens/me"),
-        ("Genesys Cloud login", f"{endpoints.genesys_login_base}/oauth/authorize"),
+        (_("Genesys Cloud login"), f"{endpoints.genesys_login_base}/oauth/authorize"),
     ):
-        status, failure, _ = await _reachable(http, url)
+        status, failure, _text = await _reachable(http, url)
         host = httpx.URL(url).host
         if status is None:
             _report_failure(report, what, failure, host)
         elif status >= 500:
-            report.problem(what, f"{host} answered HTTP {status}", "the service has trouble: try again later")
+            report.problem(
+                what,
+                _("{host} answered HTTP {status}").format(host=host, status=status),
+                _("the service has trouble: try again later"),
+            )
         else:
-            report.ok(what, f"{host} is reachable")
+            report.ok(what, _("{host} is reachable").format(host=host))
 
 
 async def _check_notifications_socket(endpoints: Any, resolver: Any, report: Report) -> None:
@@ -398,13 +484,13 @@ async def _check_notifications_socket(endpoints: Any, resolver: Any, report: Rep
     except websockets.InvalidStatus:
         pass  # the server answered over a trusted TLS connection: reachable
     except (OSError, ssl.SSLError, TimeoutError, websockets.WebSocketException) as error:
-        _report_failure(report, "Genesys notifications", transport_failure("", error, host), host)
+        _report_failure(report, _("Genesys notifications"), transport_failure("", error, host), host)
         return
-    report.ok("Genesys notifications", f"{host} is reachable (websocket)")
+    report.ok(_("Genesys notifications"), _("{host} is reachable (websocket)").format(host=host))
 
 
 def _when(timestamp: float | None) -> str:
-    return f"{datetime.fromtimestamp(timestamp):%a %H:%M}" if timestamp else "unknown"
+    return f"{datetime.fromtimestamp(timestamp):%a %H:%M}" if timestamp else _("unknown")
 
 
 async def _check_microsoft(http: Any, target: Any, endpoints: Any, store: Any, report: Report) -> None:
@@ -413,37 +499,51 @@ async def _check_microsoft(http: Any, target: Any, endpoints: Any, store: Any, r
     from tray_agent.auth.tokens import SignInRequired
     from tray_agent.clients.errors import ServiceError
 
-    fix = "run: tray-agent sign-in microsoft"
+    fix = _("run: tray-agent sign-in microsoft")
+    check = _("Microsoft sign-in")
     microsoft = build_microsoft(target, endpoints, store)
     if not microsoft.signed_in:
-        report.problem("Microsoft sign-in", "not signed in", fix)
+        report.problem(check, _("not signed in"), fix)
         return
     try:
         token = await microsoft.access_token()
     except SignInRequired as error:
-        report.problem("Microsoft sign-in", str(error).split(": ", 1)[-1], fix)
+        report.problem(check, str(error).split(": ", 1)[-1], fix)
         return
     except (ServiceError, SignInFailed) as error:
-        report.problem("Microsoft sign-in", str(error), "check the network, then run tray-agent doctor again")
+        report.problem(check, str(error), _("check the network, then run tray-agent doctor again"))
         return
-    who = microsoft.account_name or "you"
     until = _when(microsoft.expires_at)
-    report.ok("Microsoft sign-in", f"signed in as {who}; renewed silently (this token is valid until {until})")
+    if microsoft.account_name:
+        signed_in = _("signed in as {account}; renewed silently (this token is valid until {time})")
+    else:
+        signed_in = _("signed in; renewed silently (this token is valid until {time})")
+    report.ok(check, signed_in.format(account=microsoft.account_name, time=until))
     try:
         answer = await http.get(
             f"{endpoints.graph_base}/v1.0/me/presence", headers={"Authorization": f"Bearer {token}"}
         )
     except httpx.HTTPError as error:
-        report.problem("Teams presence", f"could not be read ({error.__class__.__name__})", "check the network")
+        report.problem(
+            _("Teams presence"),
+            _("could not be read ({error})").format(error=error.__class__.__name__),
+            _("check the network"),
+        )
         return
     if answer.status_code == 200:
-        report.ok("Teams presence", "readable with Presence.Read")
+        report.ok(_("Teams presence"), _("readable with Presence.Read"))
     elif answer.status_code == 403:
-        report.problem("Teams presence", "Graph refused Presence.Read", "ask IT to grant consent for Presence.Read")
+        report.problem(
+            _("Teams presence"), _("Graph refused Presence.Read"), _("ask IT to grant consent for Presence.Read")
+        )
     elif answer.status_code == 401:
-        report.problem("Teams presence", "Graph refused the sign-in", fix)
+        report.problem(_("Teams presence"), _("Graph refused the sign-in"), fix)
     else:
-        report.problem("Teams presence", f"Graph answered HTTP {answer.status_code}", "try again later")
+        report.problem(
+            _("Teams presence"),
+            _("Graph answered HTTP {status}").format(status=answer.status_code),
+            _("try again later"),
+        )
 
 
 async def _check_genesys(http: Any, target: Any, endpoints: Any, store: Any, report: Report) -> None:
@@ -451,38 +551,47 @@ async def _check_genesys(http: Any, target: Any, endpoints: Any, store: Any, rep
     from tray_agent.auth.tokens import SignInRequired
     from tray_agent.clients.errors import ServiceError
 
-    fix = "run: tray-agent sign-in genesys"
+    fix = _("run: tray-agent sign-in genesys")
+    check = _("Genesys sign-in")
     async with genesys_auth(target, endpoints, store) as genesys:
         if not genesys.signed_in:
             expired = genesys.access_expires_at is not None
-            report.problem("Genesys sign-in", "the sign-in has expired" if expired else "not signed in", fix)
+            report.problem(check, _("the sign-in has expired") if expired else _("not signed in"), fix)
             return
         try:
             token = await genesys.access_token()
         except SignInRequired as error:
-            report.problem("Genesys sign-in", str(error).split(": ", 1)[-1], fix)
+            report.problem(check, str(error).split(": ", 1)[-1], fix)
             return
         except ServiceError as error:
-            report.problem("Genesys sign-in", str(error), "check the network, then run tray-agent doctor again")
+            report.problem(check, str(error), _("check the network, then run tray-agent doctor again"))
             return
         try:
             answer = await http.get(
                 f"{endpoints.genesys_api_base}/api/v2/tokens/me", headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError as error:
-            report.problem("Genesys sign-in", f"could not be checked ({error.__class__.__name__})", "check the network")
+            report.problem(
+                check,
+                _("could not be checked ({error})").format(error=error.__class__.__name__),
+                _("check the network"),
+            )
             return
         if answer.status_code == 200:
             until = genesys.expires_at
-            detail = f"valid until {_when(until)}" if until else "renewed automatically"
-            report.ok("Genesys sign-in", f"signed in; {detail}")
-            _clock(report, "Genesys Cloud's clock", answer.headers.get("Date"))
+            if until:
+                report.ok(check, _("signed in; valid until {time}").format(time=_when(until)))
+            else:
+                report.ok(check, _("signed in; renewed automatically"))
+            _clock(report, _("Genesys Cloud's clock"), answer.headers.get("Date"))
             await _check_genesys_permissions(http, endpoints, token, report)
         elif answer.status_code == 401:
             genesys.invalidate()
-            report.problem("Genesys sign-in", "Genesys no longer accepts the sign-in (expired or revoked)", fix)
+            report.problem(check, _("Genesys no longer accepts the sign-in (expired or revoked)"), fix)
         else:
-            report.problem("Genesys sign-in", f"Genesys answered HTTP {answer.status_code}", "try again later")
+            report.problem(
+                check, _("Genesys answered HTTP {status}").format(status=answer.status_code), _("try again later")
+            )
 
 
 async def _check_genesys_permissions(http: Any, endpoints: Any, token: str, report: Report) -> None:
@@ -493,23 +602,33 @@ async def _check_genesys_permissions(http: Any, endpoints: Any, token: str, repo
         current = await http.get(f"{base}/api/v2/presence/definitions", headers=headers)
         if current.status_code == 200:
             report.ok(
-                "Genesys permissions", "your role can read presence definitions (presence:presenceDefinition:view)"
+                _("Genesys permissions"),
+                _("your role can read presence definitions (presence:presenceDefinition:view)"),
             )
             return
         legacy = await http.get(f"{base}/api/v2/presencedefinitions", headers=headers)
     except httpx.HTTPError as error:
-        report.problem("Genesys permissions", f"could not be checked ({error.__class__.__name__})", "check the network")
+        report.problem(
+            _("Genesys permissions"),
+            _("could not be checked ({error})").format(error=error.__class__.__name__),
+            _("check the network"),
+        )
         return
-    add = "ask IT to add Presence > Presence Definition > View (presence:presenceDefinition:view) to your role"
+    # Genesys's own names of the permission (Presence > Presence Definition > View): kept as in its admin UI
+    add = _("ask IT to add Presence > Presence Definition > View (presence:presenceDefinition:view) to your role")
     if current.status_code == 403 and legacy.status_code == 200:
         report.warn(
-            "Genesys permissions",
-            "your role lacks presence:presenceDefinition:view, so the agent reads Genesys's deprecated list "
-            f"(GET /api/v2/presencedefinitions) instead; it works today — {add}",
+            _("Genesys permissions"),
+            _(
+                "your role lacks presence:presenceDefinition:view, so the agent reads Genesys's deprecated list "
+                "(GET /api/v2/presencedefinitions) instead; it works today — {fix}"
+            ).format(fix=add),
         )
     else:
         report.problem(
-            "Genesys permissions",
-            f"the presence definitions cannot be read (HTTP {current.status_code}, legacy {legacy.status_code})",
+            _("Genesys permissions"),
+            _("the presence definitions cannot be read (HTTP {status}, legacy {legacy})").format(
+                status=current.status_code, legacy=legacy.status_code
+            ),
             add,
         )

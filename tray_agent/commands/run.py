@@ -15,20 +15,21 @@ from typing import Any, TextIO
 from urllib.parse import urlparse
 
 from tray_agent.commands.demo_extra import DEMO_NOT_INSTALLED_EXIT, demo_installed
+from tray_agent.i18n import _
 
 ALREADY_RUNNING_EXIT = 3
 
 
 def register(commands: Any) -> None:
-    run = commands.add_parser("run", help="run the agent without the tray, printing what it does")
-    run.add_argument("--simulator", metavar="URL", help="a simulator started with `tray-agent simulator`")
-    run.add_argument("--ca", metavar="CA.pem", help="the simulator's CA (added to the trusted set)")
+    run = commands.add_parser("run", help=_("run the agent without the tray, printing what it does"))
+    run.add_argument("--simulator", metavar="URL", help=_("a simulator started with `tray-agent simulator`"))
+    run.add_argument("--ca", metavar="CA.pem", help=_("the simulator's CA (added to the trusted set)"))
     run.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     if bool(args.simulator) != bool(args.ca):
-        print("--simulator and --ca go together", file=sys.stderr)
+        print(_("--simulator and --ca go together"), file=sys.stderr)
         return 2
     if args.simulator and not demo_installed("run --simulator", needs="tray_agent.demo.approving_browser"):
         return DEMO_NOT_INSTALLED_EXIT
@@ -42,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
     logs.configure(paths.log_file, verbose=args.verbose, console=True)
     lock = acquire(INSTANCE_NAME, paths.state_dir)
     if lock is None:
-        print("the agent is already running for you", file=sys.stderr)
+        print(_("the agent is already running for you"), file=sys.stderr)
         return ALREADY_RUNNING_EXIT
     try:
         runner = on_simulator(args.simulator, args.ca, paths) if args.simulator else on_cloud(paths)
@@ -91,7 +92,8 @@ async def on_simulator(base_url: str, ca_file: str, paths: Any, out: TextIO = sy
         workstation=workstation,
         signals=[workstation],
     )
-    out.write(f"Agent on {base_url} (clock ×{speed:g}); Ctrl-C or SIGTERM to stop.\n")
+    out.write(_("Agent on {url} (clock ×{speed}); Ctrl-C or SIGTERM to stop.").format(url=base_url, speed=f"{speed:g}"))
+    out.write("\n")
     out.flush()
     await agent.microsoft.sign_in(browser, 30)
     await agent.genesys.sign_in(browser, 30)
@@ -109,7 +111,7 @@ async def on_cloud(paths: Any, out: TextIO = sys.stdout) -> int:
     try:
         agent = build_cloud_agent(settings, paths=paths, on_transition=transition_printer(out))
     except (SettingsError, KeyringRefused) as error:
-        print(f"cannot start: {error}", file=sys.stderr)
+        print(_("cannot start: {error}").format(error=error), file=sys.stderr)
         return 2
     return await _run(agent)
 

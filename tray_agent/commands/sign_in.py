@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from tray_agent.i18n import _
+
 EXIT_FAILED, EXIT_SETTINGS, EXIT_STORAGE, EXIT_CANCELLED = 1, 2, 3, 130
 
 
@@ -17,19 +19,19 @@ def register(commands: Any) -> None:
 
     parser = commands.add_parser(
         "sign-in",
-        help="sign in to Microsoft or Genesys Cloud",
-        description="Sign in as yourself. The sign-in is kept in your system keyring for the tray app.",
+        help=_("sign in to Microsoft or Genesys Cloud"),
+        description=_("Sign in as yourself. The sign-in is kept in your system keyring for the tray app."),
     )
     parser.add_argument("service", choices=[service.value for service in Service])
     parser.add_argument(
         "--device-code",
         action="store_true",
-        help="Microsoft only: sign in on another device with a code (when no browser can reach this computer)",
+        help=_("Microsoft only: sign in on another device with a code (when no browser can reach this computer)"),
     )
     parser.add_argument(
-        "--no-browser", action="store_true", help="print the sign-in address instead of opening the browser"
+        "--no-browser", action="store_true", help=_("print the sign-in address instead of opening the browser")
     )
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
+    parser.add_argument("--timeout", type=float, default=300.0, help=_("seconds to wait for the sign-in (default 300)"))
     add_target_options(parser)
     parser.set_defaults(handler=run)
 
@@ -45,22 +47,26 @@ def run(args: argparse.Namespace) -> int:
 
     if args.service == Service.GENESYS and args.device_code:
         print(
-            "Genesys Cloud has no device-code sign-in for this app. Use --no-browser and open the printed "
-            "address in a browser on this computer.",
+            _(
+                "Genesys Cloud has no device-code sign-in for this app. Use --no-browser and open the printed "
+                "address in a browser on this computer."
+            ),
             file=sys.stderr,
         )
         return EXIT_SETTINGS
     if args.timeout <= 0:
-        print("--timeout must be positive", file=sys.stderr)
+        print(_("--timeout must be positive"), file=sys.stderr)
         return EXIT_SETTINGS
     target = load_target()
     logs.configure(target.paths.log_file, verbose=args.verbose)
     if target.settings_problem:  # a damaged file never stops a sign-in: the last good settings (or defaults) apply
-        print(f"Settings problem: {target.settings_problem}", file=sys.stderr)
+        print(_("Settings problem: {problem}").format(problem=target.settings_problem), file=sys.stderr)
     if args.device_code and not target.settings.allow_device_code:
         print(
-            "Your IT department has turned off sign-in with a code on this computer. "
-            "Sign in with the browser instead (tray-agent sign-in microsoft).",
+            _(
+                "Your IT department has turned off sign-in with a code on this computer. "
+                "Sign in with the browser instead (tray-agent sign-in microsoft)."
+            ),
             file=sys.stderr,
         )
         return EXIT_SETTINGS
@@ -68,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         endpoints = endpoints_for(target, args)
         store = open_token_store(target.settings, paths=target.paths)
     except SettingsError as error:
-        print(f"Settings problem: {error} (in {target.paths.settings_file})", file=sys.stderr)
+        print(
+            _("Settings problem: {problem} (in {path})").format(problem=error, path=target.paths.settings_file),
+            file=sys.stderr,
+        )
         return EXIT_SETTINGS
     except (KeyringRefused, TokenStorageError) as error:
         print(str(error), file=sys.stderr)
@@ -76,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_sign_in(args, target, endpoints, store))
     except KeyboardInterrupt:
-        print("\nSign-in cancelled.", file=sys.stderr)
+        print("\n" + _("Sign-in cancelled."), file=sys.stderr)
         return EXIT_CANCELLED
 
 
@@ -97,22 +106,34 @@ async def _sign_in(args: argparse.Namespace, target: Any, endpoints: Any, store:
                 await microsoft.sign_in_with_device_code(_show_device_code, args.timeout)
             else:
                 await microsoft.sign_in(browser, args.timeout)
-            print(f"Signed in to Microsoft as {microsoft.account_name or 'you'}.")
+            if microsoft.account_name:
+                print(_("Signed in to Microsoft as {account}.").format(account=microsoft.account_name))
+            else:
+                print(_("Signed in to Microsoft."))
             return 0
         async with genesys_auth(target, endpoints, store) as genesys:
             await genesys.sign_in(browser, args.timeout)
             until = genesys.expires_at
-            detail = f" until {datetime.fromtimestamp(until):%a %H:%M}" if until else ""
-            print(f"Signed in to Genesys Cloud{detail}.")
+            if until:
+                print(
+                    _("Signed in to Genesys Cloud until {time}.").format(
+                        time=f"{datetime.fromtimestamp(until):%a %H:%M}"
+                    )
+                )
+            else:
+                print(_("Signed in to Genesys Cloud."))
             return 0
     except SettingsError as error:
-        print(f"Settings problem: {error} (in {target.paths.settings_file})", file=sys.stderr)
+        print(
+            _("Settings problem: {problem} (in {path})").format(problem=error, path=target.paths.settings_file),
+            file=sys.stderr,
+        )
         return EXIT_SETTINGS
     except TokenStorageError as error:
-        print(f"Sign-in could not be saved: {error}", file=sys.stderr)
+        print(_("Sign-in could not be saved: {error}").format(error=error), file=sys.stderr)
         return EXIT_STORAGE
     except (SignInFailed, SignInRequired, ServiceError) as error:
-        print(f"Sign-in failed: {error}", file=sys.stderr)
+        print(_("Sign-in failed: {error}").format(error=error), file=sys.stderr)
         return EXIT_FAILED
 
 

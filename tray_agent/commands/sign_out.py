@@ -7,16 +7,20 @@ import asyncio
 import sys
 from typing import Any
 
+from tray_agent.i18n import _
+
 
 def register(commands: Any) -> None:
     from tray_agent.commands.target import add_target_options
     from tray_agent.core.service import Service
 
     parser = commands.add_parser(
-        "sign-out", help="sign out of both services (or one) on this computer", description=__doc__
+        "sign-out",
+        help=_("sign out of both services (or one) on this computer"),
+        description=_("Forget both sign-ins (or one) on this computer and revoke the Genesys token."),
     )
     parser.add_argument(
-        "service", nargs="?", choices=[s.value for s in Service], help="only this service (default: both)"
+        "service", nargs="?", choices=[s.value for s in Service], help=_("only this service (default: both)")
     )
     add_target_options(parser)
     parser.set_defaults(handler=run)
@@ -34,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         store = open_token_store(target.settings, paths=target.paths)
         return asyncio.run(_sign_out(args, target, store))
     except (KeyringRefused, TokenStorageError) as error:
-        print(f"Could not sign out: {error}", file=sys.stderr)
+        print(_("Could not sign out: {error}").format(error=error), file=sys.stderr)
         return 1
 
 
@@ -67,10 +71,14 @@ async def _sign_out_of_microsoft(target: Any, endpoints: Any, store: Any) -> str
         was = microsoft.account_name if microsoft.signed_in else None
         await microsoft.sign_out(strict=True)
     except SettingsError:
-        was = "you" if MicrosoftAuth.forget(store) else None
+        if MicrosoftAuth.forget(store):
+            return _("Microsoft: signed out; the account and its tokens were removed from this computer.")
+        was = None
     if was:
-        return f"Microsoft: signed out {was}; the account and its tokens were removed from this computer."
-    return "Microsoft: was not signed in."
+        return _("Microsoft: signed out {account}; the account and its tokens were removed from this computer.").format(
+            account=was
+        )
+    return _("Microsoft: was not signed in.")
 
 
 async def _sign_out_of_genesys(target: Any, endpoints: Any, store: Any) -> str:
@@ -79,18 +87,18 @@ async def _sign_out_of_genesys(target: Any, endpoints: Any, store: Any) -> str:
 
     if endpoints is None or not target.settings.genesys_client_id:
         if GenesysAuth.forget(store):
-            return (
+            return _(
                 "Genesys Cloud: the saved sign-in was removed (it could not be revoked: the settings are incomplete)."
             )
-        return "Genesys Cloud: was not signed in."
+        return _("Genesys Cloud: was not signed in.")
     async with genesys_auth(target, endpoints, store) as genesys:
         had = genesys.access_expires_at is not None or genesys.signed_in
         revoked = await genesys.revoke_and_forget()
     if not had:
-        return "Genesys Cloud: was not signed in."
+        return _("Genesys Cloud: was not signed in.")
     if revoked:
-        return "Genesys Cloud: signed out; the token was revoked and removed from this computer."
-    return (
+        return _("Genesys Cloud: signed out; the token was revoked and removed from this computer.")
+    return _(
         "Genesys Cloud: the token was removed from this computer, but Genesys could not be reached to "
         "revoke it (it expires by itself)."
     )

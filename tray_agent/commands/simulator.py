@@ -14,36 +14,37 @@ from typing import Any
 
 from tray_agent.commands.demo_extra import DEMO_NOT_INSTALLED_EXIT, demo_installed
 from tray_agent.commands.stopping import stop_on_sigterm
+from tray_agent.i18n import _
 
 
 def register(commands: Any) -> None:
-    simulator = commands.add_parser("simulator", help="run only the simulator (with its control page)")
+    simulator = commands.add_parser("simulator", help=_("run only the simulator (with its control page)"))
     simulator.add_argument("--port", type=int, default=0)
-    simulator.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    simulator.add_argument("--speed", type=float, default=1.0, help=_("simulated seconds per real second"))
     simulator.add_argument(
-        "--redirect-port", type=int, default=8765, help="the Genesys sign-in redirect port agents will use"
+        "--redirect-port", type=int, default=8765, help=_("the Genesys sign-in redirect port agents will use")
     )
     simulator.add_argument(
         "--teams-away-after-lock",
         type=float,
         default=10.0,
-        help="simulated seconds after a workstation lock until Teams shows Away (default 10)",
+        help=_("simulated seconds after a workstation lock until Teams shows Away (default 10)"),
     )
     simulator.add_argument(
         "--graph-propagation-delay",
         type=float,
         default=3.0,
-        help="simulated seconds Graph's GET /me/presence lags the Teams client (default 3)",
+        help=_("simulated seconds Graph's GET /me/presence lags the Teams client (default 3)"),
     )
     simulator.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
-        print("--speed must be positive", file=sys.stderr)
+        print(_("--speed must be positive"), file=sys.stderr)
         return 2
     if not (0 <= args.teams_away_after_lock < float("inf") and 0 <= args.graph_propagation_delay < float("inf")):
-        print("--teams-away-after-lock and --graph-propagation-delay must be seconds >= 0", file=sys.stderr)
+        print(_("--teams-away-after-lock and --graph-propagation-delay must be seconds >= 0"), file=sys.stderr)
         return 2
     if not demo_installed("simulator"):
         return DEMO_NOT_INSTALLED_EXIT
@@ -62,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     simulator.start()
     try:
         print(
-            f"Simulator on {simulator.base_url}\nControl page: {simulator.control_url}\nCA: {simulator.ca_path}\n"
-            f"Agent: tray-agent run --simulator {simulator.base_url} --ca {simulator.ca_path}",
+            _(
+                "Simulator on {url}\nControl page: {control}\nCA: {ca}\n"
+                "Agent: tray-agent run --simulator {url} --ca {ca}"
+            ).format(url=simulator.base_url, control=simulator.control_url, ca=simulator.ca_path),
             flush=True,
         )
         while True:

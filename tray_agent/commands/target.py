@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tray_agent.i18n import _
+
 if TYPE_CHECKING:  # imported when used: building the parser stays quick
     from tray_agent.auth.session import Target
     from tray_agent.config.endpoints import Endpoints
@@ -30,11 +32,11 @@ def endpoints_for(target: Target, args: argparse.Namespace) -> Endpoints:
     simulator: str | None = getattr(args, "simulator", None)
     ca: str | None = getattr(args, "ca", None)
     if ca and not simulator:
-        raise SettingsError("--ca is only for --simulator (the cloud uses the system's trusted CAs)")
+        raise SettingsError(_("--ca is only for --simulator (the cloud uses the system's trusted CAs)"))
     if simulator:
         if not simulator.startswith("https://"):
-            raise SettingsError("--simulator must be the simulator's https:// address")
+            raise SettingsError(_("--simulator must be the simulator's https:// address"))
         if not ca or not Path(ca).is_file():
-            raise SettingsError("--simulator needs --ca with the simulator's CA file")
+            raise SettingsError(_("--simulator needs --ca with the simulator's CA file"))
         return Endpoints.simulator(simulator.rstrip("/"), target.settings.tenant_id, ca)
     return target.endpoints()

@@ -34,13 +34,14 @@ from tray_agent.config.settings_error import SettingsError
 from tray_agent.config.settings_file import set_setting
 from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
+from tray_agent.i18n import _
 from tray_agent.tray import desktop
 from tray_agent.tray.autostart import Autostart, for_this_desktop
 from tray_agent.tray.desktop_notifications import Notice, RateLimiter, ending_notices, notices_for_change
 from tray_agent.tray.engine_thread import AgentFactory, Companion, EngineThread
 from tray_agent.tray.icon import tray_image
 from tray_agent.tray.menu import build_menu
-from tray_agent.tray.view import APP_TITLE, TrayView, view_of
+from tray_agent.tray.view import TrayView, app_title, view_of
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class TrayApp:
     def open_settings(self) -> None:
         path = self._paths.settings_file
         load_user_settings(path)  # re-creates the commented default if it was deleted
-        self._open(path, text_file=True, what="the settings file")
+        self._open(path, text_file=True, what="the settings file", failed=_("Could not open the settings file"))
 
     def window_available(self) -> bool:
         return self._window is not None and self._engine is not None
@@ -171,11 +172,13 @@ class TrayApp:
             self._window.open()
         except Exception as error:  # the window is a convenience: the tray goes on without it
             log.warning("could not open the agent's window: %s", type(error).__name__)
-            self._show(_info("Activity", f"Could not open the window: {error}"))
+            self._show(_info(_("Activity"), _("Could not open the window: {error}").format(error=error)))
 
     def open_log_folder(self) -> None:
         self._paths.log_dir.mkdir(parents=True, exist_ok=True)
-        self._open(self._paths.log_dir, text_file=False, what="the log folder")
+        self._open(
+            self._paths.log_dir, text_file=False, what="the log folder", failed=_("Could not open the log folder")
+        )
 
     def start_at_login(self) -> bool:
         try:
@@ -199,7 +202,7 @@ class TrayApp:
             log.info("start at login %s", "on" if wanted else "off")
         except OSError as error:
             log.warning("could not change start at login: %s", error)
-            self._show(_info("Start at login", f"Could not change it: {error}"))
+            self._show(_info(_("Start at login"), _("Could not change it: {error}").format(error=error)))
 
     def teams_writeback_locked(self) -> bool:
         return "teams_writeback" in self._locked
@@ -214,7 +217,7 @@ class TrayApp:
             set_setting(self._paths.settings_file, "agent", "teams_writeback", wanted)
         except (OSError, SettingsError) as error:
             log.warning("could not change teams_writeback: %s", error)
-            self._show(_info("Show Genesys calls in Teams", f"Could not change it: {error}"))
+            self._show(_info(_("Show Genesys calls in Teams"), _("Could not change it: {error}").format(error=error)))
             return
         log.info("Genesys interactions in Teams %s", "on" if wanted else "off")
         self._submit(Command(CommandKind.SET_WRITEBACK, enabled=wanted))
@@ -222,8 +225,10 @@ class TrayApp:
     def about(self) -> None:
         self._show(
             _info(
-                f"{APP_TITLE} {__version__}",
-                f"Settings: {self._paths.settings_file}\nLogs: {self._paths.log_dir}",
+                _("{app} {version}").format(app=app_title(), version=__version__),
+                _("Settings: {settings_file}\nLogs: {log_folder}").format(
+                    settings_file=self._paths.settings_file, log_folder=self._paths.log_dir
+                ),
             )
         )
 
@@ -244,8 +249,10 @@ class TrayApp:
         except Exception as error:  # Xlib raises its own errors, not ImportError, without a display
             log.error("no tray available: %s", error)
             sys.stderr.write(
-                f"{APP_TITLE} needs a desktop session with a notification area ({error.__class__.__name__}: "
-                f"{error}).\nTo try the agent without one:  tray-agent demo --headless\n"
+                _(
+                    "{app} needs a desktop session with a notification area ({error}).\n"
+                    "To try the agent without one:  tray-agent demo --headless\n"
+                ).format(app=app_title(), error=f"{error.__class__.__name__}: {error}")
             )
             return 2
         if sys.platform != "win32":
@@ -288,9 +295,9 @@ class TrayApp:
         """pystray's setup thread: show the icon, start the engine, then keep the icon current."""
         icon.visible = True
         for problem in self._policy_problems:  # IT's policy has a bad value: its default is in effect
-            self._show(_info("A setting from IT could not be used", problem), icon)
+            self._show(_info(_("A setting from IT could not be used"), problem), icon)
         for problem in self._settings_problems:  # the agent's own file: last good settings or defaults apply
-            self._show(_info("Your settings file has a problem", problem), icon)
+            self._show(_info(_("Your settings file has a problem"), problem), icon)
         if self._engine is not None and not self._quitting.is_set():
             self._engine.start()
         while not self._quitting.is_set():
@@ -339,12 +346,13 @@ class TrayApp:
         if icon is not None and getattr(icon, "HAS_NOTIFICATION", False):
             self._on_ui(lambda: icon.notify(message, title))
 
-    def _open(self, path: Path, *, text_file: bool, what: str) -> None:
+    def _open(self, path: Path, *, text_file: bool, what: str, failed: str) -> None:
+        """``what``: for the log (English); ``failed``: the notification's title (translated)."""
         try:
             self._open_path(path, text_file)
         except OSError as error:
             log.warning("could not open %s: %s", what, error)
-            self._show(_info(f"Could not open {what}", f"It is here: {path}"))
+            self._show(_info(failed, _("It is here: {path}").format(path=path)))
 
     # --- engine callbacks (engine thread) ------------------------------------------------------
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from tray_agent.core.rules import SyncStatus
 from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
-from tray_agent.tray.view import EXPIRY_LEAD, SERVICE_NAMES, expiring, links_of, local_hhmm
+from tray_agent.i18n import _
+from tray_agent.tray.view import EXPIRY_LEAD, SERVICE_NAMES, expiring, links_of, local_hhmm, names_of
 
 MIN_INTERVAL = 30 * 60.0
 TITLE_LIMIT = 63  # Windows: szInfoTitle is WCHAR[64]
@@ -70,44 +71,58 @@ def notices_for_change(
         and service not in signed_out_by_agent
     ]
     if needed:
-        names = " and ".join(SERVICE_NAMES[s] for s in needed)
-        notices.append(
-            Notice(
-                NoticeKind.SIGN_IN_NEEDED,
-                f"Sign in to {names}",
-                f"Your Teams status is not copied to Genesys until you sign in to {names}. "
-                "Open the tray menu and choose “Sign in”.",
-                "+".join(needed),
-            )
-        )
+        notices.append(_sign_in_needed_notice(needed))
     if after.status is SyncStatus.LOOP_BREAKER and (before is None or before.status is not SyncStatus.LOOP_BREAKER):
         notices.append(
             Notice(
                 NoticeKind.LOOP_BREAKER,
-                "Presence sync stopped itself",
-                "Your Genesys status changed too often in a short time, so sync stopped to break a loop. "
-                "It starts again by itself later, or choose “Resume sync”.",
+                _("Presence sync stopped itself"),
+                _(
+                    "Your Genesys status changed too often in a short time, so sync stopped to break a loop. "
+                    "It starts again by itself later, or choose “Resume sync”."
+                ),
             )
         )
     paused_before = before is not None and before.paused_until is not None
     if after.paused_until is not None and not paused_before:
-        until = "until you resume it" if math.isinf(after.paused_until) else f"until {clock_text(after.paused_until)}"
-        notices.append(
-            Notice(
-                NoticeKind.PAUSED,
-                "Presence sync paused",
-                f"Genesys does not follow Teams {until}. Your Genesys status is yours to set.",
-            )
-        )
+        notices.append(_paused_notice(after.paused_until, clock_text))
     if paused_before and after.paused_until is None:
-        notices.append(Notice(NoticeKind.RESUMED, "Presence sync resumed", "Genesys follows your Teams status again."))
+        notices.append(
+            Notice(NoticeKind.RESUMED, _("Presence sync resumed"), _("Genesys follows your Teams status again."))
+        )
     if after.sign_in_prompt and (before is None or before.sign_in_prompt != after.sign_in_prompt):
         notices.append(
             Notice(
-                NoticeKind.SIGN_IN_CODE, "Sign in to Microsoft with a code", after.sign_in_prompt, after.sign_in_prompt
+                NoticeKind.SIGN_IN_CODE,
+                _("Sign in to Microsoft with a code"),
+                after.sign_in_prompt,  # MSAL's own instructions, in English
+                after.sign_in_prompt,
             )
         )
     return notices
+
+
+def _sign_in_needed_notice(needed: list[Service]) -> Notice:
+    names = names_of(needed)
+    return Notice(
+        NoticeKind.SIGN_IN_NEEDED,
+        _("Sign in to {services}").format(services=names),
+        _(
+            "Your Teams status is not copied to Genesys until you sign in to {services}. "
+            "Open the tray menu and choose “Sign in”."
+        ).format(services=names),
+        "+".join(needed),
+    )
+
+
+def _paused_notice(paused_until: float, clock_text: Callable[[float], str]) -> Notice:
+    if math.isinf(paused_until):
+        message = _("Genesys does not follow Teams until you resume it. Your Genesys status is yours to set.")
+    else:
+        message = _("Genesys does not follow Teams until {time}. Your Genesys status is yours to set.").format(
+            time=clock_text(paused_until)
+        )
+    return Notice(NoticeKind.PAUSED, _("Presence sync paused"), message)
 
 
 def ending_notices(
@@ -125,15 +140,18 @@ def ending_notices(
         expires_at = snapshot.genesys_expires_at if service == Service.GENESYS else snapshot.microsoft_expires_at
         assert expires_at is not None  # noqa: S101 - expiring() checked it
         name = SERVICE_NAMES[service]
-        when = f"at {clock_text(expires_at)}" if expires_at > now else "now"
+        if expires_at > now:
+            message = _(
+                "Your {service} sign-in ends at {time}. Choose “Sign in to {service}” in the tray menu "
+                "to keep your status in sync."
+            ).format(service=name, time=clock_text(expires_at))
+        else:
+            message = _(
+                "Your {service} sign-in ends now. Choose “Sign in to {service}” in the tray menu "
+                "to keep your status in sync."
+            ).format(service=name)
         notices.append(
-            Notice(
-                NoticeKind.SIGN_IN_ENDING,
-                f"{name} sign-in ends soon",
-                f"Your {name} sign-in ends {when}. Choose “Sign in to {name}” in the tray menu "
-                "to keep your status in sync.",
-                service,
-            )
+            Notice(NoticeKind.SIGN_IN_ENDING, _("{service} sign-in ends soon").format(service=name), message, service)
         )
     return notices
 

@@ -12,13 +12,14 @@ from typing import Any, Protocol
 
 from tray_agent import __version__
 from tray_agent.core.service import Service
+from tray_agent.i18n import N_, _
 from tray_agent.tray.view import SERVICE_NAMES, TrayView
 
 DETAIL_LIMIT = 80
 PAUSES: tuple[tuple[str, float | None], ...] = (
-    ("For 15 minutes", 15 * 60.0),
-    ("For 1 hour", 60 * 60.0),
-    ("Until I resume", None),
+    (N_("For 15 minutes"), 15 * 60.0),
+    (N_("For 1 hour"), 60 * 60.0),
+    (N_("Until I resume"), None),
 )
 
 
@@ -75,7 +76,9 @@ def _short(text: str, limit: int = DETAIL_LIMIT) -> str:
 
 
 def build_menu(pystray: Any, host: MenuHost) -> Any:
-    """A ``pystray.Menu`` for ``host``; ``pystray`` is the (lazily imported) module."""
+    """A ``pystray.Menu`` for ``host``; ``pystray`` is the (lazily imported) module.
+
+    The texts are in the language current when it is built (the app builds it once, at start)."""
     Menu = pystray.Menu
     return Menu(
         *_status_lines(pystray, host),
@@ -86,7 +89,7 @@ def build_menu(pystray: Any, host: MenuHost) -> Any:
         Menu.SEPARATOR,
         *_app_items(pystray, host),
         Menu.SEPARATOR,
-        pystray.MenuItem("Quit", lambda: host.quit()),
+        pystray.MenuItem(_("Quit"), lambda: host.quit()),
     )
 
 
@@ -120,12 +123,12 @@ def _sync_items(pystray: Any, host: MenuHost) -> list[Any]:
 
     return [
         Item(
-            "Pause sync",
-            Menu(*(Item(text, pause_action(seconds)) for text, seconds in PAUSES)),
+            _("Pause sync"),
+            Menu(*(Item(_(text), pause_action(seconds)) for text, seconds in PAUSES)),
             enabled=_when(host, lambda v: v.can_pause),
         ),
-        Item("Resume sync", lambda: host.resume(), enabled=_when(host, lambda v: v.can_resume)),
-        Item("Sync now", lambda: host.sync_now(), enabled=_when(host, lambda v: v.can_sync_now)),
+        Item(_("Resume sync"), lambda: host.resume(), enabled=_when(host, lambda v: v.can_resume)),
+        Item(_("Sync now"), lambda: host.sync_now(), enabled=_when(host, lambda v: v.can_sync_now)),
     ]
 
 
@@ -137,12 +140,12 @@ def _account_items(pystray: Any, host: MenuHost) -> list[Any]:
         name = SERVICE_NAMES[service]
         return [
             Item(
-                f"Sign in to {name}",
+                _("Sign in to {service}").format(service=name),
                 lambda: host.sign_in(service),
                 enabled=_when(host, lambda v: v.sign_in_possible(service)),
             ),
             Item(
-                f"Sign out of {name}",
+                _("Sign out of {service}").format(service=name),
                 lambda: host.sign_out(service),
                 enabled=_when(host, lambda v: v.sign_out_possible(service)),
             ),
@@ -151,7 +154,7 @@ def _account_items(pystray: Any, host: MenuHost) -> list[Any]:
     return [
         *sign_in_and_out(Service.MICROSOFT),
         Item(
-            "Sign in to Microsoft with a code…",
+            _("Sign in to Microsoft with a code…"),
             lambda: host.sign_in_with_code(),
             enabled=_when(host, lambda v: v.sign_in_possible(Service.MICROSOFT) and host.device_code_allowed()),
         ),
@@ -162,20 +165,20 @@ def _account_items(pystray: Any, host: MenuHost) -> list[Any]:
 def _app_items(pystray: Any, host: MenuHost) -> list[Any]:
     Item = pystray.MenuItem
     return [
-        Item("Activity…", lambda: host.open_window(), enabled=lambda _item: host.window_available()),
-        Item("Settings…", lambda: host.open_settings()),
-        Item("Open log folder", lambda: host.open_log_folder()),
+        Item(_("Activity…"), lambda: host.open_window(), enabled=lambda _item: host.window_available()),
+        Item(_("Settings…"), lambda: host.open_settings()),
+        Item(_("Open log folder"), lambda: host.open_log_folder()),
         Item(
-            "Show Genesys calls in Teams",
+            _("Show Genesys calls in Teams"),
             lambda: host.toggle_teams_writeback(),
             checked=lambda _item: host.view.writeback_on,
             enabled=lambda _item: not host.teams_writeback_locked(),
         ),
         Item(
-            "Start at login",
+            _("Start at login"),
             lambda: host.toggle_start_at_login(),
             checked=lambda _item: host.start_at_login(),
             enabled=lambda _item: not host.start_at_login_locked(),
         ),
-        Item(f"About (version {__version__})", lambda: host.about()),
+        Item(_("About (version {version})").format(version=__version__), lambda: host.about()),
     ]

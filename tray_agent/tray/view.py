@@ -17,11 +17,12 @@ from tray_agent.core.presence import UNKNOWN, GenesysState, TeamsPresence, displ
 from tray_agent.core.rules import SyncStatus
 from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
+from tray_agent.i18n import N_, _
 
 TOOLTIP_LIMIT = 127  # Windows: NOTIFYICONDATAW.szTip is WCHAR[128]
-APP_TITLE = "Teams → Genesys presence"
+APP_TITLE = N_("Teams → Genesys presence")  # translate where shown: app_title()
 
-SERVICE_NAMES = {Service.MICROSOFT: "Microsoft", Service.GENESYS: "Genesys Cloud"}
+SERVICE_NAMES = {Service.MICROSOFT: "Microsoft", Service.GENESYS: "Genesys Cloud"}  # product names: never translated
 # MSAL renews the Microsoft access token silently (refresh token); Genesys PKCE has no refresh, so the
 # agent must sign in again before its token ends.
 SILENTLY_RENEWED = frozenset({Service.MICROSOFT})
@@ -97,32 +98,37 @@ class TrayView:
         return dict(self.can_sign_out).get(service, False)
 
 
+# What the Teams client itself calls each state (it is localised too): translated where shown.
 _TEAMS_WORDS = {
-    "Available": "Available",
-    "AvailableIdle": "Available (idle)",
-    "Away": "Away",
-    "BeRightBack": "Be right back",
-    "Busy": "Busy",
-    "BusyIdle": "Busy (idle)",
-    "DoNotDisturb": "Do not disturb",
-    "InACall": "In a call",
-    "InAConferenceCall": "In a conference call",
-    "Inactive": "Inactive",
-    "InAMeeting": "In a meeting",
-    "Offline": "Offline",
-    "OffWork": "Off work",
-    "OutOfOffice": "Out of office",
-    "PresenceUnknown": "Unknown",
-    "Presenting": "Presenting",
-    "UrgentInterruptionsOnly": "Urgent interruptions only",
-    "Focusing": "Focusing",
+    "Available": N_("Available"),
+    "AvailableIdle": N_("Available (idle)"),
+    "Away": N_("Away"),
+    "BeRightBack": N_("Be right back"),
+    "Busy": N_("Busy"),
+    "BusyIdle": N_("Busy (idle)"),
+    "DoNotDisturb": N_("Do not disturb"),
+    "InACall": N_("In a call"),
+    "InAConferenceCall": N_("In a conference call"),
+    "Inactive": N_("Inactive"),
+    "InAMeeting": N_("In a meeting"),
+    "Offline": N_("Offline"),
+    "OffWork": N_("Off work"),
+    "OutOfOffice": N_("Out of office"),
+    "PresenceUnknown": N_("Unknown"),
+    "Presenting": N_("Presenting"),
+    "UrgentInterruptionsOnly": N_("Urgent interruptions only"),
+    "Focusing": N_("Focusing"),
 }
 
 
 def teams_words(presence: TeamsPresence) -> str:
     """``Busy / InAMeeting`` → ``In a meeting``: the activity says more than the availability."""
     value = presence.activity if presence.activity not in ("", UNKNOWN) else presence.availability
-    return _TEAMS_WORDS.get(value, value)
+    return _(_TEAMS_WORDS[value]) if value in _TEAMS_WORDS else value
+
+
+def app_title() -> str:
+    return _(APP_TITLE)
 
 
 def tone_of(genesys: GenesysState | None) -> Tone:
@@ -148,8 +154,12 @@ def links_of(snapshot: Snapshot) -> dict[Service, Link]:
     return {Service.MICROSOFT: snapshot.microsoft, Service.GENESYS: snapshot.genesys_link}
 
 
-def _names(services: list[Service]) -> str:
-    return " and ".join(SERVICE_NAMES[s] for s in services)
+def names_of(services: list[Service]) -> str:
+    """``Microsoft``, or ``Microsoft and Genesys Cloud`` (in the current language)."""
+    names = [SERVICE_NAMES[s] for s in services]
+    if len(names) == 1:
+        return names[0]
+    return _("{first} and {second}").format(first=", ".join(names[:-1]), second=names[-1])
 
 
 def _genesys_label(snapshot: Snapshot) -> str:
@@ -162,24 +172,33 @@ def _genesys_label(snapshot: Snapshot) -> str:
 def _genesys_line(snapshot: Snapshot) -> str:
     link, genesys = snapshot.genesys_link, snapshot.genesys
     if link is Link.SIGN_IN_NEEDED:
-        return "Genesys: not signed in"
+        return _("Genesys: not signed in")
     if genesys is None:
-        return "Genesys: connecting…"
-    label = _genesys_label(snapshot)
+        return _("Genesys: connecting…")
+    label = _genesys_label(snapshot)  # the org's own status name: never translated
     status = snapshot.status
     if status is SyncStatus.ON_QUEUE or genesys.on_queue:
-        return "Genesys: On Queue – hands off" if label == "On Queue" else f"Genesys: {label} – On Queue, hands off"
+        if label == "On Queue":
+            return _("Genesys: On Queue – hands off")
+        return _("Genesys: {status} – On Queue, hands off").format(status=label)
     if status is SyncStatus.OUT_OF_OFFICE or genesys.out_of_office:
-        return f"Genesys: {label} – Out of Office, hands off"
+        return _("Genesys: {status} – Out of Office, hands off").format(status=label)
     if status is SyncStatus.GENESYS_OFFLINE:
-        return f"Genesys: {label} – hands off"
-    by = {"sync": " – set by sync", "you": " – set by you", "routing": " – set by routing"}.get(snapshot.set_by, "")
-    return f"Genesys: {label}{by}"
+        return _("Genesys: {status} – hands off").format(status=label)
+    by = _SET_BY.get(snapshot.set_by)
+    return _(by).format(status=label) if by else _("Genesys: {status}").format(status=label)
 
 
-def _with_account(line: str, account: str) -> str:
+_SET_BY = {
+    "sync": N_("Genesys: {status} – set by sync"),
+    "you": N_("Genesys: {status} – set by you"),
+    "routing": N_("Genesys: {status} – set by routing"),
+}
+
+
+def _with_account(line: str, account: str, link: Link) -> str:
     """Who is signed in, on that service's line (after a sign-in as someone else it says so)."""
-    return f"{line} · {account}" if account and not line.endswith("not signed in") else line
+    return f"{line} · {account}" if account and link is not Link.SIGN_IN_NEEDED else line
 
 
 WRITEBACK_BLOCKED = "not set: "
@@ -187,35 +206,36 @@ WRITEBACK_BLOCKED = "not set: "
 
 def _teams_line(snapshot: Snapshot) -> str:
     if snapshot.microsoft is Link.SIGN_IN_NEEDED:
-        return "Teams: not signed in"
+        return _("Teams: not signed in")
     if snapshot.teams_writeback and not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
-        return f"Teams: {snapshot.teams_writeback}"  # what Teams shows is our own session
+        # what Teams shows is our own session, in the engine's words (English for now)
+        return _("Teams: {status}").format(status=snapshot.teams_writeback)
     if snapshot.teams is None:
         if snapshot.status.hands_off:
-            return "Teams: not read while hands off"
-        return "Teams: connecting…"
-    return f"Teams: {teams_words(snapshot.teams)}"
+            return _("Teams: not read while hands off")
+        return _("Teams: connecting…")
+    return _("Teams: {status}").format(status=teams_words(snapshot.teams))
 
 
 def _paused_text(paused_until: float, clock_text: Callable[[float], str]) -> str:
     if math.isinf(paused_until):
-        return "Paused until you resume"
-    return f"Paused until {clock_text(paused_until)}"
+        return _("Paused until you resume")
+    return _("Paused until {time}").format(time=clock_text(paused_until))
 
 
 _HEADLINES = {
-    SyncStatus.SYNCED: "In sync",
-    SyncStatus.WRITING: "Updating Genesys…",
-    SyncStatus.DEBOUNCING: "Teams changed: following in a moment",
-    SyncStatus.WAITING: "Waiting for Teams and Genesys",
-    SyncStatus.NOT_SYNCED_STATE: "In sync (this Teams status leaves Genesys alone)",
-    SyncStatus.MANUAL: "Hands off: you set this status",
-    SyncStatus.ON_QUEUE: "Hands off: you are On Queue",
-    SyncStatus.OUT_OF_OFFICE: "Hands off: Out of Office",
-    SyncStatus.GENESYS_OFFLINE: "Hands off: Offline in Genesys",
-    SyncStatus.PAUSED: "Paused",
-    SyncStatus.LOOP_BREAKER: "Stopped: too many changes in a short time",
-    SyncStatus.MAPPING_ERROR: "Stopped: this Teams status has no Genesys match",
+    SyncStatus.SYNCED: N_("In sync"),
+    SyncStatus.WRITING: N_("Updating Genesys…"),
+    SyncStatus.DEBOUNCING: N_("Teams changed: following in a moment"),
+    SyncStatus.WAITING: N_("Waiting for Teams and Genesys"),
+    SyncStatus.NOT_SYNCED_STATE: N_("In sync (this Teams status leaves Genesys alone)"),
+    SyncStatus.MANUAL: N_("Hands off: you set this status"),
+    SyncStatus.ON_QUEUE: N_("Hands off: you are On Queue"),
+    SyncStatus.OUT_OF_OFFICE: N_("Hands off: Out of Office"),
+    SyncStatus.GENESYS_OFFLINE: N_("Hands off: Offline in Genesys"),
+    SyncStatus.PAUSED: N_("Paused"),
+    SyncStatus.LOOP_BREAKER: N_("Stopped: too many changes in a short time"),
+    SyncStatus.MAPPING_ERROR: N_("Stopped: this Teams status has no Genesys match"),
 }
 
 
@@ -223,23 +243,27 @@ def _classify(snapshot: Snapshot, clock_text: Callable[[float], str]) -> tuple[L
     links = links_of(snapshot)
     needs = [s for s in Service if links[s] is Link.SIGN_IN_NEEDED]
     if needs:
-        return Look.SIGN_IN_NEEDED, f"Sign in to {_names(needs)}"
+        return Look.SIGN_IN_NEEDED, _("Sign in to {services}").format(services=names_of(needs))
     offline = [s for s in Service if links[s] is Link.OFFLINE]
     if offline:
-        return Look.OFFLINE, f"Offline: cannot reach {_names(offline)} – retrying"
+        return Look.OFFLINE, _("Offline: cannot reach {services} – retrying").format(services=names_of(offline))
     if snapshot.status in (SyncStatus.LOOP_BREAKER, SyncStatus.MAPPING_ERROR):
-        return Look.ERROR, _HEADLINES[snapshot.status]
+        return Look.ERROR, _(_HEADLINES[snapshot.status])
     if snapshot.paused_until is not None:
         return Look.PAUSED, _paused_text(snapshot.paused_until, clock_text)
     if snapshot.status.hands_off:
-        return Look.HANDS_OFF, _HEADLINES[snapshot.status]
+        return Look.HANDS_OFF, _(_HEADLINES[snapshot.status])
     starting = [s for s in Service if links[s] is Link.STARTING]
     if starting or snapshot.genesys is None:
-        return Look.CONNECTING, f"Connecting to {_names(starting)}…" if starting else "Connecting…"
-    headline = _HEADLINES[snapshot.status]
+        if starting:
+            return Look.CONNECTING, _("Connecting to {services}…").format(services=names_of(starting))
+        return Look.CONNECTING, _("Connecting…")
+    headline = _(_HEADLINES[snapshot.status])
     throttled = [s for s in Service if links[s] is Link.THROTTLED]
     if throttled:
-        headline += f" ({_names(throttled)} asked us to slow down)"
+        headline = _("{headline} ({services} asked us to slow down)").format(
+            headline=headline, services=names_of(throttled)
+        )
     return Look.SYNCED, headline
 
 
@@ -269,11 +293,11 @@ def expiring(snapshot: Snapshot, service: Service, now: float | None, lead: floa
 def _not_running_view(setup_problem: str | None, failure: str | None) -> TrayView:
     """Before the first snapshot, or when the agent cannot run: nothing to show, nothing to do."""
     look = Look.CONNECTING if setup_problem is None and failure is None else Look.ERROR
-    headline = "Not set up yet" if setup_problem is not None else "Stopped" if failure else "Starting…"
+    headline = _("Not set up yet") if setup_problem is not None else _("Stopped") if failure else _("Starting…")
     nothing = tuple((s, False) for s in Service)
     return TrayView(
         icon=IconKey(look),
-        tooltip=clamp_tooltip(f"{APP_TITLE}: {headline}"),
+        tooltip=clamp_tooltip(_("{app}: {headline}").format(app=app_title(), headline=headline)),
         headline=headline,
         teams_line="Teams: –",
         genesys_line="Genesys: –",
@@ -308,9 +332,9 @@ def view_of(
     paused = snapshot.paused_until is not None
     tripped = snapshot.status is SyncStatus.LOOP_BREAKER
     label = _genesys_label(snapshot)
-    tooltip = f"{APP_TITLE}: {headline}"
+    tooltip = _("{app}: {headline}").format(app=app_title(), headline=headline)
     if label and look in (Look.SYNCED, Look.PAUSED, Look.HANDS_OFF) and label not in headline:
-        tooltip += f" · Genesys {label}"
+        tooltip = _("{tooltip} · Genesys {status}").format(tooltip=tooltip, status=label)
     hands_off_by_genesys = snapshot.status in (
         SyncStatus.ON_QUEUE,
         SyncStatus.OUT_OF_OFFICE,
@@ -320,8 +344,8 @@ def view_of(
         icon=IconKey(look, tone),
         tooltip=clamp_tooltip(tooltip),
         headline=headline,
-        teams_line=_with_account(_teams_line(snapshot), snapshot.microsoft_account),
-        genesys_line=_with_account(_genesys_line(snapshot), snapshot.genesys_account),
+        teams_line=_with_account(_teams_line(snapshot), snapshot.microsoft_account, snapshot.microsoft),
+        genesys_line=_with_account(_genesys_line(snapshot), snapshot.genesys_account, snapshot.genesys_link),
         detail=_detail(snapshot, look),
         can_pause=not paused,
         can_resume=paused or tripped,
@@ -338,4 +362,7 @@ def view_of(
 def _writeback_problem(snapshot: Snapshot) -> str:
     if not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
         return ""
-    return "Genesys calls not shown in Teams: " + snapshot.teams_writeback.removeprefix(WRITEBACK_BLOCKED)
+    # the reason is the engine's (English for now)
+    return _("Genesys calls not shown in Teams: {reason}").format(
+        reason=snapshot.teams_writeback.removeprefix(WRITEBACK_BLOCKED)
+    )
