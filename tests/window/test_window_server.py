@@ -164,3 +164,24 @@ def test_the_owner_of_a_loopback_socket_is_read_from_proc_net_tcp(tmp_path: Path
     assert linux_peer_uid("127.0.0.1", 0x9C40, table) == 1001
     assert linux_peer_uid("127.0.0.1", 1234, table) is None
     assert linux_peer_uid("127.0.0.1", 0x9C40, tmp_path / "missing") is None
+
+
+def test_the_activity_can_be_narrowed_to_what_the_agent_is_looking_for() -> None:
+    async def story(server: WindowServer, commands: list[Command], clock: Clock) -> None:
+        server._model.on_transition(Transition(1_800_000_060.0, "error", "could not change the Genesys status"))
+        server._model.on_transition(Transition(1_800_000_120.0, "teams", "Teams is Busy / InAMeeting"))
+        cookie = await signed_in(server)
+
+        async def shown(query: str) -> str:
+            status, _, page = await http(server.port, get(server, cookie, path=f"/{query}"))
+            assert status == 200
+            return page.split('id="activity"', 1)[1]
+
+        problems = await shown("?show=error")
+        assert "could not change the Genesys status" in problems and "Teams is Busy" not in problems
+        assert 'aria-current="page">Problems' in problems
+        everything = await shown("?show=nonsense")
+        assert all(text in everything for text in ("could not change", "Teams is Busy", "Genesys set to Meeting"))
+        assert (await http(server.port, get(server, cookie, path="/?show=%zz")))[0] == 400
+
+    serving(story)

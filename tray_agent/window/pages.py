@@ -61,11 +61,36 @@ class WindowModel:
         return _COMMANDS.get(form.get("do", "")) if path == "/command" else None
 
 
-def page_for(path: str, model: WindowModel, csrf: str) -> str | None:
+# The activity's filters: what the agent can narrow it to (``/?show=<key>``), and the kinds each keeps.
+FILTERS: Mapping[str, tuple[str, frozenset[str]]] = {
+    "all": ("Everything", frozenset()),
+    "teams": ("Teams", frozenset({"teams", "trigger"})),
+    "decision": ("Decisions", frozenset({"decision"})),
+    "write": ("Changes to Genesys", frozenset({"write", "genesys"})),
+    "error": ("Problems", frozenset({"error", "link"})),
+}
+
+
+def page_for(path: str, model: WindowModel, csrf: str, query: Mapping[str, str] | None = None) -> str | None:
+    """The page at ``path`` (None: there is none); ``query["show"]`` narrows the activity (FILTERS)."""
     if path != "/":
         return None
+    show = (query or {}).get("show", "all")
+    if show not in FILTERS:
+        show = "all"
     snapshot, story = model.read()
-    return _PAGE.format(now=_now(snapshot, csrf), story=_story(story))
+    kinds = FILTERS[show][1]
+    shown = [t for t in story if not kinds or t.kind in kinds]
+    return _PAGE.format(now=_now(snapshot, csrf), filters=_filters(show), story=_story(shown))
+
+
+def _filters(show: str) -> str:
+    current = ' aria-current="page"'
+    links = (
+        f"<a href='/?show={key}'{current if key == show else ''}>{html.escape(label)}</a>"
+        for key, (label, _) in FILTERS.items()
+    )
+    return "<nav aria-label='Show in the activity'><p>Show: " + " · ".join(links) + "</p></nav>"
 
 
 _PAGE = """<!doctype html>
@@ -75,7 +100,7 @@ _PAGE = """<!doctype html>
 <body><main>
 <h1>Teams → Genesys presence</h1>
 <section aria-labelledby="now"><h2 id="now">Now</h2>{now}</section>
-<section aria-labelledby="activity"><h2 id="activity">Activity</h2>{story}</section>
+<section aria-labelledby="activity"><h2 id="activity">Activity</h2>{filters}{story}</section>
 </main></body></html>
 """
 

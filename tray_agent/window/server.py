@@ -167,7 +167,7 @@ class WindowServer:
         if asset is not None:
             content_type, data = asset
             return Response(200, data, {"Content-Type": content_type, **_HEADERS})
-        page = page_for(request.path, self._model, self._secrets.csrf)
+        page = page_for(request.path, self._model, self._secrets.csrf, read_fields(request.query))
         if page is None:
             return _text(404, "Not found")
         return Response(200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **_HEADERS})
