@@ -6,6 +6,7 @@ single-use loopback listener, and the tokens kept in a real Secret Service and r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ import httpx
 import pytest
 from keyring.backends import SecretService
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.auth.secret_service import RealKeyring, real_keyring
 from tests.e2e.chromium import AgentAtTheBrowser, heading, wait_for_heading
@@ -85,11 +87,20 @@ async def get(cloud: Cloud, path: str, token: str) -> int:
 
 
 async def refused(action: Callable[[], object], driver: webdriver.Chrome) -> bool:
-    """Chromium could not connect: chromedriver reports it, or the page is Chromium's error page."""
+    """Chromium could not connect: chromedriver reports it, or the page becomes Chromium's error page.
+
+    A click starts a navigation that may still be under way when chromedriver returns (seen once on a
+    loaded machine: the sign-in page was still showing), so the outcome is waited for, not sampled."""
     try:
         await asyncio.to_thread(action)
     except WebDriverException as error:
         return "ERR_CONNECTION_REFUSED" in str(error)
+
+    def settled(_: object) -> bool:
+        return "ERR_CONNECTION_REFUSED" in driver.page_source or heading(driver) == "Signed in"
+
+    with contextlib.suppress(TimeoutException):
+        await asyncio.to_thread(WebDriverWait(driver, 60).until, settled)
     return "ERR_CONNECTION_REFUSED" in driver.page_source and heading(driver) != "Signed in"
 
 
