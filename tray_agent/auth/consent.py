@@ -13,9 +13,12 @@ declined or fails never touches the sign-in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 _ADMIN_CODES = ("AADSTS65001", "AADSTS90094")
 _DECLINED_CODES = ("AADSTS65004",)
@@ -81,3 +84,68 @@ def outcome_of(answer: Mapping[str, Any], scopes: Sequence[str]) -> ConsentOutco
         return ConsentOutcome(Consent.DECLINED, f"permission to use {wanted} was declined; nothing else changed")
     shown = error if isinstance(error, str) and error.replace("_", "").isalnum() and len(error) <= 64 else "unknown"
     return ConsentOutcome(Consent.FAILED, f"the consent for {wanted} did not complete (error code: {shown})")
+
+
+class Remember(Protocol):
+    """Where it is noted that consent was asked (a :class:`~tray_agent.auth.tokens.TokenStore` will do)."""
+
+    def load(self, name: str) -> str | None: ...
+
+    def save(self, name: str, value: str) -> None: ...
+
+
+ConsentAsker = Callable[[], Awaitable[ConsentOutcome]]
+
+
+class AskOnce:
+    """Entra's consent page for one feature, shown at most once per account on this computer.
+
+    The ask is noted in ``remember`` under ``key`` *before* the page opens, so a page left unanswered,
+    a crash or a restart does not ask again; a keyring that cannot tell counts as asked (better not to
+    ask than to ask at every start). ``feature`` and ``purpose`` are for the log lines only.
+    """
+
+    def __init__(
+        self, ask: ConsentAsker | None, remember: Remember | None, *, key: str, feature: str, purpose: str
+    ) -> None:
+        self._ask = ask
+        self._remember = remember
+        self._key = key
+        self._feature = feature
+        self._purpose = purpose
+        self._asked_here: set[str] = set()
+
+    @property
+    def can_ask(self) -> bool:
+        return self._ask is not None
+
+    async def ask(self, account: str) -> ConsentOutcome | None:
+        """The answer of the page, or None when it is not shown (asked before, or no way to ask) or its
+        step failed. Never raises: the consent step must never take anything else down."""
+        if self._ask is None or account in self._asked_here or self._asked_before(account):
+            return None
+        self._asked_here.add(account)
+        self._note_asked(account)
+        log.info("%s: asking for permission to %s (once)", self._feature, self._purpose)
+        try:
+            outcome = await self._ask()
+        except Exception as error:
+            log.warning("%s: the consent step failed (%s)", self._feature, type(error).__name__)
+            return None
+        log.info("%s: consent %s", self._feature, outcome.consent.value)
+        return outcome
+
+    def _asked_before(self, account: str) -> bool:
+        try:
+            return self._remember is not None and self._remember.load(self._key) == account
+        except Exception as error:
+            log.warning("%s: cannot tell whether consent was asked before (%s)", self._feature, type(error).__name__)
+            return True
+
+    def _note_asked(self, account: str) -> None:
+        if self._remember is None:
+            return
+        try:
+            self._remember.save(self._key, account)
+        except Exception as error:
+            log.warning("%s: could not note that consent was asked (%s)", self._feature, type(error).__name__)

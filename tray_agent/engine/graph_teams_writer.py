@@ -16,9 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from tray_agent.auth.consent import Consent, ConsentOutcome, ConsentRequired
+from tray_agent.auth.consent import AskOnce, Consent, ConsentAsker, ConsentRequired, Remember
 from tray_agent.auth.microsoft import PRESENCE_WRITE_SCOPES
-from tray_agent.auth.tokens import SignInRequired, TokenStore
+from tray_agent.auth.tokens import SignInRequired
 from tray_agent.clients.errors import ServiceError
 from tray_agent.clients.graph_presence_session import GraphPresenceSession, WriteOutcome, WriteResult
 from tray_agent.core.teams_writeback import SessionResult
@@ -57,15 +57,15 @@ class GraphTeamsWriter:
         auth: WriterAuth,
         client_id: str,
         *,
-        ask_consent: Callable[[], Awaitable[ConsentOutcome]] | None = None,
-        remember: TokenStore | None = None,
+        ask_consent: ConsentAsker | None = None,
+        remember: Remember | None = None,
     ) -> None:
         self._session = session
         self._auth = auth
         self._session_id = client_id  # Graph: "provide the ID of the application as the sessionId"
-        self._ask_consent = ask_consent
-        self._remember = remember
-        self._asked_here: set[str] = set()
+        self._consent_page = AskOnce(
+            ask_consent, remember, key=CONSENT_ASKED, feature="Teams write-back", purpose="set the Teams presence"
+        )
         self._consent_pending: asyncio.Event | None = None  # the consent page is open (prepare)
 
     async def prepare(self) -> str | None:
@@ -133,33 +133,7 @@ class GraphTeamsWriter:
             self._consent_pending = None
 
     async def _ask_once(self) -> str | None:
-        account = self._auth.account_id or "?"
-        if self._ask_consent is None:
+        outcome = await self._consent_page.ask(self._auth.account_id or "?")
+        if outcome is None:
             return NOT_GRANTED
-        if account in self._asked_here or self._asked_before(account):
-            return NOT_GRANTED
-        self._asked_here.add(account)
-        self._note_asked(account)
-        log.info("Teams write-back: asking for permission to set the Teams presence (once)")
-        try:
-            outcome = await self._ask_consent()
-        except Exception as error:  # the consent step failing must never take anything else down
-            log.warning("Teams write-back: the consent step failed (%s)", type(error).__name__)
-            return NOT_GRANTED
-        log.info("Teams write-back: consent %s", outcome.consent.value)
         return None if outcome.consent is Consent.GRANTED else outcome.message
-
-    def _asked_before(self, account: str) -> bool:
-        try:
-            return self._remember is not None and self._remember.load(CONSENT_ASKED) == account
-        except Exception as error:  # a locked keyring: better not to ask than to ask at every start
-            log.warning("Teams write-back: cannot tell whether consent was asked before (%s)", type(error).__name__)
-            return True
-
-    def _note_asked(self, account: str) -> None:
-        if self._remember is None:
-            return
-        try:
-            self._remember.save(CONSENT_ASKED, account)
-        except Exception as error:
-            log.warning("Teams write-back: could not note that consent was asked (%s)", type(error).__name__)

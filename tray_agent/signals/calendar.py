@@ -41,12 +41,12 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from tray_agent.auth.consent import Consent, ConsentOutcome, ConsentRequired
+from tray_agent.auth.consent import AskOnce, Consent, ConsentAsker, ConsentRequired, Remember
 from tray_agent.auth.microsoft import CALENDAR_SCOPES
 from tray_agent.auth.tokens import SignInRequired
 from tray_agent.clients.errors import AuthenticationRequired, ServiceError, Throttled
@@ -91,17 +91,6 @@ class CalendarReader(Protocol):
     """:class:`~tray_agent.clients.graph_calendar.GraphCalendarClient`."""
 
     async def meetings_between(self, start: float, end: float) -> tuple[Meeting, ...]: ...
-
-
-class Remember(Protocol):
-    """Where the source notes that consent was asked (a :class:`~tray_agent.auth.tokens.TokenStore` will do)."""
-
-    def load(self, name: str) -> str | None: ...
-
-    def save(self, name: str, value: str) -> None: ...
-
-
-ConsentAsker = Callable[[], Awaitable[ConsentOutcome]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +154,12 @@ class CalendarSource:
         self._auth = auth
         self._calendar = calendar
         self._clock = clock
-        self._ask_consent = ask_consent
-        self._remember = remember
+        self._consent_page = AskOnce(
+            ask_consent, remember, key=CONSENT_ASKED, feature="calendar", purpose="read the calendar"
+        )
         self._off_reason = off_reason
         self._random = random_fraction or random.Random().random  # noqa: S311 - jitter
         self._backoff = Backoff(RETRY_BASE, RETRY_CAP, self._random)
-        self._asked_here: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -191,38 +180,12 @@ class CalendarSource:
 
     async def _consent(self) -> str | None:
         """Ask once per account on this computer (noted before asking); None when granted now."""
-        account = self._auth.account_id or "?"
-        if self._ask_consent is None:
+        if not self._consent_page.can_ask:
             return NEEDS_PERMISSION + NO_WAY_TO_ASK
-        if account in self._asked_here or self._asked_before(account):
+        outcome = await self._consent_page.ask(self._auth.account_id or "?")
+        if outcome is None:
             return NEEDS_PERMISSION + NOT_GRANTED
-        self._asked_here.add(account)
-        self._note_asked(account)
-        log.info("calendar: asking for permission to read the calendar (once)")
-        try:
-            outcome = await self._ask_consent()
-        except Exception as error:  # the consent step failing must never take anything else down
-            log.warning("calendar: the consent step failed (%s)", type(error).__name__)
-            return NEEDS_PERMISSION + NOT_GRANTED
-        log.info("calendar: consent %s", outcome.consent.value)
-        if outcome.consent is Consent.GRANTED:
-            return None
-        return NEEDS_PERMISSION + outcome.message
-
-    def _asked_before(self, account: str) -> bool:
-        try:
-            return self._remember is not None and self._remember.load(CONSENT_ASKED) == account
-        except Exception as error:  # a locked keyring: better not to ask than to ask at every start
-            log.warning("calendar: cannot tell whether consent was asked before (%s)", type(error).__name__)
-            return True
-
-    def _note_asked(self, account: str) -> None:
-        if self._remember is None:
-            return
-        try:
-            self._remember.save(CONSENT_ASKED, account)
-        except Exception as error:
-            log.warning("calendar: could not note that consent was asked (%s)", type(error).__name__)
+        return None if outcome.consent is Consent.GRANTED else NEEDS_PERMISSION + outcome.message
 
     async def watch(self) -> AsyncIterator[Signal]:
         ahead: list[Boundary] = []

@@ -18,13 +18,13 @@ from typing import Protocol
 
 import httpx
 
-from tray_agent.auth.consent import ConsentOutcome
+from tray_agent.auth.consent import ConsentOutcome, Remember
 from tray_agent.auth.microsoft import CALENDAR_SCOPES
 from tray_agent.auth.tokens import BrowserOpener
 from tray_agent.clients.graph_calendar import GraphCalendarClient
 from tray_agent.clock import Clock
 from tray_agent.core.triggers import SignalKind
-from tray_agent.signals.calendar import CalendarAuth, CalendarSource, Remember
+from tray_agent.signals.calendar import CalendarAuth, CalendarSource
 from tray_agent.signals.commands import CommandRunner, run_command
 from tray_agent.signals.devices import (
     ConsentStoreReader,
