@@ -138,9 +138,7 @@ def _teams_writer(
 ) -> tuple[GraphTeamsWriter, httpx.AsyncClient]:
     """Our own Teams presence session (the Genesys → Teams direction), on its own Graph client: a 429
     on a write must not hold back the presence reads of the other direction."""
-    writer_http = make_http_client(
-        endpoints.extra_ca_file, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
-    )
+    writer_http = _own_graph_client(endpoints, resolver, clock)
 
     async def ask_consent() -> ConsentOutcome:
         assert browser is not None  # noqa: S101 - only offered with a browser
@@ -167,9 +165,7 @@ def _calendar(
 ) -> tuple[SignalSource, httpx.AsyncClient]:
     """The agent's own calendar as a signal (off, saying so, unless ``settings.calendar_triggers``),
     on its own client: Outlook's 429 (its own limit) must not hold back presence reads."""
-    calendar_http = make_http_client(
-        endpoints.extra_ca_file, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
-    )
+    calendar_http = _own_graph_client(endpoints, resolver, clock)
     calendar = calendar_source(
         enabled=settings.calendar_triggers,
         microsoft=microsoft,
@@ -180,6 +176,14 @@ def _calendar(
         remember=store,
     )
     return calendar, calendar_http
+
+
+def _own_graph_client(endpoints: Endpoints, resolver: ProxyResolver, clock: Clock) -> httpx.AsyncClient:
+    """A Graph client with its own Retry-After gate (the calendar's, the Teams writer's): a 429 there
+    must not hold back the presence reads, which have theirs."""
+    return make_http_client(
+        endpoints.extra_ca_file, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
+    )
 
 
 def _http_clients(
