@@ -48,7 +48,7 @@ class FakeWriter:
     async def _call(self, what: str, shows: tuple[str, str] | None) -> SessionAnswer:
         assert self.auth.signed_in, "a Teams write needs the Microsoft token"
         self.calls.append((self.clock.now(), what))
-        await asyncio.sleep(0.2)
+        await self.clock.sleep(0.2)  # Graph's round trip, on the engine's (virtual) clock
         if self.answers:
             answer = self.answers.pop(0)
             if isinstance(answer, Exception):
