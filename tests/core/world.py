@@ -45,6 +45,7 @@ from tray_agent.core.events import (
     RefreshGenesys,
     Report,
     Source,
+    SyncConfigChanged,
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
@@ -378,6 +379,12 @@ class World:
     def command(self, kind: AgentCommandKind, *, at: float, seconds: float | None = None) -> None:
         self.run_until(at)
         self.feed(AgentCommand(kind, self.now, seconds))
+
+    def saves_settings(self, config: SyncConfig, *, at: float) -> None:
+        """The agent saves new sync settings in the window (they are kept for a restart too)."""
+        self.run_until(at)
+        self.config = config
+        self.feed(SyncConfigChanged(config, self.now))
 
     def restart(self, *, at: float, downtime: float = 0.0) -> None:
         """The agent process ends at ``at`` and starts again ``downtime`` later, with its stored memory."""

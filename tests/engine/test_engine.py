@@ -15,6 +15,7 @@ from tests.engine.fakes import FakeAuth, FakeGenesys, FakeTeams, Unavailable
 from tests.engine.virtual_time import LoopClock, run_virtual
 from tray_agent.clients.errors import AuthenticationRequired, Throttled
 from tray_agent.config.settings import Timing
+from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.presence import TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.core.service import Service
@@ -305,5 +306,22 @@ def test_a_401_on_a_genesys_re_read_asks_the_agent_to_sign_in_and_the_tray_keeps
         await rig.until(lambda: link() is Link.SIGN_IN_NEEDED, within=600)  # no heartbeats: a re-read comes
         await rig.wait(300)
         assert link() is Link.SIGN_IN_NEEDED
+
+    with_engine(story)
+
+
+def test_sync_settings_saved_in_the_window_apply_without_a_restart() -> None:
+    async def story(rig: Rig) -> None:
+        await rig.wait(100)
+        snapshot = rig.engine.snapshot
+        assert snapshot is not None and snapshot.sync == SyncConfig()
+        assert snapshot.next_read_at is not None and snapshot.next_read_why == "timer"
+        assert {d.label for d in snapshot.presences} >= {"Available", "Busy", "Meeting"}
+        saved = SyncConfig(mapping=PresenceMapping.build({"InAMeeting": "Busy"}), dwell_seconds=0)
+        rig.engine.submit(Command(CommandKind.APPLY_SYNC_SETTINGS, sync=saved))
+        await rig.until(lambda: rig.engine.snapshot is not None and rig.engine.snapshot.sync == saved, within=5)
+        rig.teams.shows = MEETING
+        await rig.until(lambda: rig.genesys.shows == "Busy", within=200)
+        assert [label for _, label in rig.genesys.writes] == ["Busy"]
 
     with_engine(story)

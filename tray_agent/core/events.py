@@ -13,6 +13,7 @@ from tray_agent.core.interactions import InteractionSummary
 from tray_agent.core.memory import SyncMemory, Write
 from tray_agent.core.polling import Outcome
 from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
+from tray_agent.core.rules import SyncConfig
 from tray_agent.core.service import Service
 from tray_agent.core.teams_writeback import ClearTeamsSession, SessionCall, SessionResult, SetTeamsSession
 from tray_agent.core.triggers import SignalKind
@@ -178,6 +179,14 @@ class WritebackToggled:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncConfigChanged:
+    """The agent saved new sync settings (the mapping, dwell, restore): they apply from now on."""
+
+    config: SyncConfig
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class TeamsWriterPrepared:
     """The writer saw to its permission (the consent page, once): ``problem`` says what is missing."""
 
@@ -231,6 +240,7 @@ Event = (
     | GenesysInteractions
     | TeamsSessionAnswered
     | WritebackToggled
+    | SyncConfigChanged
     | TeamsWriterPrepared
     | Leaving
 )

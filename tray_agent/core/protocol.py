@@ -54,6 +54,7 @@ from tray_agent.core.events import (
     Report,
     SignedOut,
     Source,
+    SyncConfigChanged,
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
@@ -226,6 +227,17 @@ class SyncProtocol:
         return self._poll.next_at if self._reads_allowed() else None
 
     @property
+    def next_read_plan(self) -> tuple[float, str] | None:
+        """When Teams is read next and why (the timer, "sync now", a local signal); None: no read is
+        planned (paused, signed out, or a read is under way)."""
+        if not self._reads_allowed():
+            return None
+        planned_at = self._planned_read_at()
+        if planned_at < self._poll.next_at:
+            return planned_at, self._planned[0].why
+        return self._poll.next_at, self._read_why
+
+    @property
     def user_id(self) -> str | None:
         return self.memory.user_id
 
@@ -286,6 +298,8 @@ class SyncProtocol:
             self.writeback.leave()
         elif isinstance(event, TeamsWriterPrepared):
             self.writeback.prepared(event.problem)
+        elif isinstance(event, SyncConfigChanged):
+            self._config_changed(event.config, effects)
         elif isinstance(event, WritebackToggled):
             self.writeback.set_enabled(event.enabled)
             effects.append(Report("decision", f"Genesys interactions in Teams: {'on' if event.enabled else 'off'}"))
@@ -461,6 +475,21 @@ class SyncProtocol:
             self.memory = sync_now(self.memory)
             self._write_failures, self._write_not_before = 0, -math.inf
             self._read_soon("sync now", self.now)
+
+    def _config_changed(self, config: SyncConfig, effects: list[Effect]) -> None:
+        """New settings apply from the next Teams change: what Teams shows now counts as acted on (or
+        pending confirmation) under the new mapping as it was under the old one, so saving the mapping
+        never overwrites a status the agent chose by hand, and never writes by itself."""
+        old, self.config = self.config, config
+        memory = self.memory
+        if self.teams is not None:
+            was, now = old.mapping.signal_for(self.teams), config.mapping.signal_for(self.teams)
+            if memory.acted_signal == was:
+                memory = replace(memory, acted_signal=now)
+            if memory.candidate is not None and memory.candidate.signal == was:
+                memory = replace(memory, candidate=replace(memory.candidate, signal=now))
+        self.memory = memory
+        effects.append(Report("decision", "new sync settings saved: they apply from the next Teams change"))
 
     def _signed_out(self, service: Service) -> None:
         if service == Service.MICROSOFT:

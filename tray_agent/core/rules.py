@@ -94,6 +94,9 @@ class SyncConfig:
     loop_window_seconds: float = 600.0
     loop_cooldown_seconds: float = 1800.0
     restore_signals: tuple[str, ...] = ("Available",)
+    # At an episode's end (a meeting or call over), put back the status from before it (rule 18); off:
+    # Genesys simply follows Teams' mapping again. A status the agent chose still wins (rule 16).
+    restore_earlier: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +357,7 @@ def _target(s: Situation, m: SyncMemory) -> tuple[str, bool]:
     assert resolved is not None  # noqa: S101 - rule 14
     episode = m.episode
     ends_episode = episode is not None and (s.signal == episode.baseline_signal or s.signal in s.config.restore_signals)
-    if episode is not None and ends_episode:
+    if episode is not None and ends_episode and s.config.restore_earlier:
         return episode.restore_presence_id, True
     return resolved.id, False
 

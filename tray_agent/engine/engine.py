@@ -41,6 +41,7 @@ from tray_agent.core.events import (
     Report,
     SignedOut,
     Source,
+    SyncConfigChanged,
     TeamsRead,
     TeamsReadFailed,
     TeamsReadSkipped,
@@ -446,6 +447,8 @@ class Engine:
         agent_command = _AGENT_COMMANDS.get(command.kind)
         if agent_command is not None:
             self._feed(AgentCommand(agent_command, self._clock.now(), command.seconds))
+        elif command.kind is CommandKind.APPLY_SYNC_SETTINGS and command.sync is not None:
+            self._feed(SyncConfigChanged(command.sync, self._clock.now()))
         elif command.kind is CommandKind.SET_WRITEBACK:
             self._feed(WritebackToggled(command.enabled, self._clock.now()))
             self._prepare_writeback()
@@ -534,6 +537,7 @@ class Engine:
     def _publish(self) -> None:
         protocol = self._protocol
         decision, genesys, memory = protocol.decision, protocol.genesys, protocol.memory
+        plan = protocol.next_read_plan
         set_by = ""
         if genesys is not None:
             if genesys.on_queue:
@@ -562,6 +566,12 @@ class Engine:
             genesys_account=_account(self._auth[Service.GENESYS], "email"),
             teams_writeback_enabled=protocol.writeback.config.enabled,
             teams_writeback=protocol.writeback.describe() or "",
+            teams_read_at=protocol.teams_read_at,
+            next_read_at=plan[0] if plan else None,
+            next_read_why=plan[1] if plan else "",
+            watching=tuple(sorted(self._watching)),
+            presences=tuple(protocol.catalog.definitions.values()),
+            sync=protocol.config,
         )
         if self._snapshot is None or replace(snapshot, at=self._snapshot.at) != self._snapshot:
             self._snapshot = snapshot

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
-from tray_agent.core.presence import GenesysState, TeamsPresence
-from tray_agent.core.rules import SyncStatus
+from tray_agent.core.presence import GenesysState, PresenceDefinition, TeamsPresence
+from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.core.service import Service
 
 
@@ -50,6 +50,12 @@ class Snapshot:
     teams_writeback_enabled: bool = False  # the Genesys → Teams direction is on
     # What Teams shows from us ("Busy / InACall – set by sync (Genesys voice interaction)"), or why not.
     teams_writeback: str = ""
+    teams_read_at: float | None = None  # when the latest Teams reading arrived (engine clock)
+    next_read_at: float | None = None  # when Teams is read next (None: not while paused or signed out)
+    next_read_why: str = ""  # why then: "timer", "sync now", a local signal, …
+    watching: tuple[str, ...] = ()  # the local signals that work here (lock, microphone, calendar)
+    presences: tuple[PresenceDefinition, ...] = ()  # the org's active presences (the mapping editor's choices)
+    sync: SyncConfig | None = None  # the sync settings in effect
 
 
 class CommandKind(enum.Enum):
@@ -60,6 +66,7 @@ class CommandKind(enum.Enum):
     SIGN_OUT = "sign-out"
     STOP = "stop"
     SET_WRITEBACK = "set-writeback"  # ``enabled``: Genesys interactions shown in Teams, or not
+    APPLY_SYNC_SETTINGS = "apply-sync-settings"  # ``sync``: the mapping, dwell and restore just saved
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,7 @@ class Command:
     service: Service | None = None  # SIGN_IN / SIGN_OUT: which one
     device_code: bool = False  # SIGN_IN to Microsoft with a code entered on another device
     enabled: bool = False  # SET_WRITEBACK: on or off
+    sync: SyncConfig | None = None  # APPLY_SYNC_SETTINGS: the new sync settings
 
 
 @dataclass(frozen=True, slots=True)
