@@ -70,7 +70,7 @@ class RecordingHost:
     def window_available(self) -> bool:
         return self.window
 
-    def open_window(self) -> None:
+    def open_window(self, view: str = "/activity") -> None:
         self.calls.append(("open_window", None))
 
     def teams_writeback_locked(self) -> bool:

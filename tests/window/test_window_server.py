@@ -173,15 +173,15 @@ def test_the_activity_can_be_narrowed_to_what_the_agent_is_looking_for() -> None
         cookie = await signed_in(server)
 
         async def shown(query: str) -> str:
-            status, _, page = await http(server.port, get(server, cookie, path=f"/{query}"))
+            status, _, page = await http(server.port, get(server, cookie, path=f"/activity{query}"))
             assert status == 200
-            return page.split('id="activity"', 1)[1]
+            return page.split("<main>", 1)[1]
 
         problems = await shown("?show=error")
         assert "could not change the Genesys status" in problems and "Teams is Busy" not in problems
         assert 'aria-current="page">Problems' in problems
         everything = await shown("?show=nonsense")
         assert all(text in everything for text in ("could not change", "Teams is Busy", "Genesys set to Meeting"))
-        assert (await http(server.port, get(server, cookie, path="/?show=%zz")))[0] == 400
+        assert (await http(server.port, get(server, cookie, path="/activity?show=%zz")))[0] == 400
 
     serving(story)

@@ -13,12 +13,15 @@ if TYPE_CHECKING:
 
 def run(args: argparse.Namespace) -> int:
     from tray_agent.config.paths import AgentPaths
+    from tray_agent.config.settings_file import UserSettingsFile
     from tray_agent.engine.activity import FileActivity
     from tray_agent.tray.launch import run_tray
     from tray_agent.window.opener import AgentWindow
 
     def window(submit: Callable[[Command], None]) -> AgentWindow:
         """The window starts with the story kept before this start (the engine adds to it from here)."""
-        return AgentWindow(submit, story=FileActivity(AgentPaths.for_user().activity_file).load())
+        paths = AgentPaths.for_user()
+        story = FileActivity(paths.activity_file).load()
+        return AgentWindow(submit, story=story, settings=UserSettingsFile(paths.settings_file))
 
     return run_tray(verbose=args.verbose, at_login=args.at_login, window=window)

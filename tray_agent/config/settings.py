@@ -111,7 +111,7 @@ class Settings:
             return _number(general, key, default, problems)
 
         timing = _timing(general, number)
-        sync = _sync(data.get("mapping", {}), number)
+        sync = _sync(data.get("mapping", {}), number, restore_earlier=_flag(general, "restore_earlier_status", True))
         port = int(number("genesys_redirect_port", 8765))
         region = _text(general, "genesys_region", "us_east_1")
         if region not in GENESYS_REGIONS:
@@ -176,8 +176,8 @@ def _timing(general: Mapping[str, Any], number: Callable[[str, float], float]) -
     )
 
 
-def _sync(mapping_table: object, number: Callable[[str, float], float]) -> SyncConfig:
-    """The ``[mapping]`` table and ``[agent]``'s sync rules (dwell, loop breaker)."""
+def _sync(mapping_table: object, number: Callable[[str, float], float], *, restore_earlier: bool) -> SyncConfig:
+    """The ``[mapping]`` table and ``[agent]``'s sync rules (dwell, restore, loop breaker)."""
     if not isinstance(mapping_table, Mapping):
         raise SettingsError('[mapping] must be a table of Teams value = "Genesys presence"')
     try:
@@ -189,6 +189,7 @@ def _sync(mapping_table: object, number: Callable[[str, float], float]) -> SyncC
         dwell_seconds=number("dwell_seconds", 10.0),
         loop_max_writes=int(number("loop_max_writes", 8)),
         loop_window_seconds=number("loop_window_minutes", 10.0) * 60,
+        restore_earlier=restore_earlier,
     )
 
 
@@ -236,8 +237,8 @@ def _number(table: Mapping[str, Any], key: str, default: float, problems: list[s
     return float(default)
 
 
-def _flag(table: Mapping[str, Any], key: str) -> bool:
-    value = table.get(key, False)
+def _flag(table: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = table.get(key, default)
     if not isinstance(value, bool):
         raise SettingsError(f"{key} must be true or false, got {value!r}")
     return value
@@ -300,6 +301,8 @@ DEFAULT_SETTINGS_TOML = """\
 # genesys_fallback_poll = 30
 # How long a Teams change must last before Genesys follows, in seconds: 0–600.
 # dwell_seconds = 10
+# After a meeting or call, put back the Genesys status you had before it (false: follow the mapping).
+# restore_earlier_status = true
 # Safety stop: more than loop_max_writes (1–100) changes within loop_window_minutes (1–1440) pauses sync.
 # loop_max_writes = 8
 # loop_window_minutes = 10

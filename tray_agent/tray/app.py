@@ -63,7 +63,7 @@ class AgentWindow(Protocol):
 
     def on_transition(self, transition: Transition) -> None: ...
 
-    def open(self) -> None: ...
+    def open(self, view: str = "/") -> None: ...
 
     def close(self) -> None: ...
 
@@ -158,6 +158,10 @@ class TrayApp:
         self._submit(Command(CommandKind.SIGN_OUT, service=service))
 
     def open_settings(self) -> None:
+        """The window's settings; the file itself only where there is no window (not set up yet)."""
+        if self.window_available():
+            self.open_window("/settings")
+            return
         path = self._paths.settings_file
         load_user_settings(path)  # re-creates the commented default if it was deleted
         self._open(path, text_file=True, what="the settings file", failed=_("Could not open the settings file"))
@@ -165,11 +169,11 @@ class TrayApp:
     def window_available(self) -> bool:
         return self._window is not None and self._engine is not None
 
-    def open_window(self) -> None:
+    def open_window(self, view: str = "/activity") -> None:
         if self._window is None:
             return
         try:
-            self._window.open()
+            self._window.open(view)
         except Exception as error:  # the window is a convenience: the tray goes on without it
             log.warning("could not open the agent's window: %s", type(error).__name__)
             self._show(_info(_("Activity"), _("Could not open the window: {error}").format(error=error)))

@@ -121,6 +121,11 @@ _TEAMS_WORDS = {
 }
 
 
+def teams_value_words(value: str) -> str:
+    """One Teams availability or activity (``DoNotDisturb``) in the Teams client's words, translated."""
+    return _(_TEAMS_WORDS[value]) if value in _TEAMS_WORDS else value
+
+
 def teams_words(presence: TeamsPresence) -> str:
     """``Busy / InAMeeting`` → ``In a meeting``: the activity says more than the availability."""
     value = presence.activity if presence.activity not in ("", UNKNOWN) else presence.availability

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from tray_agent.engine.snapshot import Command, Snapshot, Transition
 from tray_agent.window.pages import WindowModel
 from tray_agent.window.server import WindowServer
+from tray_agent.window.settings_view import SettingsAccess
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,11 @@ class AgentWindow:
         submit: Callable[[Command], None],
         *,
         story: Iterable[Transition] = (),
+        settings: SettingsAccess | None = None,
+        diagnostics: Callable[[], str] | None = None,
         browser: Callable[[str], object] = webbrowser.open,
     ) -> None:
-        self._model = WindowModel(story)
+        self._model = WindowModel(story, settings=settings, diagnostics=diagnostics)
         self._submit = submit
         self._browser = browser
         self._lock = threading.Lock()
@@ -40,10 +43,10 @@ class AgentWindow:
     def on_transition(self, transition: Transition) -> None:
         self._model.on_transition(transition)
 
-    def open(self) -> None:
-        """Start the server if it is not running, and open the window with a fresh one-time link."""
+    def open(self, view: str = "/") -> None:
+        """Start the server if it is not running, and open the window at ``view`` with a fresh one-time link."""
         server = self._started()
-        self._browser(server.new_link())  # the link is never logged
+        self._browser(server.new_link(view))  # the link is never logged
 
     def close(self) -> None:
         loop, server = self._loop, self._server

@@ -1,49 +1,75 @@
-"""What the agent's window shows: the state now, in words, and the story (what happened and why).
+"""What the agent's window shows and does: its views (Now, Activity, Settings, Help) and what its
+forms ask for. The server (:mod:`tray_agent.window.server`) has checked who is asking before any of
+this runs; here every value is escaped, and every form is checked against what was offered.
 
-Pages are rendered on the agent's side, every value escaped, with no script at all: the buttons are
-plain forms (keyboard-operable, labelled), so the Content-Security-Policy can forbid scripts entirely.
+Pages are rendered on the agent's side with no script at all: the buttons are plain forms
+(keyboard-operable, labelled), so the Content-Security-Policy can forbid scripts entirely.
 """
 
 from __future__ import annotations
 
-import html
+import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
-from tray_agent.core.service import Service
+from tray_agent.config.settings import SettingsError
 from tray_agent.engine.activity import LIMIT
 from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transition
-from tray_agent.tray.view import view_of
+from tray_agent.i18n import N_, _
+from tray_agent.window.activity_view import FILTERS, activity_view, recent_view
+from tray_agent.window.help_view import DIAGNOSTICS_FILE, help_view
+from tray_agent.window.layout import ASSETS, VIEWS, page
+from tray_agent.window.now_view import COMMANDS, now_view
+from tray_agent.window.settings_view import (
+    Changes,
+    Problem,
+    SettingsAccess,
+    choices_for,
+    defaults_form,
+    read_settings_form,
+    settings_view,
+)
 
-STYLE = b"""body{font-family:system-ui,sans-serif;max-width:56em;margin:2em auto;padding:0 1em;color:#1b1b1b}
-h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #ddd;vertical-align:top}
-button{font:inherit;padding:.4em .9em;margin:.2em .3em .2em 0}
-button:focus-visible,a:focus-visible,select:focus-visible{outline:3px solid #005fcc;outline-offset:2px}
-.kind{white-space:nowrap;color:#555}form{display:inline}
-"""
-ASSETS: Mapping[str, tuple[str, bytes]] = {"/style.css": ("text/css; charset=utf-8", STYLE)}
-_COMMANDS = {
-    "pause-15": Command(CommandKind.PAUSE, seconds=15 * 60),
-    "pause-60": Command(CommandKind.PAUSE, seconds=60 * 60),
-    "resume": Command(CommandKind.RESUME),
-    "sync-now": Command(CommandKind.SYNC_NOW),
-    "sign-in-microsoft": Command(CommandKind.SIGN_IN, service=Service.MICROSOFT),
-    "sign-out-microsoft": Command(CommandKind.SIGN_OUT, service=Service.MICROSOFT),
-    "sign-in-genesys": Command(CommandKind.SIGN_IN, service=Service.GENESYS),
-    "sign-out-genesys": Command(CommandKind.SIGN_OUT, service=Service.GENESYS),
+log = logging.getLogger(__name__)
+
+__all__ = ["ASSETS", "FILTERS", "Answer", "WindowModel"]
+
+_SAVED_NOTICES = {
+    "saved": N_("Saved. From the next Teams change, Genesys follows the new settings."),
+    "unchanged": N_("Nothing was changed."),
+    "defaults": N_("The defaults are back (apart from what your IT department sets)."),
 }
 
 
-class WindowModel:
-    """The latest snapshot and the story, fed from the engine's callbacks (any thread)."""
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the server sends back: a page, a file, or a redirect (``location``, 303)."""
 
-    def __init__(self, story: Iterable[Transition] = ()) -> None:
+    status: int
+    body: str = ""
+    content_type: str = "text/html; charset=utf-8"
+    location: str = ""
+    download: str = ""  # a file name: sent as an attachment
+
+
+class WindowModel:
+    """The latest snapshot and the story, fed from the engine's callbacks (any thread); the user's
+    settings (``settings``) for the editor, and the diagnostics bundle (``diagnostics``) for Help."""
+
+    def __init__(
+        self,
+        story: Iterable[Transition] = (),
+        *,
+        settings: SettingsAccess | None = None,
+        diagnostics: Callable[[], str] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._story: deque[Transition] = deque(story, maxlen=LIMIT)
+        self._settings = settings
+        self._diagnostics = diagnostics
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
         with self._lock:
@@ -57,99 +83,102 @@ class WindowModel:
         with self._lock:
             return self._snapshot, list(self._story)
 
-    def command_for(self, path: str, form: Mapping[str, str]) -> Command | None:
-        return _COMMANDS.get(form.get("do", "")) if path == "/command" else None
+    # --- GET -------------------------------------------------------------------------------------
 
-
-# The activity's filters: what the agent can narrow it to (``/?show=<key>``), and the kinds each keeps.
-FILTERS: Mapping[str, tuple[str, frozenset[str]]] = {
-    "all": ("Everything", frozenset()),
-    "teams": ("Teams", frozenset({"teams", "trigger"})),
-    "decision": ("Decisions", frozenset({"decision"})),
-    "write": ("Changes to Genesys", frozenset({"write", "genesys"})),
-    "error": ("Problems", frozenset({"error", "link"})),
-}
-
-
-def page_for(path: str, model: WindowModel, csrf: str, query: Mapping[str, str] | None = None) -> str | None:
-    """The page at ``path`` (None: there is none); ``query["show"]`` narrows the activity (FILTERS)."""
-    if path != "/":
+    def get(self, path: str, query: Mapping[str, str], csrf: str) -> Answer | None:
+        """The view at ``path`` (None: there is none). Blocking (diagnostics run doctor): call it off the loop."""
+        snapshot, story = self.read()
+        if path == "/":
+            return Answer(200, page(path, _("Now"), now_view(snapshot, csrf) + recent_view(story)))
+        if path == "/activity":
+            return Answer(200, page(path, _("Activity"), activity_view(story, query.get("show", "all"))))
+        if path == "/settings":
+            return self._settings_page(
+                csrf, notice=_(_SAVED_NOTICES[query["saved"]]) if query.get("saved") in _SAVED_NOTICES else ""
+            )
+        if path == "/help":
+            shown = self._diagnostics is not None and query.get("diagnostics") == "show"
+            text = self._diagnostics_text() if shown else None
+            return Answer(200, page(path, _("Help"), help_view(text, available=self._diagnostics is not None)))
+        if path == DIAGNOSTICS_FILE and self._diagnostics is not None:
+            return Answer(
+                200, self._diagnostics_text(), "text/plain; charset=utf-8", download="tray-agent-diagnostics.txt"
+            )
         return None
-    show = (query or {}).get("show", "all")
-    if show not in FILTERS:
-        show = "all"
-    snapshot, story = model.read()
-    kinds = FILTERS[show][1]
-    shown = [t for t in story if not kinds or t.kind in kinds]
-    return _PAGE.format(now=_now(snapshot, csrf), filters=_filters(show), story=_story(shown))
+
+    def _diagnostics_text(self) -> str:
+        assert self._diagnostics is not None  # noqa: S101 - checked by the callers
+        try:
+            return self._diagnostics()
+        except Exception as error:  # a bundle that cannot be made is said so, in the page
+            log.warning("could not make the diagnostics: %s", type(error).__name__)
+            return _("The diagnostics could not be made: {error}").format(error=type(error).__name__)
+
+    def _settings_page(
+        self,
+        csrf: str,
+        *,
+        status: int = 200,
+        notice: str = "",
+        problems: list[Problem] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Answer:
+        title = _("Settings")
+        if self._settings is None:
+            return Answer(200, page("/settings", title, f"<p>{_('Settings are not available in this window.')}</p>"))
+        snapshot, _story = self.read()
+        presences = snapshot.presences if snapshot else ()
+        body = settings_view(
+            self._settings.current(),
+            choices_for(presences),
+            csrf,
+            org_known=bool(presences),
+            notice=notice,
+            problems=problems or (),
+            submitted=form,
+        )
+        return Answer(status, page("/settings", title, body))
+
+    # --- POST ------------------------------------------------------------------------------------
+
+    def post(self, path: str, form: Mapping[str, str], csrf: str) -> tuple[Answer, Command | None] | None:
+        """What a form asks for: the answer, and the engine command to submit (None: none). The CSRF
+        token has been checked. None: there is no such form."""
+        if path == "/command":
+            command = COMMANDS.get(form.get("do", ""))
+            return (Answer(303, location="/"), command) if command is not None else None
+        if path == "/settings" and self._settings is not None and form.get("do") in ("save", "defaults"):
+            return self._save_settings(form, csrf)
+        return None
+
+    def _save_settings(self, form: Mapping[str, str], csrf: str) -> tuple[Answer, Command | None]:
+        assert self._settings is not None  # noqa: S101 - checked by post
+        layered = self._settings.current()
+        snapshot, _story = self.read()
+        if form.get("do") == "defaults":
+            changes: Changes = defaults_form(layered)
+            done = "defaults"
+        else:
+            changes, problems = read_settings_form(form, layered, choices_for(snapshot.presences if snapshot else ()))
+            if problems:
+                return self._settings_page(csrf, status=422, problems=problems, form=form), None
+            done = "saved" if changes else "unchanged"
+        if not changes:
+            return Answer(303, location=f"/settings?saved={done}"), None
+        try:
+            saved = self._settings.save(changes)
+        except (SettingsError, OSError) as error:
+            text = (
+                str(error)
+                if isinstance(error, SettingsError)
+                else _("could not write the settings file ({error})").format(error=error.strerror)
+            )
+            return self._settings_page(csrf, status=422, problems=[Problem("", text)], form=form), None
+        log.info("settings saved from the window: %s", ", ".join(f"[{table}] {key}" for table, key in changes))
+        command = Command(CommandKind.APPLY_SYNC_SETTINGS, sync=saved.settings.sync)
+        return Answer(303, location=f"/settings?saved={done}"), command
 
 
-def _filters(show: str) -> str:
-    current = ' aria-current="page"'
-    links = (
-        f"<a href='/?show={key}'{current if key == show else ''}>{html.escape(label)}</a>"
-        for key, (label, _) in FILTERS.items()
-    )
-    return "<nav aria-label='Show in the activity'><p>Show: " + " · ".join(links) + "</p></nav>"
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Teams → Genesys presence</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/style.css"></head>
-<body><main>
-<h1>Teams → Genesys presence</h1>
-<section aria-labelledby="now"><h2 id="now">Now</h2>{now}</section>
-<section aria-labelledby="activity"><h2 id="activity">Activity</h2>{filters}{story}</section>
-</main></body></html>
-"""
-
-
-def _now(snapshot: Snapshot | None, csrf: str) -> str:
-    view = view_of(snapshot, now=snapshot.at if snapshot else None)
-    rows = [
-        ("Sync", view.headline + (f" — {view.detail}" if view.detail else "")),
-        ("Teams", view.teams_line.removeprefix("Teams: ")),
-        ("Genesys", view.genesys_line.removeprefix("Genesys: ")),
-    ]
-    if view.writeback_problem:
-        rows.append(("Teams from Genesys", view.writeback_problem))
-    if snapshot is not None and snapshot.paused_until is not None:
-        rows.append(("Paused", view.headline))
-    table = "".join(f"<tr><th scope='row'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    buttons = []
-    if view.can_pause:
-        buttons += [("pause-15", "Pause sync for 15 minutes"), ("pause-60", "Pause sync for 1 hour")]
-    if view.can_resume:
-        buttons.append(("resume", "Resume sync"))
-    if view.can_sync_now:
-        buttons.append(("sync-now", "Sync now"))
-    for service, name in ((Service.MICROSOFT, "Microsoft"), (Service.GENESYS, "Genesys Cloud")):
-        key = "microsoft" if service is Service.MICROSOFT else "genesys"
-        if view.sign_in_possible(service):
-            buttons.append((f"sign-in-{key}", f"Sign in to {name}"))
-        if view.sign_out_possible(service):
-            buttons.append((f"sign-out-{key}", f"Sign out of {name}"))
-    forms = "".join(
-        f"<form method='post' action='/command'><input type='hidden' name='csrf' value='{html.escape(csrf)}'>"
-        f"<button type='submit' name='do' value='{do}'>{html.escape(label)}</button></form>"
-        for do, label in buttons
-    )
-    return f"<table>{table}</table><p>{forms}</p>"
-
-
-def _story(story: list[Transition]) -> str:
-    if not story:
-        return "<p>Nothing has happened yet.</p>"
-    rows = "".join(
-        f"<tr><td>{_time(t.at)}</td><td class='kind'>{html.escape(t.kind)}</td><td>{html.escape(t.text)}</td></tr>"
-        for t in reversed(story)
-    )
-    return (
-        "<table><thead><tr><th scope='col'>When</th><th scope='col'>What</th><th scope='col'>Why</th></tr>"
-        f"</thead><tbody>{rows}</tbody></table>"
-    )
-
-
-def _time(at: float) -> str:
-    return html.escape(datetime.fromtimestamp(at).strftime("%d %b %H:%M:%S"))
+def view_paths() -> tuple[str, ...]:
+    """Every view's path, in the navigation's order (the accessibility and screenshot tests visit each)."""
+    return tuple(path for path, _name in VIEWS)

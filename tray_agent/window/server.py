@@ -37,15 +37,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from tray_agent.auth.loopback import MAX_BODY, Gone, Malformed, Request, Response, read_fields, read_request
 from tray_agent.engine.snapshot import Command
-from tray_agent.window.pages import ASSETS, WindowModel, page_for
+from tray_agent.window.pages import ASSETS, Answer, WindowModel
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 LINK_LIFETIME = 120.0  # seconds a one-time link may wait for the browser
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0  # to read a request
+ANSWER_TIMEOUT = 60.0  # to make the answer (Help's diagnostics run doctor's checks)
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
@@ -56,7 +59,7 @@ COOKIE = "agent-window"
 class _Secrets:
     session: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    links: dict[str, float] = field(default_factory=dict)  # one-time link → when it stops working
+    links: dict[str, tuple[float, str]] = field(default_factory=dict)  # one-time link → (until when, view)
 
 
 class WindowServer:
@@ -90,14 +93,14 @@ class WindowServer:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
 
-    def new_link(self) -> str:
-        """A one-time URL that opens the window in the agent's browser (never logged)."""
+    def new_link(self, view: str = "/") -> str:
+        """A one-time URL that opens the window at ``view`` in the agent's browser (never logged)."""
         now = self._now()
         links = self._secrets.links
-        for expired in [link for link, until in links.items() if until <= now]:
+        for expired in [link for link, (until, _view) in links.items() if until <= now]:
             del links[expired]
         link = secrets.token_urlsafe(24)
-        links[link] = now + LINK_LIFETIME
+        links[link] = (now + LINK_LIFETIME, view if view.startswith("/") and not view.startswith("//") else "/")
         return f"http://127.0.0.1:{self.port}/open/{link}"
 
     # --- serving ---------------------------------------------------------------------------------
@@ -108,7 +111,7 @@ class WindowServer:
             if isinstance(peer, tuple) and not self._same_user(str(peer[0]), int(peer[1])):
                 response = _text(403, "This window belongs to another user of this computer.")
             else:
-                response = await asyncio.wait_for(self._answer(reader), REQUEST_TIMEOUT)
+                response = await self._answer(reader)
         except Malformed:
             response = _text(400, "Bad request")
         except (Gone, TimeoutError, ConnectionError):
@@ -124,7 +127,7 @@ class WindowServer:
         return uid is None or sys.platform == "win32" or uid == _my_uid()
 
     async def _answer(self, reader: asyncio.StreamReader) -> Response:
-        request = await read_request(reader)
+        request = await asyncio.wait_for(read_request(reader), REQUEST_TIMEOUT)
         if request.one("host") != f"127.0.0.1:{self.port}":
             return _text(421, "Wrong host")  # a DNS-rebinding page, or a mistyped address
         if request.path.startswith("/open/") and request.method == "GET":
@@ -132,18 +135,18 @@ class WindowServer:
         if not self._has_session(request):
             return _text(403, "Open this window from the agent's tray menu.")
         if request.method == "GET":
-            return self._get(request)
+            return await self._get(request)
         if request.method == "POST":
-            body = await _body(reader, request)
-            return self._post(request, body)
+            body = await asyncio.wait_for(_body(reader, request), REQUEST_TIMEOUT)
+            return await self._post(request, body)
         return _text(405, "Method not allowed", Allow="GET, POST")
 
     def _open(self, link: str) -> Response:
-        until = self._secrets.links.pop(link, None)
-        if until is None or until <= self._now():
+        until, view = self._secrets.links.pop(link, (0.0, "/"))
+        if until <= self._now():
             return _text(403, "This link was already used or is too old: open the window again from the tray.")
         cookie = f"{COOKIE}={self._secrets.session}; HttpOnly; SameSite=Strict; Path=/"
-        return Response(303, b"", {"Location": "/", "Set-Cookie": cookie, **_HEADERS})
+        return Response(303, b"", {"Location": view, "Set-Cookie": cookie, **_HEADERS})
 
     def _from_this_window(self, request: Request) -> bool:
         """``Origin`` is this listener; under ``Referrer-Policy: no-referrer`` Chromium sends ``Origin:
@@ -162,17 +165,16 @@ class WindowServer:
                     return True
         return False
 
-    def _get(self, request: Request) -> Response:
+    async def _get(self, request: Request) -> Response:
         asset = ASSETS.get(request.path)
         if asset is not None:
             content_type, data = asset
             return Response(200, data, {"Content-Type": content_type, **_HEADERS})
-        page = page_for(request.path, self._model, self._secrets.csrf, read_fields(request.query))
-        if page is None:
-            return _text(404, "Not found")
-        return Response(200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **_HEADERS})
+        query = read_fields(request.query)
+        answer = await _off_the_loop(self._model.get, request.path, query, self._secrets.csrf)
+        return _text(404, "Not found") if answer is None else _response(answer)
 
-    def _post(self, request: Request, body: bytes) -> Response:
+    async def _post(self, request: Request, body: bytes) -> Response:
         if not self._from_this_window(request):
             return _text(403, "Refused: the request did not come from this window.")
         try:
@@ -182,14 +184,32 @@ class WindowServer:
         token = form.get("csrf", "")
         if not hmac.compare_digest(token.encode(), self._secrets.csrf.encode()):
             return _text(403, "Refused: this page is out of date; reload it.")
-        command = self._model.command_for(request.path, form)
-        if command is None:
+        handled = await _off_the_loop(self._model.post, request.path, form, self._secrets.csrf)
+        if handled is None:
             return _text(404, "Not found")
-        self._submit(command)
-        return Response(303, b"", {"Location": "/", **_HEADERS})
+        answer, command = handled
+        if command is not None:
+            self._submit(command)
+        return _response(answer)
 
 
 _HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "Cross-Origin-Resource-Policy": "same-origin"}
+
+
+async def _off_the_loop(function: Callable[..., _T], *args: object) -> _T:
+    """A view may block (settings file, doctor's checks): on a worker thread, bounded by ANSWER_TIMEOUT."""
+    return await asyncio.wait_for(asyncio.to_thread(function, *args), ANSWER_TIMEOUT)
+
+
+def _response(answer: Answer) -> Response:
+    headers = {**_HEADERS}
+    if answer.location:
+        headers["Location"] = answer.location
+    else:
+        headers["Content-Type"] = answer.content_type
+    if answer.download:
+        headers["Content-Disposition"] = f'attachment; filename="{answer.download}"'
+    return Response(answer.status, answer.body.encode("utf-8"), headers)
 
 
 def _text(status: int, text: str, **headers: str) -> Response:

@@ -1,0 +1,72 @@
+"""The window's "Activity": what happened and why (Teams → decision → Genesys), newest first, narrowed
+by a filter link each (``/activity?show=<key>``). The story itself is the engine's (kept across
+restarts by :mod:`tray_agent.engine.activity`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from tray_agent.engine.snapshot import Transition
+from tray_agent.i18n import N_, _
+from tray_agent.window.layout import escape
+
+# What the agent can narrow it to, and the kinds each keeps.
+FILTERS: Mapping[str, tuple[str, frozenset[str]]] = {
+    "all": (N_("Everything"), frozenset()),
+    "teams": (N_("Teams"), frozenset({"teams", "trigger"})),
+    "decision": (N_("Decisions"), frozenset({"decision"})),
+    "write": (N_("Changes to Genesys"), frozenset({"write", "genesys"})),
+    "error": (N_("Problems"), frozenset({"error", "link"})),
+}
+_KINDS = {
+    "teams": N_("Teams"),
+    "trigger": N_("Signal"),
+    "decision": N_("Decision"),
+    "write": N_("Genesys change"),
+    "genesys": N_("Genesys"),
+    "error": N_("Problem"),
+    "link": N_("Connection"),
+}
+
+
+def activity_view(story: list[Transition], show: str) -> str:
+    show = show if show in FILTERS else "all"
+    kinds = FILTERS[show][1]
+    shown = [t for t in story if not kinds or t.kind in kinds]
+    return _filters(show) + _table(shown)
+
+
+def recent_view(story: list[Transition], count: int = 5) -> str:
+    """The last few lines of the story, for "Now", with a link to all of it."""
+    more = f"<p><a href='/activity'>{escape(_('All activity'))}</a></p>"
+    return f"<h2>{escape(_('Recently'))}</h2>" + _table(story[-count:]) + more
+
+
+def _filters(show: str) -> str:
+    current = ' aria-current="page"'
+    links = (
+        f"<a href='/activity?show={key}'{current if key == show else ''}>{escape(_(label))}</a>"
+        for key, (label, _kinds) in FILTERS.items()
+    )
+    label = escape(_("Show in the activity"))
+    return f"<nav aria-label='{label}'><p>{escape(_('Show:'))} " + " · ".join(links) + "</p></nav>"
+
+
+def _table(story: list[Transition]) -> str:
+    if not story:
+        return f"<p>{escape(_('Nothing has happened yet.'))}</p>"
+    rows = "".join(
+        f"<tr><td>{escape(_time(t.at))}</td><td class='kind'>{escape(_kind(t.kind))}</td><td>{escape(t.text)}</td></tr>"
+        for t in reversed(story)
+    )
+    head = "".join(f"<th scope='col'>{escape(name)}</th>" for name in (_("When"), _("What"), _("Why")))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _kind(kind: str) -> str:
+    return _(_KINDS[kind]) if kind in _KINDS else kind
+
+
+def _time(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S")
