@@ -146,3 +146,25 @@ def test_english_is_the_msgid_itself() -> None:
     i18n.set_language("en")
     assert i18n._("no such text") == "no such text"
     assert i18n.N_("Pause sync") == "Pause sync"
+
+
+def test_no_text_is_translated_inside_an_f_string() -> None:
+    """Babel cannot see ``_("…")`` inside an f-string's braces (before Python 3.12 an f-string is one
+    token), so such a text would never reach the catalogs: translate it into a variable first."""
+    import ast
+
+    hidden = []
+    for path in sorted(Path("tray_agent").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in ("_", "ngettext")
+                    and inner.args
+                    and isinstance(inner.args[0], ast.Constant)
+                ):
+                    hidden.append(f"{path}:{inner.lineno}: {inner.args[0].value!r}")
+    assert not hidden, "texts Babel cannot extract:\n" + "\n".join(hidden)

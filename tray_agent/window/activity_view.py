@@ -39,8 +39,8 @@ def activity_view(story: list[Transition], show: str) -> str:
 
 def recent_view(story: list[Transition], count: int = 5) -> str:
     """The last few lines of the story, for "Now", with a link to all of it."""
-    more = f"<p><a href='/activity'>{escape(_('All activity'))}</a></p>"
-    return f"<h2>{escape(_('Recently'))}</h2>" + _table(story[-count:]) + more
+    everything, recently = escape(_("All activity")), escape(_("Recently"))
+    return f"<h2>{recently}</h2>" + _table(story[-count:]) + f"<p><a href='/activity'>{everything}</a></p>"
 
 
 def _filters(show: str) -> str:
@@ -50,12 +50,14 @@ def _filters(show: str) -> str:
         for key, (label, _kinds) in FILTERS.items()
     )
     label = escape(_("Show in the activity"))
-    return f"<nav aria-label='{label}'><p>{escape(_('Show:'))} " + " · ".join(links) + "</p></nav>"
+    show_words = escape(_("Show:"))
+    return f"<nav aria-label='{label}'><p>{show_words} " + " · ".join(links) + "</p></nav>"
 
 
 def _table(story: list[Transition]) -> str:
     if not story:
-        return f"<p>{escape(_('Nothing has happened yet.'))}</p>"
+        nothing = escape(_("Nothing has happened yet."))
+        return f"<p>{nothing}</p>"
     rows = "".join(
         f"<tr><td>{escape(_time(t.at))}</td><td class='kind'>{escape(_kind(t.kind))}</td><td>{escape(t.text)}</td></tr>"
         for t in reversed(story)

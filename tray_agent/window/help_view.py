@@ -19,19 +19,22 @@ def help_view(diagnostics: str | None, *, available: bool) -> str:
     )
     parts = [f"<p>{escape(intro)}</p>"]
     if not available:
-        parts.append(f"<p>{escape(_('Diagnostics are not available in this window.'))}</p>")
+        missing = escape(_("Diagnostics are not available in this window."))
+        parts.append(f"<p>{missing}</p>")
         return "".join(parts)
+    copy = escape(_("Copy diagnostics"))
     parts.append(
         "<form method='get' action='/help'><input type='hidden' name='diagnostics' value='show'>"
-        f"<button type='submit'>{escape(_('Copy diagnostics'))}</button></form>"
+        f"<button type='submit'>{copy}</button></form>"
     )
     if diagnostics is not None:
+        label, download = escape(_("Diagnostics for the helpdesk")), escape(_("Download the diagnostics"))
         how = _("Select all the text (Ctrl+A) and copy it (Ctrl+C) into your message to the helpdesk, or download it.")
         parts.append(
             f"<p id='diagnostics-how'>{escape(how)}</p>"
-            f"<p><label for='diagnostics'>{escape(_('Diagnostics for the helpdesk'))}</label></p>"
+            f"<p><label for='diagnostics'>{label}</label></p>"
             f"<textarea id='diagnostics' readonly aria-describedby='diagnostics-how'>{escape(diagnostics)}</textarea>"
             f"<p><a href='{DIAGNOSTICS_FILE}' download='tray-agent-diagnostics.txt'>"
-            f"{escape(_('Download the diagnostics'))}</a></p>"
+            f"{download}</a></p>"
         )
     return "".join(parts)

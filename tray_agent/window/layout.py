@@ -49,14 +49,14 @@ def page(path: str, title: str, body: str) -> str:
         f"<li><a href='{escape(href)}'{current if href == path else ''}>{escape(_(name))}</a></li>"
         for href, name in VIEWS
     )
-    app = app_title()
+    app, views = app_title(), _("Views")
     return (
         f'<!doctype html>\n<html lang="{escape(current_language().replace("_", "-"))}"><head><meta charset="utf-8">'
         f"<title>{escape(title)} – {escape(app)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="stylesheet" href="/style.css"></head>\n'
         f"<body><header><p><strong>{escape(app)}</strong></p>"
-        f"<nav class='views' aria-label='{escape(_('Views'))}'><ul>{links}</ul></nav></header>\n"
+        f"<nav class='views' aria-label='{escape(views)}'><ul>{links}</ul></nav></header>\n"
         f"<main><h1>{escape(title)}</h1>\n{body}\n</main></body></html>\n"
     )
 

@@ -20,7 +20,7 @@ from tray_agent.engine.snapshot import Command, CommandKind, Snapshot, Transitio
 from tray_agent.i18n import N_, _
 from tray_agent.window.activity_view import FILTERS, activity_view, recent_view
 from tray_agent.window.help_view import DIAGNOSTICS_FILE, help_view
-from tray_agent.window.layout import ASSETS, VIEWS, page
+from tray_agent.window.layout import ASSETS, VIEWS, escape, page
 from tray_agent.window.now_view import COMMANDS, now_view
 from tray_agent.window.settings_view import (
     Changes,
@@ -125,7 +125,8 @@ class WindowModel:
     ) -> Answer:
         title = _("Settings")
         if self._settings is None:
-            return Answer(200, page("/settings", title, f"<p>{_('Settings are not available in this window.')}</p>"))
+            missing = _("Settings are not available in this window.")
+            return Answer(200, page("/settings", title, f"<p>{escape(missing)}</p>"))
         snapshot, _story = self.read()
         presences = snapshot.presences if snapshot else ()
         body = settings_view(

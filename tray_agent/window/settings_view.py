@@ -209,9 +209,10 @@ def settings_view(
         rows = "".join(_mapping_row(layered, value, values, choices, wrong) for value in members)
         parts.append(f"<fieldset><legend>{escape(group)}</legend><table>{rows}</table></fieldset>")
     parts.append(_timing_fields(layered, submitted or {}, wrong))
+    save, defaults = escape(_("Save")), escape(_("Put back the defaults"))
     parts.append(
-        f"<p><button type='submit' name='do' value='save'>{escape(_('Save'))}</button>"
-        f"<button type='submit' name='do' value='defaults'>{escape(_('Put back the defaults'))}</button></p></form>"
+        f"<p><button type='submit' name='do' value='save'>{save}</button>"
+        f"<button type='submit' name='do' value='defaults'>{defaults}</button></p></form>"
     )
     return "".join(parts)
 
@@ -289,15 +290,17 @@ def _timing_fields(layered: LayeredSettings, submitted: Mapping[str, str], wrong
         "Off: when the meeting ends, Genesys follows Teams as mapped above. A status you chose by hand always stays."
     )
     checked = " checked" if restore else ""
+    timing, wait = escape(_("Timing")), escape(_("Wait before following a Teams change (seconds)"))
+    put_back = escape(_("After a meeting or call, put back the status I had before"))
     return (
-        f"<fieldset><legend>{escape(_('Timing'))}</legend>"
-        f"<p><label for='dwell'>{escape(_('Wait before following a Teams change (seconds)'))}</label> "
+        f"<fieldset><legend>{timing}</legend>"
+        f"<p><label for='dwell'>{wait}</label> "
         f"<input type='number' id='dwell' name='dwell' min='{DWELL_LOW:g}' max='{DWELL_HIGH:g}' step='1' "
         f"value='{escape(dwell)}' aria-describedby='dwell-hint'{invalid}></p>"
         f"<p class='hint' id='dwell-hint'>{escape(hint.format(low=f'{DWELL_LOW:g}', high=f'{DWELL_HIGH:g}'))}</p>"
         "<input type='hidden' name='restore-shown' value='1'>"
         f"<p><input type='checkbox' id='restore' name='restore'{checked} aria-describedby='restore-hint'> "
-        f"<label for='restore'>{escape(_('After a meeting or call, put back the status I had before'))}</label></p>"
+        f"<label for='restore'>{put_back}</label></p>"
         f"<p class='hint' id='restore-hint'>{escape(restore_hint)}</p>"
         "</fieldset>"
     )
