@@ -25,7 +25,7 @@ from tray_agent.core.rules import SyncConfig, SyncStatus
 from tray_agent.demo.approving_browser import ApprovingBrowser
 from tray_agent.demo.runner import DAY_START, DEMO_TENANT, demo_settings, free_port, start_simulator
 from tray_agent.demo.simulated_workstation import SimulatedWorkstation
-from tray_agent.engine.snapshot import Link
+from tray_agent.engine.snapshot import Link, Snapshot, Transition
 from tray_agent.signals.workstation import AlwaysPresent, Workstation
 from tray_agent.simulator import SimulatorThread
 from tray_agent.simulator.state import SimulatorState
@@ -147,13 +147,16 @@ async def running_world(
     local_signals: bool = False,
     calendar: list[dict[str, Any]] | None = None,
     writeback: bool = False,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+    on_transition: Callable[[Transition], None] | None = None,
 ) -> AsyncIterator[World]:
     """``settle=False``: only wait for Genesys (for worlds in which Teams is deliberately not read).
     ``role``: the agent's Genesys role (simulator.identity.ROLE_PERMISSIONS). ``local_signals``: the
     agent follows the simulator's workstation (lock, microphone, camera) as the demo does, and the
     world is ready once it does. ``calendar``: the agent's meetings (``state.workstation.set_calendar``),
     in place before it starts, with its calendar trigger on (consent is given in the browser).
-    ``writeback``: Genesys interactions show in Teams (Presence.ReadWrite consented in the browser)."""
+    ``writeback``: Genesys interactions show in Teams (Presence.ReadWrite consented in the browser).
+    ``on_snapshot``/``on_transition``: the engine's callbacks, as the tray gives them (e.g. to the window)."""
     clock = ScaledClock(speed, start=DAY_START)
     redirect_port = free_port()
     simulator = start_simulator(clock, redirect_port)
@@ -180,6 +183,8 @@ async def running_world(
             browser=browser,
             workstation=workstation or simulated or AlwaysPresent(),
             signals=[simulated] if simulated else (),
+            on_snapshot=on_snapshot,
+            on_transition=on_transition,
         )
         await agent.microsoft.sign_in(browser, 30)
         await agent.genesys.sign_in(browser, 30)
