@@ -2,6 +2,8 @@
 
 * The org: the ten Genesys system presences plus two secondary ones ("Teams call" under Busy, "Lunch"
   under Meal), with readable ids (``"id-available"``, ``"id-on-queue"``, ``"id-teams-call"`` …).
+  Busy, Meeting and Teams call also have German labels (``de``, Genesys's key for German), Teams call a
+  French one too; the others have only their en_US label, as in a real org's captured answer.
 * Value constructors: :func:`teams` for a Teams presence, :func:`genesys` for a Genesys state
   confirmed at a given time.
 """
@@ -16,15 +18,21 @@ from tray_agent.core.presence import OFF_QUEUE, GenesysState, PresenceCatalog, P
 
 AVAILABLE = PresenceDefinition("id-available", "AVAILABLE", "Available")
 AWAY = PresenceDefinition("id-away", "AWAY", "Away")
-BUSY = PresenceDefinition("id-busy", "BUSY", "Busy")
+BUSY = PresenceDefinition("id-busy", "BUSY", "Busy", labels=(("en_US", "Busy"), ("de", "Besetzt")))
 BREAK = PresenceDefinition("id-break", "BREAK", "Break")
 MEAL = PresenceDefinition("id-meal", "MEAL", "Meal")
-MEETING = PresenceDefinition("id-meeting", "MEETING", "Meeting")
+MEETING = PresenceDefinition("id-meeting", "MEETING", "Meeting", labels=(("en_US", "Meeting"), ("de", "Besprechung")))
 TRAINING = PresenceDefinition("id-training", "TRAINING", "Training")
 ON_QUEUE = PresenceDefinition("id-on-queue", "ON_QUEUE", "On Queue")
 OFFLINE = PresenceDefinition("id-offline", "OFFLINE", "Offline")
 IDLE = PresenceDefinition("id-idle", "IDLE", "Idle")
-TEAMS_CALL = PresenceDefinition("id-teams-call", "BUSY", "Teams call", secondary=True)
+TEAMS_CALL = PresenceDefinition(
+    "id-teams-call",
+    "BUSY",
+    "Teams call",
+    secondary=True,
+    labels=(("en_US", "Teams call"), ("de", "Teams-Anruf"), ("fr", "Appel Teams")),
+)
 LUNCH = PresenceDefinition("id-lunch", "MEAL", "Lunch", secondary=True)
 
 SYSTEM_DEFINITIONS = (AVAILABLE, AWAY, BUSY, BREAK, MEAL, MEETING, TRAINING, ON_QUEUE, OFFLINE, IDLE)

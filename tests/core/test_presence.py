@@ -234,3 +234,87 @@ def test_a_secondary_presence_is_described_with_its_system_presence() -> None:
     assert LUNCH.describe() == "Lunch (Meal)"
     assert MEAL.describe() == "Meal"
     assert PresenceDefinition("id-x", "ON_QUEUE", "").describe() == "On Queue"
+
+
+# --- the presence's name in the agent's language (languageLabels) ----------------------------------
+
+
+def labelled(*labels: tuple[str, str], label: str = "Teams call") -> PresenceDefinition:
+    return PresenceDefinition("id-x", "BUSY", label, secondary=True, labels=labels)
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        pytest.param("de", "Teams-Anruf", id="the exact locale"),
+        pytest.param("DE", "Teams-Anruf", id="in any casing"),
+        pytest.param("de_DE", "Teams-Anruf", id="a region of a language the org labels without one"),
+        pytest.param("de-AT", "Teams-Anruf", id="hyphenated"),
+        pytest.param("fr", "Appel Teams", id="another language"),
+        pytest.param("ja", "Teams call", id="a language the org has no label in: en_US"),
+        pytest.param("en", "Teams call", id="English"),
+        pytest.param("", "Teams call", id="no language: en_US"),
+    ],
+)
+def test_a_presence_is_named_in_the_agents_language_when_the_org_labels_it_so(language: str, shown: str) -> None:
+    assert TEAMS_CALL.label_in(language) == shown
+
+
+def test_an_exact_locale_wins_over_another_region_of_the_same_language() -> None:
+    brazil_and_portugal = labelled(("en_US", "Lunch"), ("pt_PT", "Almoço"), ("pt_BR", "Almoço BR"), label="Lunch")
+    assert brazil_and_portugal.label_in("pt-BR") == "Almoço BR"
+    assert brazil_and_portugal.label_in("pt_pt") == "Almoço"
+
+
+def test_the_same_language_in_another_region_is_chosen_the_same_way_whatever_order_genesys_sent() -> None:
+    one_way = labelled(("pt_PT", "Almoço PT"), ("pt_BR", "Almoço BR"))
+    other_way = labelled(("pt_BR", "Almoço BR"), ("pt_PT", "Almoço PT"))
+    assert one_way.label_in("pt") == other_way.label_in("pt") == "Almoço BR"  # by key: pt_BR before pt_PT
+    assert one_way.label_in("pt_AO") == "Almoço BR"
+    with_the_bare_language = labelled(("zh_TW", "通話"), ("zh", "通话 (zh)"), ("zh_CN", "通话"))
+    assert with_the_bare_language.label_in("zh_SG") == "通话 (zh)"  # the bare language first
+
+
+def test_without_a_label_in_the_language_the_en_us_label_then_the_label_is_shown() -> None:
+    assert labelled(("en_US", "Teams call (US)"), ("de", "Teams-Anruf")).label_in("it") == "Teams call (US)"
+    assert labelled(("EN-us", "Teams call (US)")).label_in("it") == "Teams call (US)"  # any casing of en_US
+    assert labelled(("de", "Teams-Anruf")).label_in("it") == "Teams call"  # no en_US: the label
+    assert labelled().label_in("de") == "Teams call"  # no languageLabels at all
+    assert labelled(("de", "")).label_in("de") == "Teams call"  # an empty label is no label
+
+
+def test_the_label_stays_the_en_us_name_mapping_targets_are_matched_by() -> None:
+    assert TEAMS_CALL.label == "Teams call"
+    assert CATALOG.by_name("Teams call") == TEAMS_CALL
+    assert CATALOG.by_name("Teams-Anruf") is None  # the settings file names presences in en_US
+    assert CATALOG.by_name("Besetzt") is None
+
+
+def test_a_definition_describes_itself_in_the_agents_language() -> None:
+    assert BUSY.describe("de") == "Besetzt"
+    assert MEAL.describe("de") == "Meal"  # no German label: en_US
+    assert TEAMS_CALL.describe("de") == "Teams-Anruf (Busy)"  # alone, it does not know Busy's labels
+    assert TEAMS_CALL.describe() == "Teams call (Busy)"
+
+
+@pytest.mark.parametrize(
+    ("presence_id", "fallback", "described"),
+    [
+        pytest.param("id-busy", "", "Besetzt", id="a system presence with a German label"),
+        pytest.param("id-meeting", "", "Besprechung", id="another"),
+        pytest.param("id-break", "", "Break", id="a system presence without one: en_US"),
+        pytest.param("id-teams-call", "", "Teams-Anruf (Besetzt)", id="a secondary one, with its system presence"),
+        pytest.param("id-lunch", "", "Lunch (Meal)", id="a secondary one without German labels"),
+        pytest.param("id-gone", "BUSY", "Besetzt", id="an unknown id: the org's label for the system presence"),
+        pytest.param("id-gone", "ON_QUEUE", "On Queue", id="an unknown id, a system presence without a German label"),
+        pytest.param("id-gone", "", "Unknown", id="nothing known"),
+    ],
+)
+def test_the_catalog_names_a_presence_in_the_agents_language(presence_id: str, fallback: str, described: str) -> None:
+    assert CATALOG.describe(presence_id, fallback, language="de") == described
+
+
+def test_without_a_language_the_catalog_describes_in_english_as_before() -> None:
+    assert CATALOG.describe("id-teams-call") == "Teams call (Busy)"
+    assert CATALOG.describe("id-gone", "BUSY") == "Busy"
+    assert CATALOG.describe("id-busy", language="en") == "Busy"

@@ -144,6 +144,34 @@ async def test_presence_definitions_list_every_system_presence_and_secondary_one
     assert {"name", "primary"} <= legacy["entities"][0].keys()
 
 
+async def test_presence_definitions_carry_language_labels_in_genesys_locale_keys(sim: Simulator) -> None:
+    async with httpx.AsyncClient(verify=ssl_context(sim)) as client:
+        token = await genesys_token(client, sim)
+        listing = (
+            await client.get(
+                f"{sim.base_url}/api/v2/presence/definitions",
+                params={"deactivated": "false", "localeCode": "ALL"},
+                headers=bearer(token),
+            )
+        ).json()
+        one = await client.get(f"{sim.base_url}/api/v2/presence/definitions/{defs.BUSY.id}", headers=bearer(token))
+        legacy = (
+            await client.get(
+                f"{sim.base_url}/api/v2/presencedefinitions", params={"localeCode": "ALL"}, headers=bearer(token)
+            )
+        ).json()
+    labels = {e["id"]: e["languageLabels"] for e in listing["entities"]}
+    for definition in (*defs.SYSTEM_DEFINITIONS, defs.TEAMS_CALL, defs.LUNCH):
+        assert labels[definition.id]["en_US"] == definition.label  # the en_US text as before
+        assert {"en_US", "de", "fr"} <= labels[definition.id].keys()  # German is "de", not "de_DE"
+    assert labels[defs.BUSY.id]["de"] == "Besetzt" and labels[defs.TEAMS_CALL.id]["de"] == "Teams-Anruf"
+    assert labels[defs.TEAMS_CALL.id]["fr"] == "Appel Teams"
+    assert one.json()["languageLabels"] == labels[defs.BUSY.id]
+    legacy_labels = {e["id"]: e["languageLabels"] for e in legacy["entities"]}
+    assert all(legacy_labels[i] == labels[i] for i in legacy_labels)
+    assert all(e["name"] == e["languageLabels"]["en_US"] for e in legacy["entities"])
+
+
 async def test_patch_presence_changes_it_and_answers_in_display_casing(sim: Simulator) -> None:
     person = sim.state.people.default_user
     url = f"{sim.base_url}/api/v2/users/{person.genesys_id}/presences/purecloud"

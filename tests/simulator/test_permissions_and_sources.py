@@ -61,6 +61,8 @@ async def test_the_client_falls_back_to_the_legacy_list_for_a_least_privilege_ag
     assert {d.id for d in fallback} == {d.id for d in direct}
     assert {d.system_presence for d in fallback} == {d.system_presence for d in direct}
     assert {d.id for d in fallback if d.secondary} == {d.id for d in direct if d.secondary}
+    assert {d.id: d.label_in("de") for d in fallback} == {d.id: d.label_in("de") for d in direct}
+    assert {d.label_in("de") for d in direct if d.secondary} >= {"Teams-Anruf", "Mittagspause"}
 
 
 async def test_a_write_becomes_the_status_shown_only_when_it_claims_the_primary_source(sim: Simulator) -> None:

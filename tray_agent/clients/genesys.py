@@ -7,6 +7,8 @@ raises :class:`BadResponse` rather than letting a KeyError or TypeError escape.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,11 @@ log = logging.getLogger(__name__)
 
 SERVICE = "Genesys Cloud"
 MAX_LEGACY_PAGES = 10  # 1,000 presences: more than any org defines
+# languageLabels: Genesys documents 25 locales (below); anything past these bounds is not a label.
+MAX_LOCALES = 64  # per definition
+MAX_LABEL_CHARS = 200  # per label, once trimmed
+LOCALE_CODE_ALL = "ALL"  # the definitions' localeCode for every label
+_LOCALE_KEY = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 ACTIVITY_TOPIC = "v2.users.{user_id}.activity"
 
 
@@ -102,8 +109,47 @@ def parse_user_presence(body: Any) -> tuple[str, str, float]:
     )
 
 
+def parse_language_labels(raw: Any) -> tuple[tuple[str, str], ...]:
+    """A definition's ``languageLabels`` as (locale key, label) pairs, in the order Genesys sent them.
+
+    Which keys Genesys writes. *Confirmed*: the ``localeCode`` values the SDKs list for
+    ``GET /api/v2/presence/definitions`` (e.g. platform-client-sdk-javascript docs/PresenceApi.md) are
+    ``en_US``, ``pt_BR``, ``pt_PT``, ``zh_CN`` and ``zh_TW`` with a region and every other language
+    bare: ``ar cs da de es fi fr he it ja ko nl no pl ru sv th tr uk`` (German is ``de``, not
+    ``de_DE``). Genesys's Terraform provider accepts the same keys plus ``en`` and ``hi``; an org's
+    answer captured there shows ``{"en": …, "en_US": …}`` and ``{"en_US": …, "es": …}`` on secondary
+    presences and only ``en_US`` on the system ones (MyPureCloud/terraform-provider-genesyscloud,
+    genesyscloud/organization_presence_definition/). *Inferred*: that no other spelling turns up; so
+    any locale-shaped key is kept, to be matched case-insensitively, ``-`` and ``_`` alike
+    (core/presence.py ``label_in``).
+
+    Kept: string keys shaped like a locale and string labels, trimmed, non-empty, at most
+    :data:`MAX_LABEL_CHARS` long and without control characters; at most :data:`MAX_LOCALES` of them;
+    a key repeated in another casing only once. Anything else is skipped, never fatal.
+    """
+    if not isinstance(raw, dict):
+        return ()
+    kept: dict[str, tuple[str, str]] = {}
+    for key, value in raw.items():
+        if len(kept) >= MAX_LOCALES:
+            break
+        if not isinstance(key, str) or not isinstance(value, str):
+            continue
+        key, text = key.strip(), value.strip()
+        if not _LOCALE_KEY.fullmatch(key) or not text or len(text) > MAX_LABEL_CHARS:
+            continue
+        if any(unicodedata.category(char) == "Cc" for char in text):
+            continue
+        kept.setdefault(key.replace("-", "_").lower(), (key, text))
+    return tuple(kept.values())
+
+
 def parse_definitions(body: Any) -> list[PresenceDefinition]:
-    """``GET /api/v2/presence/definitions``: entries that don't parse are skipped, not fatal."""
+    """``GET /api/v2/presence/definitions``: entries that don't parse are skipped, not fatal.
+
+    ``label`` is the en_US label (else ``name``, else the system presence in words): what mapping
+    targets are matched by. ``labels`` are every usable ``languageLabels`` entry (:func:`parse_language_labels`).
+    """
     listing = _dict(body, "presence definitions answer")
     entities = listing.get("entities")
     if not isinstance(entities, list):
@@ -116,7 +162,14 @@ def parse_definitions(body: Any) -> list[PresenceDefinition]:
         labels = entity.get("languageLabels")
         label = ""
         if isinstance(labels, dict):
-            label = next((v for k, v in labels.items() if k.lower() in ("en_us", "en-us") and isinstance(v, str)), "")
+            label = next(
+                (
+                    v
+                    for k, v in labels.items()
+                    if isinstance(k, str) and k.lower() in ("en_us", "en-us") and isinstance(v, str)
+                ),
+                "",
+            )
         if not label and isinstance(entity.get("name"), str):
             label = entity["name"]
         definitions.append(
@@ -126,6 +179,7 @@ def parse_definitions(body: Any) -> list[PresenceDefinition]:
                 label=label or system.replace("_", " ").title(),
                 secondary=str(entity.get("type", "System")).lower() == "user",
                 deactivated=entity.get("deactivated") is True,
+                labels=parse_language_labels(labels),
             )
         )
     if not definitions:
@@ -181,9 +235,14 @@ class GenesysClient:
         1. ``GET /api/v2/presence/definitions`` (needs that permission, SDK PresenceApi.md);
         2. on 403, the legacy ``GET /api/v2/presencedefinitions`` ("Requires no permissions"; deprecated,
            paged), so a least-privilege agent role still syncs.
+
+        Both with ``localeCode=ALL`` ("Use ALL to fetch everything", SDK PresenceApi.md): every
+        ``languageLabels`` entry, to name the presence in the agent's language. Which labels come back
+        without it is not documented.
         """
+        params = {"deactivated": "false", "localeCode": LOCALE_CODE_ALL}
         try:
-            response = await self._call("GET", "/api/v2/presence/definitions", params={"deactivated": "false"})
+            response = await self._call("GET", "/api/v2/presence/definitions", params=params)
         except Rejected as error:
             if error.status != 403:
                 raise
@@ -195,7 +254,7 @@ class GenesysClient:
         found: list[PresenceDefinition] = []
         page, pages = 1, 1
         while page <= min(pages, MAX_LEGACY_PAGES):
-            params = {"pageSize": "100", "pageNumber": str(page), "deleted": "false"}
+            params = {"pageSize": "100", "pageNumber": str(page), "deleted": "false", "localeCode": LOCALE_CODE_ALL}
             try:
                 response = await self._call("GET", "/api/v2/presencedefinitions", params=params)
             except Rejected as error:

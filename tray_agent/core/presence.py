@@ -89,20 +89,72 @@ def display_system_presence(normalised: str) -> str:
     return " ".join(part.capitalize() for part in normalised.split("_")) if normalised else "Unknown"
 
 
+EN_US = "en_US"  # the locale key Genesys writes for US English, the label mapping targets are matched by
+
+
+def _locale_key(tag: str) -> str:
+    """``"de-AT"``, ``"DE_at"`` → ``"de_at"``: locale keys compare case-insensitively, ``-`` and ``_`` alike."""
+    return tag.strip().replace("-", "_").lower()
+
+
+def _base_language(key: str) -> str:
+    """``"pt_br"`` → ``"pt"`` (of a key from :func:`_locale_key`)."""
+    return key.split("_", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class PresenceDefinition:
-    """One of the org's Genesys presences: a system presence or a secondary (``type: User``) one."""
+    """One of the org's Genesys presences: a system presence or a secondary (``type: User``) one.
+
+    ``labels`` are the definition's ``languageLabels`` as Genesys writes them, in the order it sent them:
+    (locale key, label) pairs such as ``("en_US", "Teams call")``, ``("de", "Teams-Anruf")``. The keys
+    Genesys documents are ``en_US``, ``pt_BR``, ``pt_PT``, ``zh_CN``, ``zh_TW`` and bare languages
+    (``de``, ``fr``, ``es``, ``ja`` …; clients/genesys.py says where that comes from), but any key is
+    kept and compared case-insensitively, ``-`` and ``_`` alike. ``label`` stays the en_US label: the
+    name the settings file's mapping targets are matched by (:meth:`PresenceCatalog.by_name`).
+    """
 
     id: str
     system_presence: str  # normalised, e.g. "BUSY"
     label: str  # the en_US label, e.g. "Busy" or "Teams call"
     secondary: bool = False
     deactivated: bool = False
+    labels: tuple[tuple[str, str], ...] = ()  # (locale key as Genesys writes it, label)
 
-    def describe(self) -> str:
-        if self.secondary:
-            return f"{self.label} ({display_system_presence(self.system_presence)})"
-        return self.label or display_system_presence(self.system_presence)
+    def label_in(self, language: str) -> str:
+        """The label for an agent language (``"de"``, ``"de_DE"``, ``"de-AT"``, ``"pt-BR"``, ``"en"``).
+
+        In order: the exact locale; else a label in the same base language (a bare key such as ``de``
+        first, then the others by key, so the choice does not depend on the order Genesys sent them in);
+        else the en_US label; else :attr:`label`.
+        """
+        usable = [(_locale_key(key), text) for key, text in self.labels if text]
+        wanted = _locale_key(language)
+        if wanted:
+            exact = next((text for key, text in usable if key == wanted), "")
+            if exact:
+                return exact
+            base = _base_language(wanted)
+            same_language = sorted((key != base, key, text) for key, text in usable if _base_language(key) == base)
+            if same_language:
+                return same_language[0][2]
+        en_us = next((text for key, text in usable if key == _locale_key(EN_US)), "")
+        return en_us or self.label
+
+    def describe(self, language: str = "") -> str:
+        """For people: ``"Busy"``, ``"Teams call (Busy)"``; in ``language`` when the org has that label.
+
+        A secondary presence's system presence is said in English here (a definition alone does not
+        know its system presence's labels); :meth:`PresenceCatalog.describe` says it in ``language`` too.
+        """
+        return _described(self, language, display_system_presence(self.system_presence))
+
+
+def _described(definition: PresenceDefinition, language: str, system_name: str) -> str:
+    label = definition.label_in(language) if language else definition.label
+    if definition.secondary:
+        return f"{label} ({system_name})"
+    return label or system_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +206,23 @@ class PresenceCatalog:
             return system
         return self._secondary.get(name.strip().lower())
 
-    def describe(self, presence_id: str, fallback_system_presence: str = "") -> str:
+    def describe(self, presence_id: str, fallback_system_presence: str = "", language: str = "") -> str:
+        """The presence for people, in ``language`` (``"de"``) where the org has labels in it.
+
+        A presence the catalog does not know is named by ``fallback_system_presence``. Without a
+        ``language`` (the log, the history), everything is in English as before.
+        """
         definition = self._by_id.get(presence_id)
         if definition is not None:
-            return definition.describe()
-        return display_system_presence(fallback_system_presence)
+            return _described(definition, language, self._system_name(definition.system_presence, language))
+        return self._system_name(fallback_system_presence, language)
+
+    def _system_name(self, system_presence: str, language: str) -> str:
+        """A system presence by the org's own label for it in ``language``; English without one."""
+        system = self._system.get(_squash(normalise_system_presence(system_presence))) if language else None
+        if system is not None and system.label_in(language):
+            return system.label_in(language)
+        return display_system_presence(system_presence)
 
     @property
     def definitions(self) -> Mapping[str, PresenceDefinition]:

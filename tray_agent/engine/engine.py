@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import websockets
 
+from tray_agent import i18n
 from tray_agent.auth.tokens import BrowserOpener, SignInRequired, TokenSource
 from tray_agent.clients.errors import AuthenticationRequired, Rejected, ServiceError, Throttled, Unreachable
 from tray_agent.clock import Clock
@@ -551,7 +552,11 @@ class Engine:
             reason=decision.reason if decision else "starting",
             teams=protocol.teams,
             genesys=genesys,
-            genesys_label=protocol.catalog.describe(genesys.presence_id, genesys.system_presence) if genesys else "",
+            genesys_label=(
+                protocol.catalog.describe(genesys.presence_id, genesys.system_presence, i18n.current_language())
+                if genesys
+                else ""
+            ),
             set_by=set_by,
             microsoft=self._links[Service.MICROSOFT],
             genesys_link=self._links[Service.GENESYS],

@@ -51,6 +51,12 @@ class PresenceDefinition:
     label: str  # en_US language label
     type: DefinitionType = "System"
     deactivated: bool = False
+    translations: tuple[tuple[str, str], ...] = ()  # (locale key, label) besides en_US, e.g. ("de", "Besetzt")
+
+    @property
+    def language_labels(self) -> dict[str, str]:
+        """``languageLabels`` as Genesys writes them: ``{"en_US": label, "de": …, "fr": …}``."""
+        return {"en_US": self.label, **dict(self.translations)}
 
     @property
     def primary(self) -> bool:
@@ -68,22 +74,73 @@ class PresenceDefinition:
 
 # Ids of the system presences as observed in real orgs (reference §3.3). Genesys says ids are per org and
 # must be resolved at runtime; the simulator uses the commonly observed ones so captured data looks familiar.
-AVAILABLE = PresenceDefinition("6a3af858-942f-489d-9700-5f9bcdcdae9b", "Available", "Available")
-AWAY = PresenceDefinition("5e5c5c66-ea97-4e7f-ac41-6424784829f2", "Away", "Away")
-BUSY = PresenceDefinition("31fe3bac-dea6-44b7-bed7-47f91660a1a0", "Busy", "Busy")
-OFFLINE = PresenceDefinition("ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5", "Offline", "Offline")
-ON_QUEUE = PresenceDefinition("e08eaf1b-ee47-4fa9-a231-1200e284798f", "OnQueue", "On Queue")
-MEAL = PresenceDefinition("3fd96123-badb-4f69-bc03-1b1ccc6d8014", "Meal", "Meal")
-BREAK = PresenceDefinition("227b37e2-f1d0-4dd0-8f50-badd7cf6d158", "Break", "Break")
-IDLE = PresenceDefinition("7ffa01cd-7866-4ad7-8faa-31e11b42f51f", "Idle", "Idle")
+#
+# languageLabels: the keys are the ones Genesys documents (the SDKs' localeCode values: "en_US", "de",
+# "fr", … "pt_BR", "zh_CN"; see clients/genesys.py parse_language_labels). The German and French texts
+# are the simulator's own: German "Verfügbar", "Besetzt" and "On Queue" (kept in English) are the words
+# Genesys's German help uses; the others are invented. A real org's captured answer carries only en_US
+# on its system presences, so a real agent may well see those in English (label_in falls back to en_US);
+# the simulator labels them anyway, to show the agent's choice of language end to end.
+AVAILABLE = PresenceDefinition(
+    "6a3af858-942f-489d-9700-5f9bcdcdae9b",
+    "Available",
+    "Available",
+    translations=(("de", "Verfügbar"), ("fr", "Disponible")),
+)
+AWAY = PresenceDefinition(
+    "5e5c5c66-ea97-4e7f-ac41-6424784829f2", "Away", "Away", translations=(("de", "Abwesend"), ("fr", "Absent"))
+)
+BUSY = PresenceDefinition(
+    "31fe3bac-dea6-44b7-bed7-47f91660a1a0", "Busy", "Busy", translations=(("de", "Besetzt"), ("fr", "Occupé"))
+)
+OFFLINE = PresenceDefinition(
+    "ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5", "Offline", "Offline", translations=(("de", "Offline"), ("fr", "Hors ligne"))
+)
+ON_QUEUE = PresenceDefinition(
+    "e08eaf1b-ee47-4fa9-a231-1200e284798f",
+    "OnQueue",
+    "On Queue",
+    translations=(("de", "On Queue"), ("fr", "En file d'attente")),
+)
+MEAL = PresenceDefinition(
+    "3fd96123-badb-4f69-bc03-1b1ccc6d8014", "Meal", "Meal", translations=(("de", "Essen"), ("fr", "Repas"))
+)
+BREAK = PresenceDefinition(
+    "227b37e2-f1d0-4dd0-8f50-badd7cf6d158", "Break", "Break", translations=(("de", "Pause"), ("fr", "Pause"))
+)
+IDLE = PresenceDefinition(
+    "7ffa01cd-7866-4ad7-8faa-31e11b42f51f", "Idle", "Idle", translations=(("de", "Inaktiv"), ("fr", "Inactif"))
+)
 # Meeting / Training: ids taken from one captured org payload; the reference marks them unconfirmed.
-MEETING = PresenceDefinition("bbdff279-7ae1-48ea-bade-7831d7234c64", "Meeting", "Meeting")
-TRAINING = PresenceDefinition("d2390a99-8546-bad9-8f0a-219548e8aeb0", "Training", "Training")
+MEETING = PresenceDefinition(
+    "bbdff279-7ae1-48ea-bade-7831d7234c64",
+    "Meeting",
+    "Meeting",
+    translations=(("de", "Besprechung"), ("fr", "Réunion")),
+)
+TRAINING = PresenceDefinition(
+    "d2390a99-8546-bad9-8f0a-219548e8aeb0",
+    "Training",
+    "Training",
+    translations=(("de", "Schulung"), ("fr", "Formation")),
+)
 
-# Secondary ("User") presences: invented ids; every org defines its own.
-TEAMS_CALL = PresenceDefinition("4b8f1c2e-9a3d-4e6f-b1c7-2d5e8f0a3b6c", "Busy", "Teams call", "User")
-LUNCH = PresenceDefinition("8e2a4c6b-1f3d-4a5e-9c7b-0d2f4e6a8c1b", "Meal", "Lunch", "User")
-# A deactivated secondary presence, so clients can be tested against stale mapping tables.
+# Secondary ("User") presences: invented ids and labels; every org defines its own.
+TEAMS_CALL = PresenceDefinition(
+    "4b8f1c2e-9a3d-4e6f-b1c7-2d5e8f0a3b6c",
+    "Busy",
+    "Teams call",
+    "User",
+    translations=(("de", "Teams-Anruf"), ("fr", "Appel Teams")),
+)
+LUNCH = PresenceDefinition(
+    "8e2a4c6b-1f3d-4a5e-9c7b-0d2f4e6a8c1b",
+    "Meal",
+    "Lunch",
+    "User",
+    translations=(("de", "Mittagspause"), ("fr", "Déjeuner")),
+)
+# A deactivated secondary presence, so clients can be tested against stale mapping tables (en_US only).
 RETIRED = PresenceDefinition(
     "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "Away", "Gone fishing (retired)", "User", deactivated=True
 )

@@ -207,7 +207,7 @@ def definition_body(definition: defs.PresenceDefinition) -> dict[str, Any]:
     return {
         "id": definition.id,
         "type": definition.type,
-        "languageLabels": {"en_US": definition.label},
+        "languageLabels": definition.language_labels,
         "systemPresence": definition.system_presence,
         "divisionId": defs.HOME_DIVISION_ID,
         "deactivated": definition.deactivated,
@@ -220,7 +220,7 @@ def legacy_definition_body(definition: defs.PresenceDefinition) -> dict[str, Any
     return {
         "id": definition.id,
         "name": definition.label,
-        "languageLabels": {"en_US": definition.label},
+        "languageLabels": definition.language_labels,
         "systemPresence": definition.display_system_presence,
         "deactivated": definition.deactivated,
         "primary": definition.primary,
@@ -267,7 +267,8 @@ async def presence_definitions(request: web.Request, token: GenesysToken, person
         for d in state.definitions.values()
         if wanted is None or str(d.deactivated).lower() == wanted.lower()
     ]
-    # real behaviour unknown: listing fields beyond "entities" for this unpaged endpoint
+    # real behaviour unknown: listing fields beyond "entities" for this unpaged endpoint; and which labels
+    # come back without localeCode or with a single one (ALL: "fetch everything"): every label, always
     return web.json_response({"entities": entities, "total": len(entities)})
 
 

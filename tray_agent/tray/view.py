@@ -180,7 +180,7 @@ def _genesys_line(snapshot: Snapshot) -> str:
         return _("Genesys: not signed in")
     if genesys is None:
         return _("Genesys: connecting…")
-    label = _genesys_label(snapshot)  # the org's own status name: never translated
+    label = _genesys_label(snapshot)  # the org's own name, in the agent's language if it has one
     status = snapshot.status
     if status is SyncStatus.ON_QUEUE or genesys.on_queue:
         if label == "On Queue":
