@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from tray_agent import __version__
-from tray_agent.commands import demo, doctor, run, sign_in, sign_out, simulator, tray
+from tray_agent.commands import demo, diagnostics, doctor, run, sign_in, sign_out, simulator, tray
 from tray_agent.i18n import _
 
-COMMANDS = (demo, run, simulator, sign_in, sign_out, doctor)
+COMMANDS = (demo, run, simulator, sign_in, sign_out, doctor, diagnostics)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tray_agent.commands.diagnostics import build_diagnostics, doctor_checks
     from tray_agent.config.paths import AgentPaths
     from tray_agent.config.settings_file import UserSettingsFile
     from tray_agent.engine.activity import FileActivity
@@ -22,6 +23,12 @@ def run(args: argparse.Namespace) -> int:
         """The window starts with the story kept before this start (the engine adds to it from here)."""
         paths = AgentPaths.for_user()
         story = FileActivity(paths.activity_file).load()
-        return AgentWindow(submit, story=story, settings=UserSettingsFile(paths.settings_file))
+        settings = UserSettingsFile(paths.settings_file)
+
+        def bundle() -> str:
+            return build_diagnostics(paths=paths, story=agent_window.story(), doctor=doctor_checks())
+
+        agent_window = AgentWindow(submit, story=story, settings=settings, diagnostics=bundle)
+        return agent_window
 
     return run_tray(verbose=args.verbose, at_login=args.at_login, window=window)

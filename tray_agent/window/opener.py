@@ -43,6 +43,10 @@ class AgentWindow:
     def on_transition(self, transition: Transition) -> None:
         self._model.on_transition(transition)
 
+    def story(self) -> list[Transition]:
+        """The story the window holds (kept before this start, and since)."""
+        return self._model.read()[1]
+
     def open(self, view: str = "/") -> None:
         """Start the server if it is not running, and open the window at ``view`` with a fresh one-time link."""
         server = self._started()

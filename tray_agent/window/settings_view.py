@@ -18,8 +18,8 @@ from tray_agent.config.layers import LayeredSettings
 from tray_agent.config.settings import NUMERIC_RANGES
 from tray_agent.config.settings_file import Value
 from tray_agent.core.mapping import DONT_SYNC, MappingError, PresenceMapping
-from tray_agent.core.presence import OFFLINE, ON_QUEUE, PresenceDefinition, display_system_presence
-from tray_agent.i18n import _
+from tray_agent.core.presence import OFFLINE, ON_QUEUE, PresenceCatalog, PresenceDefinition, display_system_presence
+from tray_agent.i18n import _, current_language
 from tray_agent.tray.view import teams_value_words
 from tray_agent.window.layout import escape
 
@@ -74,8 +74,12 @@ def choices_for(presences: Sequence[PresenceDefinition]) -> tuple[Choice, ...]:
     usable = [d for d in presences if not d.deactivated and d.system_presence not in _NOT_TARGETS]
     system = sorted((d for d in usable if not d.secondary), key=lambda d: d.system_presence)
     secondary = sorted((d for d in usable if d.secondary), key=lambda d: d.label.lower())
+    catalog, language = PresenceCatalog(presences), current_language()
     return tuple(
-        Choice(d.label if d.secondary else display_system_presence(d.system_presence), d.describe())
+        Choice(
+            d.label if d.secondary else display_system_presence(d.system_presence),
+            catalog.describe(d.id, language=language),
+        )
         for d in (*system, *secondary)
     )
 

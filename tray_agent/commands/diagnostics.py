@@ -1,0 +1,203 @@
+"""``tray-agent diagnostics`` and the window's "Copy diagnostics": a bundle for the helpdesk.
+
+It holds the versions, every setting in effect with where it comes from (default, the user's file,
+IT policy), the settings' problems, doctor's findings and the recent activity. **Never a secret**: the
+bundle reads no keyring entry and no token file (doctor's own lines say only whether a sign-in is
+there), and :func:`redact` runs over the whole text at the end as well, removing URL query strings,
+credentials in URLs, JWT-shaped and long key-shaped runs, and named secrets (``code=…``,
+``access_token: …``). Account names (UPN, email) stay: the helpdesk needs to know who it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import io
+import platform
+import re
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TextIO
+
+from tray_agent import __version__
+from tray_agent.config.layers import LayeredSettings, layer_settings
+from tray_agent.config.paths import AgentPaths, write_private
+from tray_agent.config.policy import PolicySource, read_policy
+from tray_agent.config.settings import Settings, read_toml
+from tray_agent.engine.activity import FileActivity
+from tray_agent.engine.snapshot import Transition
+from tray_agent.i18n import _
+
+LIBRARIES = ("pystray", "Pillow", "msal", "keyring", "httpx", "tomlkit", "websockets", "truststore", "pypac")
+ACTIVITY_LINES = 200
+DoctorChecks = Callable[[TextIO], None]
+
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*"), "<redacted token>"),  # a JWT
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1<redacted>@"),  # user:password@
+    (re.compile(r"(https?://[^\s?#\"'<>]*)\?[^\s\"'<>]*"), r"\1?<redacted>"),  # a URL's query
+    (
+        re.compile(
+            r"(?i)\b(code|state|code_verifier|client_secret|password|access_token|refresh_token|id_token|"
+            r"token|secret|cookie|session)(\s*[=:]\s*)(\"?)[^\s\"&,;]+"
+        ),
+        r"\1\2\3<redacted>",
+    ),
+    (re.compile(r"\b[A-Za-z0-9+/_-]{40,}={0,2}"), "<redacted>"),  # a long key-shaped run
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that may be a secret replaced (defence in depth: nothing secret is read)."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def build_diagnostics(
+    *,
+    paths: AgentPaths,
+    policy_source: PolicySource | None = None,
+    story: Iterable[Transition] | None = None,
+    doctor: DoctorChecks | None = None,
+) -> str:
+    """The bundle as text. ``story``: the activity (else the user's activity file); ``doctor``: runs
+    doctor's checks into the stream it is given (None: left out). Never raises for bad content."""
+    out = io.StringIO()
+    _versions(out)
+    layered = layer_settings(paths.settings_file, read_policy(policy_source))
+    _settings(out, layered, paths.settings_file)
+    _section(out, _("Doctor"))
+    if doctor is None:
+        out.write(_("(not run)") + "\n")
+    else:
+        try:
+            doctor(out)
+        except Exception as error:  # the rest of the bundle still helps
+            out.write(_("doctor could not finish: {error}").format(error=type(error).__name__) + "\n")
+    _activity(out, list(story) if story is not None else FileActivity(paths.activity_file).load())
+    return redact(out.getvalue())
+
+
+def _section(out: TextIO, title: str) -> None:
+    out.write(f"\n== {title} ==\n")
+
+
+def _versions(out: TextIO) -> None:
+    out.write(_("Teams → Genesys presence agent: diagnostics for the helpdesk") + "\n")
+    _section(out, _("Versions"))
+    out.write(f"tray-agent {__version__}\nPython {platform.python_version()} ({sys.platform}, {platform.platform()})\n")
+    for name in LIBRARIES:
+        try:
+            out.write(f"{name} {metadata.version(name)}\n")
+        except metadata.PackageNotFoundError:
+            out.write(f"{name} -\n")
+    try:
+        import keyring
+
+        backend = type(keyring.get_keyring())
+        out.write(_("keyring backend: {name}").format(name=f"{backend.__module__}.{backend.__name__}") + "\n")
+    except Exception as error:
+        out.write(_("keyring backend: unavailable ({error})").format(error=type(error).__name__) + "\n")
+
+
+def _settings(out: TextIO, layered: LayeredSettings, path: Path) -> None:
+    _section(out, _("Settings in effect"))
+    user_agent, user_mapping = _users_keys(path)
+    locked = {name.lower() for name in layered.locked}
+    for name, value in _flat(layered.settings):
+        source = (
+            _("IT policy")
+            if name.lower() in locked
+            else _("your settings file")
+            if name in user_agent
+            else _("default")
+        )
+        ignored = _(" (your file's value is overridden)") if name in layered.ignored else ""
+        out.write(f"{name} = {value!r}  [{source}{ignored}]\n")
+    for teams, target in layered.settings.sync.mapping.entries:
+        key = f"mapping.{teams}"
+        source = _("IT policy") if key in locked else _("your settings file") if teams in user_mapping else _("default")
+        out.write(f"[mapping] {teams} = {target!r}  [{source}]\n")
+    for problem in layered.problems:
+        out.write(_("problem: {problem}").format(problem=problem) + "\n")
+
+
+def _flat(settings: Settings) -> Iterable[tuple[str, Any]]:
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if field.name in ("timing", "sync"):
+            for inner in dataclasses.fields(value):
+                if inner.name != "mapping":
+                    yield inner.name, getattr(value, inner.name)
+        else:
+            yield field.name, value
+
+
+def _users_keys(path: Path) -> tuple[set[str], set[str]]:
+    try:
+        document = read_toml(path)
+    except Exception:
+        return set(), set()
+    agent, mapping = document.get("agent", {}), document.get("mapping", {})
+    return (
+        set(agent) if isinstance(agent, dict) else set(),
+        {str(key).lower() for key in mapping} if isinstance(mapping, dict) else set(),
+    )
+
+
+def _activity(out: TextIO, story: list[Transition]) -> None:
+    _section(out, _("Recent activity"))
+    if not story:
+        out.write(_("(none)") + "\n")
+    for transition in story[-ACTIVITY_LINES:]:
+        when = datetime.fromtimestamp(transition.at).strftime("%Y-%m-%d %H:%M:%S")
+        out.write(f"{when} {transition.kind:<9} {transition.text}\n")
+
+
+def doctor_checks(timeout: float = 20.0) -> DoctorChecks:
+    """Doctor's checks (settings, keyring, both services, both sign-ins) into a stream, at most ``timeout`` s."""
+
+    def run(out: TextIO) -> None:
+        from tray_agent.auth.session import load_target
+        from tray_agent.commands.doctor import Report, _diagnose
+
+        report = Report(out)
+        args = argparse.Namespace(simulator=None, ca=None)
+        try:
+            asyncio.run(asyncio.wait_for(_diagnose(args, load_target(), report), timeout))
+        except TimeoutError:
+            out.write(
+                _("doctor's checks took longer than {seconds:g} s and were stopped").format(seconds=timeout) + "\n"
+            )
+
+    return run
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diagnostics",
+        help=_("print a bundle for the helpdesk (no secrets)"),
+        description=_(
+            "Prints the versions, the settings in effect with where each comes from, doctor's findings and "
+            "the recent activity, for the helpdesk. It never holds a password, a sign-in or a token."
+        ),
+    )
+    parser.add_argument("--no-doctor", action="store_true", help=_("leave out doctor's checks"))
+    parser.add_argument("--output", metavar="FILE", type=Path, help=_("write it to FILE (readable by you only)"))
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    paths = AgentPaths.for_user()
+    text = build_diagnostics(paths=paths, doctor=None if args.no_doctor else doctor_checks())
+    if args.output is not None:
+        write_private(args.output, text)
+        out.write(_("Diagnostics written to {path}").format(path=args.output) + "\n")
+    else:
+        out.write(text)
+    return 0
