@@ -6,6 +6,8 @@ that user has nothing of ours but this file and the simulator's CA certificate.
                             answer every request with a fake password page and print its request line,
                             until stdin closes
     peek URL                GET URL (the agent's window) and print "HTTP <status> <text>"
+    peek-mapped URL         the same through a dual-stack IPv6 socket to ::ffff:127.0.0.1 (listed in
+                            /proc/net/tcp6, not /proc/net/tcp)
     swap PID CA EMAIL       read the sign-in address from process PID's command line, sign in at the
                             (simulated) service as EMAIL with it, and deliver the answer to the agent's
                             listener; print what happened
@@ -100,10 +102,27 @@ def peek(url: str) -> None:
     print(f"HTTP {status} {text[:80]}", flush=True)
 
 
+def peek_mapped(url: str) -> None:
+    """GET ``url`` (http://127.0.0.1:PORT/…) from an IPv6 socket, through the IPv4-mapped address."""
+    parts = urlsplit(url)
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as connection:
+        connection.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        connection.settimeout(10)
+        connection.connect((f"::ffff:{parts.hostname}", parts.port))
+        connection.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    print(f"HTTP {head.split()[1]} {body[:80]}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "squat":
         squat(int(sys.argv[2]))
     elif sys.argv[1] == "peek":
         peek(sys.argv[2])
+    elif sys.argv[1] == "peek-mapped":
+        peek_mapped(sys.argv[2])
     else:
         swap(int(sys.argv[2]), sys.argv[3], sys.argv[4])

@@ -226,7 +226,8 @@ async def test_another_user_with_the_microsoft_sign_in_address_cannot_swap_the_a
     assert microsoft.account_name == sim.state.people.default_user.email  # the agent, still
 
 
-async def test_another_user_with_the_windows_one_time_link_is_refused_and_the_link_still_works_for_us() -> None:
+@pytest.mark.parametrize("how", ["peek", "peek-mapped"])  # IPv4, or a dual-stack IPv6 socket (/proc/net/tcp6)
+async def test_another_user_with_the_windows_one_time_link_is_refused_and_the_link_still_works_for_us(how: str) -> None:
     from tray_agent.engine.snapshot import Command
     from tray_agent.window.pages import WindowModel
     from tray_agent.window.server import WindowServer
@@ -236,7 +237,7 @@ async def test_another_user_with_the_windows_one_time_link_is_refused_and_the_li
     await server.start()
     try:
         link = server.new_link()  # as another user could read it from the browser's command line
-        attacker = await asyncio.to_thread(as_other_user, "peek", link)
+        attacker = await asyncio.to_thread(as_other_user, how, link)
         said = await asyncio.to_thread(finished, attacker)
         assert said.startswith("HTTP 403") and "another user" in said, said
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)

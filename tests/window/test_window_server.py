@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from tests.tray.builders import in_meeting
 from tray_agent.engine.snapshot import Command, CommandKind, Transition
+from tray_agent.window import peers
 from tray_agent.window.pages import WindowModel
-from tray_agent.window.server import CSP, LINK_LIFETIME, WindowServer, linux_peer_uid
+from tray_agent.window.server import CSP, LINK_LIFETIME, WindowServer
 
 
 class Clock:
@@ -37,13 +37,13 @@ async def http(port: int, head: str, body: bytes = b"") -> tuple[int, dict[str, 
 Body = Callable[[WindowServer, list[Command], Clock], Awaitable[None]]
 
 
-def serving(body: Body, *, peer_uid: Callable[[str, int], int | None] | None = None) -> None:
+def serving(body: Body, *, same_user: peers.PeerCheck = peers.same_user) -> None:
     async def main() -> None:
         model = WindowModel([Transition(1_800_000_000.0, "write", "Genesys set to Meeting (Teams <b>call</b>)")])
         model.on_snapshot(in_meeting())
         commands: list[Command] = []
         clock = Clock()
-        server = WindowServer(model, commands.append, now=clock, peer_uid=peer_uid)
+        server = WindowServer(model, commands.append, now=clock, same_user=same_user)
         await server.start()
         try:
             await body(server, commands, clock)
@@ -138,11 +138,35 @@ def test_a_change_needs_this_windows_origin_and_its_csrf_token() -> None:
 
 
 def test_another_user_of_this_computer_is_refused_before_anything_is_read() -> None:
+    another_user = [True]
+
+    async def story(server: WindowServer, commands: list[Command], clock: Clock) -> None:
+        link = server.new_link().removeprefix(f"http://127.0.0.1:{server.port}")
+        opening = f"GET {link} HTTP/1.1\nHost: 127.0.0.1:{server.port}\n"
+        status, _, text = await http(server.port, opening)
+        assert status == 403 and "another user" in text
+        another_user[0] = False
+        assert (await http(server.port, opening))[0] == 303, "their attempt did not use up the link"
+
+    serving(story, same_user=lambda peer, server: not another_user[0])
+
+
+def test_when_who_connects_cannot_be_told_the_cookie_still_guards_and_the_link_still_works() -> None:
+    asked: list[tuple[peers.Endpoint, peers.Endpoint]] = []
+
+    def cannot_tell(peer: peers.Endpoint, server: peers.Endpoint) -> bool | None:
+        asked.append((peer, server))
+        return None
+
     async def story(server: WindowServer, commands: list[Command], clock: Clock) -> None:
         status, _, text = await http(server.port, get(server))
-        assert status == 403 and "another user" in text
+        assert status == 403 and "tray menu" in text  # no cookie: the cookie check refuses, as before
+        cookie = await signed_in(server)
+        assert (await http(server.port, get(server, cookie)))[0] == 200
+        peer, ours = asked[0]
+        assert peer[0] == "127.0.0.1" and peer[1] != server.port and ours == ("127.0.0.1", server.port)
 
-    serving(story, peer_uid=lambda host, port: 4242)
+    serving(story, same_user=cannot_tell)
 
 
 def test_malformed_requests_get_400_and_change_nothing() -> None:
@@ -152,18 +176,6 @@ def test_malformed_requests_get_400_and_change_nothing() -> None:
         assert commands == []
 
     serving(story)
-
-
-def test_the_owner_of_a_loopback_socket_is_read_from_proc_net_tcp(tmp_path: Path) -> None:
-    table = tmp_path / "tcp"
-    table.write_text(
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-        "   0: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1001        0 12345\n",
-        encoding="ascii",
-    )
-    assert linux_peer_uid("127.0.0.1", 0x9C40, table) == 1001
-    assert linux_peer_uid("127.0.0.1", 1234, table) is None
-    assert linux_peer_uid("127.0.0.1", 0x9C40, tmp_path / "missing") is None
 
 
 def test_the_activity_can_be_narrowed_to_what_the_agent_is_looking_for() -> None:

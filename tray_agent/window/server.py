@@ -11,8 +11,10 @@ comes from the agent's own browser session:
   cookie (``HttpOnly``, ``SameSite=Strict``, ``Path=/``) and redirects to ``/``. A link read from the
   browser's command line by another local user is worthless once used, and a link used by someone
   else first leaves the agent's own browser with "already used" (it never gets in silently);
-- on Linux, a connection from another Unix user is refused outright (its socket's owner in
-  ``/proc/net/tcp``); elsewhere the cookie is what keeps them out;
+- a connection from another user of this computer is refused outright, before anything is read: the
+  connecting socket must be held by this same OS user (:mod:`tray_agent.window.peers`: on Linux its
+  owner in ``/proc/net/tcp``/``tcp6``, on Windows its owning process's token user, on macOS a process
+  of this user holding it). Where that cannot be told at all, the cookie is what keeps them out;
 - ``Host`` must be this listener (``127.0.0.1:PORT``): a DNS-rebinding page cannot talk to it;
 - a change (POST) must come from this window (``Origin`` of this listener, or, where the browser
   sends ``Origin: null``, its ``Sec-Fetch-Site: same-origin``) and carry the page's CSRF token,
@@ -29,18 +31,15 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 import secrets
-import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 from tray_agent.auth.loopback import MAX_BODY, Gone, Malformed, Request, Response, read_fields, read_request
 from tray_agent.engine.snapshot import Command
+from tray_agent.window import peers
 from tray_agent.window.pages import ASSETS, Answer, WindowModel
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,7 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 COOKIE = "agent-window"
+PEER_CHECK_TIMEOUT = 5.0  # to find who holds the connecting socket; past it, the connection is closed
 
 
 @dataclass
@@ -72,12 +72,12 @@ class WindowServer:
         submit: Callable[[Command], None],
         *,
         now: Callable[[], float] = time.monotonic,
-        peer_uid: Callable[[str, int], int | None] | None = None,
+        same_user: peers.PeerCheck = peers.same_user,
     ) -> None:
         self._model = model
         self._submit = submit
         self._now = now
-        self._peer_uid = peer_uid or linux_peer_uid
+        self._same_user = same_user
         self._secrets = _Secrets()
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -107,8 +107,7 @@ class WindowServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            peer = writer.get_extra_info("peername")
-            if isinstance(peer, tuple) and not self._same_user(str(peer[0]), int(peer[1])):
+            if await self._another_user(writer):
                 response = _text(403, "This window belongs to another user of this computer.")
             else:
                 response = await self._answer(reader)
@@ -122,9 +121,15 @@ class WindowServer:
             await asyncio.wait_for(writer.drain(), 5.0)
         writer.close()
 
-    def _same_user(self, host: str, port: int) -> bool:
-        uid = self._peer_uid(host, port)
-        return uid is None or sys.platform == "win32" or uid == _my_uid()
+    async def _another_user(self, writer: asyncio.StreamWriter) -> bool:
+        """The connection is another user's (:mod:`~tray_agent.window.peers` says False). "Cannot tell"
+        (None) lets it on to the cookie check. Asked on a worker thread: it reads the OS's socket tables."""
+        peer, ours = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
+        if not (isinstance(peer, tuple) and isinstance(ours, tuple)):
+            return False
+        ends = (str(peer[0]), int(peer[1])), (str(ours[0]), int(ours[1]))
+        said = await asyncio.wait_for(asyncio.to_thread(self._same_user, *ends), PEER_CHECK_TIMEOUT)
+        return said is False
 
     async def _answer(self, reader: asyncio.StreamReader) -> Response:
         request = await asyncio.wait_for(read_request(reader), REQUEST_TIMEOUT)
@@ -226,27 +231,3 @@ async def _body(reader: asyncio.StreamReader, request: Request) -> bytes:
         return await reader.readexactly(length)
     except asyncio.IncompleteReadError:
         raise Gone from None
-
-
-def _my_uid() -> int | None:
-    getuid = getattr(os, "getuid", None)  # not on Windows
-    return int(getuid()) if getuid is not None else None
-
-
-def linux_peer_uid(host: str, port: int, table: Path = Path("/proc/net/tcp")) -> int | None:
-    """The Unix user owning the connecting socket ``host:port`` (an IPv4 loopback peer), read from
-    ``/proc/net/tcp``; None where that table does not exist (not Linux) or the socket is not in it."""
-    try:
-        packed = socket.inet_aton(host)
-    except OSError:
-        return None
-    wanted = f"{int.from_bytes(packed, 'little'):08X}:{port:04X}"
-    try:
-        lines = table.read_text(encoding="ascii").splitlines()[1:]
-    except (OSError, UnicodeDecodeError):
-        return None
-    for line in lines:
-        fields = line.split()
-        if len(fields) > 7 and fields[1] == wanted:
-            return int(fields[7]) if fields[7].isdigit() else None
-    return None
