@@ -42,8 +42,8 @@ axe.run(document, {resultTypes: ['violations']})
 """
 STORY = (
     Transition(1_800_000_000.0, "teams", "Teams: Busy / InAMeeting"),
-    Transition(1_800_000_005.0, "decision", "Teams Busy / InAMeeting for 5 s: set Genesys to Meeting"),
-    Transition(1_800_000_005.2, "write", "Genesys set to Meeting (Teams Busy / InAMeeting)"),
+    Transition(1_800_000_010.0, "decision", "Teams Busy / InAMeeting for 10 s: set Genesys to Meeting"),
+    Transition(1_800_000_010.2, "write", "Genesys set to Meeting (Teams Busy / InAMeeting)"),
     Transition(1_800_000_900.0, "error", "Genesys did not answer (HTTP 503): trying again in 30 s"),
 )
 SETTINGS_FILE = '# my notes\n[mapping]\nAway = "Break"  # we take breaks when away\n'
@@ -78,7 +78,7 @@ def window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Window]:
         commands.append,
         story=STORY,
         settings=UserSettingsFile(path, lambda: policy),
-        diagnostics=lambda: "tray-agent 1.0\n[agent]\ndwell_seconds = 5   # default\n",
+        diagnostics=lambda: "tray-agent 1.0\n[agent]\ndwell_seconds = 10  # default\n",
         browser=opened.append,
     )
     agent.on_snapshot(replace(in_meeting(), presences=DEFINITIONS))
