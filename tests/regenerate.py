@@ -6,7 +6,8 @@ a tracked file.
     .venv/bin/python -m tests.regenerate bench         # python -m tests.bench → assets/bench/, docs/performance.md
     .venv/bin/python -m tests.regenerate screenshot    # the tray's X server test → assets/screenshots/tray-menu.png
     .venv/bin/python -m tests.regenerate icons         # assets/make_tray_mark.py → the tray mark, .ico, tray-states.png
-    .venv/bin/python -m tests.regenerate all           # all four (bench alone takes about 5 minutes)
+    .venv/bin/python -m tests.regenerate window        # tests/screenshots_window.py → assets/screenshots/window-*.png
+    .venv/bin/python -m tests.regenerate all           # all of them (bench alone takes about 5 minutes)
 
 Arguments after ``--`` go to pytest, for example ``reliability -- -k soak`` re-runs only the soak:
 the other rows of ``assets/reliability/figures.json`` are kept unless ``--fresh`` is given.
@@ -26,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
-TARGETS = ("reliability", "bench", "screenshot", "icons")
+TARGETS = ("reliability", "bench", "screenshot", "icons", "window")
 
 
 def fill(doc: Path, name: str, text: str) -> None:
@@ -102,6 +103,13 @@ def icons() -> int:
     return subprocess.run([sys.executable, "assets/make_tray_mark.py"], cwd=REPO, check=False).returncode
 
 
+def window() -> int:
+    """The agent's window in headless Chromium, each view (tests/screenshots_window.py)."""
+    from tests.screenshots_window import main
+
+    return main([])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     own, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
@@ -118,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             codes.append(bench())
         elif target == "screenshot":
             codes.append(screenshot(extra))
-        else:
+        elif target == "icons":
             codes.append(icons())
+        else:
+            codes.append(window())
     return max(codes)
 
 
