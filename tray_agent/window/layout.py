@@ -25,6 +25,7 @@ nav.views a[aria-current=page]{border-bottom:3px solid #00458a;font-weight:bold;
 .errors{background:#fdecea;border-left:4px solid #a00000;padding:.5em 1em}
 textarea{width:100%;min-height:24em;font-family:ui-monospace,monospace;font-size:.85em}
 fieldset{border:1px solid #ccc;margin:1em 0;padding:.5em 1em}legend{font-weight:bold}
+fieldset th{width:45%}
 .hint{color:#4a4a4a;font-size:.9em;margin:.2em 0}
 """
 ASSETS: Mapping[str, tuple[str, bytes]] = {"/style.css": ("text/css; charset=utf-8", STYLE)}
