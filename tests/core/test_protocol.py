@@ -322,6 +322,17 @@ def test_a_graph_429_without_retry_after_backs_off_then_stretches_the_following_
     assert third - (second + latency) == pytest.approx(1.8 * 20.0)
 
 
+def test_while_graph_is_unreachable_the_next_read_is_planned_at_most_one_interval_after_each_failure() -> None:
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.graph_fails = [Outcome.UNREACHABLE] * 12
+    first = world.next_read_at
+    for _ in range(12):
+        world.run_until(world.next_read_at + world.latency)
+        planned = world.protocol.next_teams_read_at  # world.now: the failure was just answered
+        assert planned is not None and planned - world.now <= INTERVAL * 1.1
+    assert world.now > first + 5 * INTERVAL  # the backoff reached its cap of one interval meanwhile
+
+
 def test_graph_throttling_holds_reads_until_retry_after() -> None:
     world = World.synced(TEAMS_AVAILABLE, "Available")
     world.graph_fails = [Outcome.THROTTLED]

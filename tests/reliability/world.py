@@ -76,6 +76,7 @@ class FaultWorld(World):
     clock: JumpClock  # type: ignore[assignment]  # a ScaledClock that can also jump
     settings: Settings = field(default_factory=Settings)
     transitions: list[Transition] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)  # every one the engine published, in order
     teams_changes: list[tuple[float, str, str]] = field(default_factory=list)
     past: list[Record] = field(default_factory=list)  # what earlier (restarted) simulators saw
     initial: Initial = field(default_factory=Initial)
@@ -291,6 +292,7 @@ async def fault_world(
     world: FaultWorld | None = None
     try:
         transitions: list[Transition] = []
+        snapshots: list[Snapshot] = []
         ca = str(tls_dir / "ca.pem")
         browser = ApprovingBrowser(ca)
         agent = build_agent(
@@ -300,6 +302,7 @@ async def fault_world(
             store=MemoryTokenStore(),
             browser=browser,
             on_transition=transitions.append,
+            on_snapshot=snapshots.append,
             rng=random.Random(seed),
         )
         initial = simulator.call(_initial_of, simulator.state)
@@ -312,6 +315,7 @@ async def fault_world(
             agent,
             settings=settings,
             transitions=transitions,
+            snapshots=snapshots,
             initial=initial,
             simulator_options=options,
             tls_dir=tls_dir,
