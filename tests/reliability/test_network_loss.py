@@ -71,8 +71,11 @@ async def planned_read_after(world: FaultWorld, back: float) -> tuple[float, flo
 
 def timeline(world: FaultWorld, since: float) -> str:
     """The agent's read plans and Graph's answers since ``since``, in order (for a failure's message)."""
-    plans = [(s.at, f"plan  read at {s.next_read_at:.1f} ({s.next_read_why})") for s in world.snapshots if s.at >= since and s.next_read_at is not None]
-    plans += [(s.at, "plan  a read is under way") for s in world.snapshots if s.at >= since and s.next_read_at is None]
+    plans = [
+        (s.at, f"plan  read at {s.next_read_at:.1f} ({s.next_read_why})" if s.next_read_at else "plan  reading now")
+        for s in world.snapshots
+        if s.at >= since
+    ]
     reads = [(e.at, f"graph {e.method} {e.path} {e.status}") for e in world.requests("graph", since=since)]
     return "\n".join(f"  {at:.1f} {text}" for at, text in sorted(plans + reads))
 
