@@ -98,6 +98,27 @@ def test_a_broken_settings_file_and_a_failing_doctor_still_give_a_bundle_that_sa
     assert "(none)" in bundle
 
 
+def test_settings_are_listed_by_the_names_in_the_settings_file_and_policy(paths: AgentPaths) -> None:
+    paths.settings_file.write_text(
+        "[agent]\nloop_window_minutes = 30\nrestore_earlier_status = false\n", encoding="utf-8"
+    )
+    given = GivenPolicy(RawLayer("/etc/xdg/TeamsGenesysPresence/policy.toml", {"min_poll_interval": 120}))
+    bundle = build_diagnostics(paths=paths, policy_source=given, story=[])
+    assert "loop_window_minutes = 30.0  [your settings file]" in bundle
+    assert "restore_earlier_status = False  [your settings file]" in bundle
+    assert "min_poll_interval = 120.0  [IT policy]" in bundle
+    assert "loop_window_seconds" not in bundle and "poll_floor" not in bundle
+
+
+def test_when_the_file_is_broken_the_last_good_copy_in_effect_is_named_as_the_source(paths: AgentPaths) -> None:
+    build_diagnostics(paths=paths, policy_source=GivenPolicy(), story=[])  # the file loads: kept as last good
+    paths.settings_file.write_text("[agent\n", encoding="utf-8")
+    bundle = build_diagnostics(paths=paths, policy_source=GivenPolicy(), story=[])
+    assert "in effect instead: the last good copy, settings.toml.last-good" in bundle
+    assert "dwell_seconds = 20.0  [your settings file]" in bundle
+    assert "settings.toml: settings.toml" not in bundle
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

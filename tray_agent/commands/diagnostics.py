@@ -1,18 +1,19 @@
 """``tray-agent diagnostics`` and the window's "Copy diagnostics": a bundle for the helpdesk.
 
-It holds the versions, every setting in effect with where it comes from (default, the user's file,
-IT policy), the settings' problems, doctor's findings and the recent activity. **Never a secret**: the
-bundle reads no keyring entry and no token file (doctor's own lines say only whether a sign-in is
-there), and :func:`redact` runs over the whole text at the end as well, removing URL query strings,
-credentials in URLs, JWT-shaped and long key-shaped runs, and named secrets (``code=…``,
-``access_token: …``). Account names (UPN, email) stay: the helpdesk needs to know who it is.
+It holds the versions, every setting in effect by its settings.toml/policy name with where it comes
+from (default, the user's file or its last good copy, IT policy), the settings' problems, doctor's
+findings and the recent activity. **Never a secret**: the bundle's own parts read no keyring entry
+and no token file. Doctor's checks use the saved sign-ins as ``tray-agent doctor`` does (to try them
+against both services) and print only whether they work and who is signed in. :func:`redact` runs
+over the whole text at the end as well, removing URL query strings, credentials in URLs, JWT-shaped
+and long key-shaped runs, and named secrets (``code=…``, ``access_token: …``). Account names (UPN,
+email) stay: the helpdesk needs to know who it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import io
 import platform
 import re
@@ -27,7 +28,7 @@ from tray_agent import __version__
 from tray_agent.config.layers import LayeredSettings, layer_settings
 from tray_agent.config.paths import AgentPaths, write_private
 from tray_agent.config.policy import PolicySource, read_policy
-from tray_agent.config.settings import Settings, read_toml
+from tray_agent.config.settings import Settings, SettingsError, read_toml
 from tray_agent.engine.activity import FileActivity
 from tray_agent.engine.snapshot import Transition
 from tray_agent.i18n import _
@@ -105,20 +106,59 @@ def _versions(out: TextIO) -> None:
         out.write(_("keyring backend: unavailable ({error})").format(error=type(error).__name__) + "\n")
 
 
+# What the bundle lists: each setting by the name in settings.toml's [agent] table and in policy (the
+# names the helpdesk and IT use), with its value in effect. min_poll_interval and fleet_size exist
+# only in policy.
+SHOWN_SETTINGS: tuple[tuple[str, Callable[[Settings], object]], ...] = (
+    ("tenant_id", lambda s: s.tenant_id),
+    ("microsoft_client_id", lambda s: s.microsoft_client_id),
+    ("microsoft_cloud", lambda s: s.microsoft_cloud),
+    ("genesys_region", lambda s: s.genesys_region),
+    ("genesys_client_id", lambda s: s.genesys_client_id),
+    ("genesys_redirect_port", lambda s: s.genesys_redirect_port),
+    ("poll_interval", lambda s: s.timing.poll_interval),
+    ("min_poll_interval", lambda s: s.timing.poll_floor),
+    ("fleet_size", lambda s: s.timing.fleet_size),
+    ("genesys_fallback_poll", lambda s: s.timing.genesys_fallback_poll),
+    ("working_hours", lambda s: s.timing.working_hours),
+    ("pause_when_away", lambda s: s.timing.pause_when_away),
+    ("dwell_seconds", lambda s: s.sync.dwell_seconds),
+    ("restore_earlier_status", lambda s: s.sync.restore_earlier),
+    ("loop_max_writes", lambda s: s.sync.loop_max_writes),
+    ("loop_window_minutes", lambda s: s.sync.loop_window_seconds / 60),
+    ("calendar_triggers", lambda s: s.calendar_triggers),
+    ("teams_writeback", lambda s: s.teams_writeback),
+    ("teams_writeback_media", lambda s: [media.value for media in s.teams_writeback_media]),
+    ("teams_busy_while_on_queue", lambda s: s.teams_busy_while_on_queue),
+    ("teams_preferred_presence", lambda s: s.teams_preferred_presence),
+    ("allow_device_code", lambda s: s.allow_device_code),
+    ("allow_insecure_keyring", lambda s: s.allow_insecure_keyring),
+    ("allow_different_emails", lambda s: s.allow_different_emails),
+    ("start_at_login", lambda s: s.start_at_login),
+    ("windows_broker", lambda s: s.windows_broker),
+    ("proxy", lambda s: s.proxy),
+    ("proxy_bypass", lambda s: s.proxy_bypass),
+    ("pac_url", lambda s: s.pac_url),
+)
+
+
 def _settings(out: TextIO, layered: LayeredSettings, path: Path) -> None:
     _section(out, _("Settings in effect"))
-    user_agent, user_mapping = _users_keys(path)
+    out.write(_("settings file: {path}").format(path=path) + "\n")
+    in_effect = _file_in_effect(path)
+    if in_effect is not None and in_effect != path:
+        out.write(_("in effect instead: the last good copy, {name}").format(name=in_effect.name) + "\n")
+    user_agent, user_mapping = _users_keys(in_effect) if in_effect is not None else (set(), set())
     locked = {name.lower() for name in layered.locked}
-    for name, value in _flat(layered.settings):
-        source = (
-            _("IT policy")
-            if name.lower() in locked
-            else _("your settings file")
-            if name in user_agent
-            else _("default")
-        )
+    for name, value_of in SHOWN_SETTINGS:
+        if name in locked:
+            source = _("IT policy")
+        elif name in user_agent:
+            source = _("your settings file")
+        else:
+            source = _("default")
         ignored = _(" (your file's value is overridden)") if name in layered.ignored else ""
-        out.write(f"{name} = {value!r}  [{source}{ignored}]\n")
+        out.write(f"{name} = {value_of(layered.settings)!r}  [{source}{ignored}]\n")
     for teams, target in layered.settings.sync.mapping.entries:
         key = f"mapping.{teams}"
         source = _("IT policy") if key in locked else _("your settings file") if teams in user_mapping else _("default")
@@ -127,15 +167,16 @@ def _settings(out: TextIO, layered: LayeredSettings, path: Path) -> None:
         out.write(_("problem: {problem}").format(problem=problem) + "\n")
 
 
-def _flat(settings: Settings) -> Iterable[tuple[str, Any]]:
-    for field in dataclasses.fields(settings):
-        value = getattr(settings, field.name)
-        if field.name in ("timing", "sync"):
-            for inner in dataclasses.fields(value):
-                if inner.name != "mapping":
-                    yield inner.name, getattr(value, inner.name)
-        else:
-            yield field.name, value
+def _file_in_effect(path: Path) -> Path | None:
+    """The user's file whose values are in effect: ``path`` if it loads, else its last good copy (as
+    config.layers does), else none (defaults)."""
+    for candidate in (path, path.with_name(path.name + ".last-good")):
+        try:
+            Settings.from_mapping(read_toml(candidate), problems=[])
+        except (SettingsError, OSError):
+            continue
+        return candidate
+    return None
 
 
 def _users_keys(path: Path) -> tuple[set[str], set[str]]:
@@ -164,12 +205,12 @@ def doctor_checks(timeout: float = 20.0) -> DoctorChecks:
 
     def run(out: TextIO) -> None:
         from tray_agent.auth.session import load_target
-        from tray_agent.commands.doctor import Report, _diagnose
+        from tray_agent.commands.doctor import Report, diagnose
 
         report = Report(out)
         args = argparse.Namespace(simulator=None, ca=None)
         try:
-            asyncio.run(asyncio.wait_for(_diagnose(args, load_target(), report), timeout))
+            asyncio.run(asyncio.wait_for(diagnose(args, load_target(), report), timeout))
         except TimeoutError:
             out.write(
                 _("doctor's checks took longer than {seconds:g} s and were stopped").format(seconds=timeout) + "\n"

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     target = load_target()
     logs.configure(target.paths.log_file, verbose=args.verbose)
     report = Report(out)
-    asyncio.run(_diagnose(args, target, report))
+    asyncio.run(diagnose(args, target, report))
     if report.problems:
         found = ngettext("{count} problem found.", "{count} problems found.", report.problems)
         out.write("\n" + found.format(count=report.problems) + "\n")
@@ -78,7 +78,9 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 1 if report.problems else 0
 
 
-async def _diagnose(args: argparse.Namespace, target: Any, report: Report) -> None:
+async def diagnose(args: argparse.Namespace, target: Any, report: Report) -> None:
+    """Every check into ``report``: policy, settings, signals, keyring, proxies, both services and
+    both sign-ins (also run by ``tray-agent diagnostics`` and the window's "Copy diagnostics")."""
     from tray_agent.auth.keyrings import assess
     from tray_agent.auth.storage import TokenStorageError, store_for
     from tray_agent.commands.target import endpoints_for

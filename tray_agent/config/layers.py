@@ -146,7 +146,8 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
         except (SettingsError, OSError) as error:
             document = _last_good(last_good)
             fallback = "the last good settings" if document else "defaults"
-            file_problem = f"{path.name}: {error} — using {fallback} until it is fixed"
+            said = str(error).removeprefix(f"{path.name}: ")  # read_toml names the file already
+            file_problem = f"{path.name}: {said} — using {fallback} until it is fixed"
         else:
             if value_problems:  # the rest of the file applies; those values keep their defaults
                 file_problem = f"{path.name}: " + "; ".join(value_problems)
