@@ -24,6 +24,7 @@ from tray_agent.agent import build_agent
 from tray_agent.auth import genesys_pkce
 from tray_agent.auth.storage import KEY_ENTRY, SealedTokenStore, open_token_store
 from tray_agent.clock import ScaledClock
+from tray_agent.commands.diagnostics import build_diagnostics, doctor_checks
 from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.paths import APP_NAME, AgentPaths, write_private
 from tray_agent.config.settings import Settings
@@ -108,6 +109,12 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
 
             doctor = await asyncio.to_thread(run_doctor, simulator)  # the agent's diagnostics log too
             assert "PROBLEM  Genesys sign-in" in doctor.stdout, doctor.stdout + doctor.stderr
+            # "Copy diagnostics", as the window builds it: the day's story and doctor's checks, which
+            # open the real keyring and try the saved Microsoft sign-in against the simulator.
+            checks = doctor_checks(simulator=simulator.base_url, ca=simulator.ca_path)
+            story = list(agent.engine.history)
+            bundle = await asyncio.to_thread(build_diagnostics, paths=paths, story=story, doctor=checks)
+            assert "Genesys set to Meeting" in bundle and "Microsoft sign-in" in bundle, bundle
 
         secrets = simulator.call(lambda: simulator.state.tokens.secrets_handed_out())
         for address in browser.authorized:  # the sign-in pages the one-time links led to
@@ -121,6 +128,8 @@ async def test_sign_in_and_sync_leave_no_token_or_code_in_any_file(
 
     assert len(verifiers) == 1 and len(browser.opened) == len(browser.authorized) == 2 and len(secrets) >= 10
     check_files(tmp_path, paths, secrets)
+    leaked = sorted(secret[:6] + "…" for secret in secrets if secret in bundle)
+    assert not leaked, f"secrets in the diagnostics bundle: {leaked}"
 
 
 def run_doctor(simulator: SimulatorThread) -> subprocess.CompletedProcess[str]:

@@ -200,15 +200,16 @@ def _activity(out: TextIO, story: list[Transition]) -> None:
         out.write(f"{when} {transition.kind:<9} {transition.text}\n")
 
 
-def doctor_checks(timeout: float = 20.0) -> DoctorChecks:
-    """Doctor's checks (settings, keyring, both services, both sign-ins) into a stream, at most ``timeout`` s."""
+def doctor_checks(timeout: float = 20.0, *, simulator: str | None = None, ca: str | None = None) -> DoctorChecks:
+    """Doctor's checks (settings, keyring, both services, both sign-ins) into a stream, at most
+    ``timeout`` s; ``simulator``/``ca``: against the embedded simulator, as ``doctor --simulator``."""
 
     def run(out: TextIO) -> None:
         from tray_agent.auth.session import load_target
         from tray_agent.commands.doctor import Report, diagnose
 
         report = Report(out)
-        args = argparse.Namespace(simulator=None, ca=None)
+        args = argparse.Namespace(simulator=simulator, ca=ca)
         try:
             asyncio.run(asyncio.wait_for(diagnose(args, load_target(), report), timeout))
         except TimeoutError:
@@ -228,14 +229,18 @@ def register(commands: Any) -> None:
             "the recent activity, for the helpdesk. It never holds a password, a sign-in or a token."
         ),
     )
+    from tray_agent.commands.target import add_target_options
+
     parser.add_argument("--no-doctor", action="store_true", help=_("leave out doctor's checks"))
+    add_target_options(parser)
     parser.add_argument("--output", metavar="FILE", type=Path, help=_("write it to FILE (readable by you only)"))
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     paths = AgentPaths.for_user()
-    text = build_diagnostics(paths=paths, doctor=None if args.no_doctor else doctor_checks())
+    checks = None if args.no_doctor else doctor_checks(simulator=args.simulator, ca=args.ca)
+    text = build_diagnostics(paths=paths, doctor=checks)
     if args.output is not None:
         write_private(args.output, text)
         out.write(_("Diagnostics written to {path}").format(path=args.output) + "\n")
