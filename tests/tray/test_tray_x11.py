@@ -21,7 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.e2e.chromium import chromium
 from tray_agent.config.policy import LINUX_POLICY_FILE
 from tray_agent.tray.view import IconKey, Look, Tone
 
@@ -158,9 +161,12 @@ def tray(desktop: XDesktop, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     command = [str(Path(sys.executable).with_name("tray-agent")), "demo", "--speed", SPEED, "--port", str(free_port())]
+    browser = home / "browser.sh"  # the system browser, as webbrowser finds it through $BROWSER: records the link
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{home / "opened.txt"}"\n', encoding="utf-8")
+    browser.chmod(0o700)
     process = subprocess.Popen(
         command,
-        env=desktop.env(TRAY_AGENT_HOME=str(home), PYSTRAY_BACKEND="gtk"),
+        env=desktop.env(TRAY_AGENT_HOME=str(home), PYSTRAY_BACKEND="gtk", BROWSER=str(browser)),
         stdout=out.open("wb"),
         stderr=subprocess.STDOUT,
         cwd=home,
@@ -189,7 +195,10 @@ def tray(desktop: XDesktop, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def test_the_demo_starts_the_tray_app_in_sync(tray: Tray) -> None:
     tray.shows(IconKey(Look.SYNCED, Tone.AVAILABLE))
     assert "tray starting (gtk backend)" in tray.log()
-    assert (tray.home / "config" / "settings.toml").read_text(encoding="utf-8").startswith("# Teams → Genesys")
+    # The window's editor gets the demo's own commented default; the agent's real settings are not touched.
+    demo_settings = tray.home / "state" / "demo" / "settings.toml"
+    assert demo_settings.read_text(encoding="utf-8").startswith("# Teams → Genesys")
+    assert not (tray.home / "config" / "settings.toml").exists()
     assert "Traceback" not in tray.log(), tray.diagnostics()
 
 
@@ -289,6 +298,22 @@ def test_a_second_start_in_the_same_session_is_refused(tray: Tray) -> None:
     assert second.returncode == 3
     assert "already running" in second.stdout
     assert tray.process.poll() is None
+
+
+def test_settings_from_the_menu_opens_the_agents_window_in_the_browser(tray: Tray) -> None:
+    opened = tray.home / "opened.txt"
+    tray.choose(*["Up"] * 6, "Return")  # from the bottom: Quit, About, Start at login, …, Open log folder, Settings…
+    link = eventually(
+        lambda: opened.read_text(encoding="utf-8").split() if opened.exists() else [], 10, "a link is opened"
+    )[-1]
+    assert link.startswith("http://127.0.0.1:"), link
+    with chromium(None) as driver:
+        driver.get(link)
+        WebDriverWait(driver, 30).until(lambda d: "When Teams shows" in d.find_element(By.TAG_NAME, "body").text)
+        assert driver.current_url.endswith("/settings"), driver.current_url
+        meetings = Select(driver.find_element(By.ID, "map-InAMeeting"))  # the org's presences, from the agent
+        assert meetings.first_selected_option.text.startswith("Meeting"), meetings.first_selected_option.text
+    assert "Traceback" not in tray.log(), tray.diagnostics()
 
 
 def test_quit_from_the_menu_stops_the_engine_and_closes_everything(tray: Tray) -> None:

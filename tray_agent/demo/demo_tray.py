@@ -2,7 +2,9 @@
 the embedded simulator and, with ``--scenario``, a scripted day played beside it.
 
 It starts like the real tray (:func:`~tray_agent.tray.launch.start_instance`: its own per-user lock and
-log file), so a demo and the real agent can run side by side.
+log file), so a demo and the real agent can run side by side. Its window (Activity…, Settings…) edits
+the demo's own settings file, written fresh at each start, so trying the editor in the demo never
+changes the agent's real settings.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import TextIO
 
 from tray_agent.agent import Agent
 from tray_agent.clock import Clock
-from tray_agent.config.layers import load_user_settings
+from tray_agent.config.layers import default_settings_text
+from tray_agent.config.paths import AgentPaths, write_private
+from tray_agent.config.policy import read_policy
 from tray_agent.config.settings import Settings
 from tray_agent.demo.runner import (
     build_demo_agent,
@@ -28,7 +32,7 @@ from tray_agent.demo.runner import (
 from tray_agent.demo.scenarios import SCENARIOS
 from tray_agent.engine.snapshot import Snapshot, Transition, transition_printer
 from tray_agent.simulator import SimulatorThread
-from tray_agent.tray.app import TrayApp
+from tray_agent.tray.app import TrayApp, WindowFactory
 from tray_agent.tray.engine_thread import AgentFactory
 from tray_agent.tray.launch import start_instance
 from tray_agent.tray.single_instance import ALREADY_RUNNING_EXIT, DEMO_INSTANCE_NAME
@@ -43,7 +47,6 @@ def run_demo_tray(
         return ALREADY_RUNNING_EXIT
     paths, lock = started
     try:
-        load_user_settings(paths.settings_file)  # so that "Settings…" has the commented default to show
         clock = demo_clock(scenario, speed)
         redirect_port = free_port()
         simulator = start_simulator(clock, redirect_port, port=port)
@@ -66,12 +69,35 @@ def run_demo_tray(
                 companion=play_scenario if scenario else None,
                 on_transition=transition_printer(out),
                 name="tray-agent-demo",
+                window=demo_window(paths),
             )
             return app.run()
         finally:
             simulator.stop()
     finally:
         lock.release()
+
+
+def demo_window(paths: AgentPaths) -> WindowFactory:
+    """The agent's window over the demo's own settings file (fresh at each start, under this machine's
+    IT policy, so locked rows show as they would). Diagnostics leave doctor out: it checks the real
+    sign-ins, and the demo's are the simulator's, in memory."""
+    from tray_agent.commands.diagnostics import build_diagnostics
+    from tray_agent.config.settings_file import UserSettingsFile
+    from tray_agent.engine.snapshot import Command
+    from tray_agent.window.opener import AgentWindow
+
+    demo_paths = AgentPaths(paths.state_dir / "demo", paths.state_dir / "demo", paths.log_dir).ensure()
+    write_private(demo_paths.settings_file, default_settings_text(read_policy()))
+
+    def window(submit: Callable[[Command], None]) -> AgentWindow:
+        def bundle() -> str:
+            return build_diagnostics(paths=demo_paths, story=agent_window.story())
+
+        agent_window = AgentWindow(submit, settings=UserSettingsFile(demo_paths.settings_file), diagnostics=bundle)
+        return agent_window
+
+    return window
 
 
 def _signed_in_agent(simulator: SimulatorThread, clock: Clock, settings: Settings, out: TextIO) -> AgentFactory:
