@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -31,12 +31,18 @@ TEMPLATE = LOCALE / f"{DOMAIN}.pot"
 PROJECT = "tray-agent"
 
 
+# Babel's keywords, and the core's Said("template", **values): the core cannot translate (it is below
+# i18n), so the tray and the window say its sentences through tray_agent.i18n.say.
+KEYWORDS = {**DEFAULT_KEYWORDS, "Said": None}
+
+
 def extract() -> Catalog:
     """A fresh template from the source, as ``babel.cfg`` says (locations without line numbers)."""
     with (REPO / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
     template = Catalog(project=PROJECT, domain=DOMAIN, fuzzy=False)
-    for filename, _lineno, message, comments, context in extract_from_dir(REPO, method_map, options_map):
+    found = extract_from_dir(REPO, method_map, options_map, keywords=KEYWORDS)
+    for filename, _lineno, message, comments, context in found:
         template.add(message, None, [(filename, 0)], auto_comments=comments, context=context)
     return template
 

@@ -18,6 +18,7 @@ from babel.messages.mofile import read_mo
 
 from tests import i18n_catalogs
 from tray_agent import i18n
+from tray_agent.core.said import Said
 
 LANGUAGES = i18n_catalogs.languages()
 
@@ -168,3 +169,34 @@ def test_no_text_is_translated_inside_an_f_string() -> None:
                 ):
                     hidden.append(f"{path}:{inner.lineno}: {inner.args[0].value!r}")
     assert not hidden, "texts Babel cannot extract:\n" + "\n".join(hidden)
+
+
+def test_every_said_template_is_a_literal_babel_can_extract() -> None:
+    """``Said(template, **values)`` is the core's way to be translated later; a template made at run
+    time (a variable, an f-string) never reaches the catalogs."""
+    import ast
+
+    made_at_run_time = []
+    for path in sorted(Path("tray_agent").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Said":
+                first = node.args[0] if node.args else None
+                if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    made_at_run_time.append(f"{path}:{node.lineno}")
+    assert not made_at_run_time, "Said() without a literal template:\n" + "\n".join(made_at_run_time)
+
+
+def test_the_cores_sentences_are_said_in_the_agents_language_values_and_all() -> None:
+    reason = Said("Teams {teams}: reading it again before acting", teams="Busy / InAMeeting")
+    line = Said("{status}: {reason}", status=Said("debouncing"), reason=reason)
+    assert line == "debouncing: Teams Busy / InAMeeting: reading it again before acting"  # English as a str
+    i18n.set_language("de")
+    assert i18n.say(line) == "bestätigen: Teams Busy / InAMeeting: wird vor dem Handeln noch einmal gelesen"
+    assert i18n.say(Said("could not read Teams: trying again in {delay:.1f} s", delay=12.34)).endswith("12.3 s")
+    assert i18n.say("Genesys Cloud: cannot reach 127.0.0.1") == "Genesys Cloud: cannot reach 127.0.0.1"
+    assert i18n.say(Said("no such template {x}", x=1)) == "no such template 1"  # not in the catalog: English
+
+
+def test_a_translation_that_does_not_fit_its_values_gives_the_english_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "_", lambda message: "kaputt {nicht_da}")
+    assert i18n.say(Said("Teams is {teams}", teams="Available")) == "Teams is Available"

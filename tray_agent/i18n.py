@@ -23,6 +23,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from tray_agent.core.said import Said
+
 DOMAIN = "tray_agent"
 LOCALE_DIR = Path(__file__).parent / "locale"
 ENV_OVERRIDE = "TRAY_AGENT_LANGUAGE"
@@ -41,6 +43,19 @@ def N_(message: str) -> str:
 def _(message: str) -> str:
     """``message`` in the current language (itself when there is no translation)."""
     return _translations(current_language()).gettext(message)
+
+
+def say(text: str) -> str:
+    """``text`` in the agent's language where it is a :class:`~tray_agent.core.said.Said` (its template
+    looked up, its values said in turn); any other text as it is. A translation whose placeholders do
+    not fit gives the English text rather than failing."""
+    if not isinstance(text, Said):
+        return text
+    values = {name: say(value) if isinstance(value, str) else value for name, value in text.values.items()}
+    try:
+        return _(text.template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return str(text)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -116,3 +116,28 @@ def test_the_window_works_in_german(tmp_path: Path, german: None) -> None:
         assert read_toml(settings_file)["mapping"] == {"Busy": "Break"}
     finally:
         window.close()
+
+
+def read_activity(link: str, expected: str) -> str:
+    with chromium(None) as driver:
+        driver.get(link)
+        return settle(driver, expected)
+
+
+async def test_the_agents_own_story_is_told_in_german_in_the_window(german: None) -> None:
+    """The engine's sentences (decisions, writes, Teams readings) are the core's Said: the Activity page
+    says them in the agent's language, with the values (Teams' states, the org's labels) as they are."""
+    opened: list[str] = []
+    window = AgentWindow(lambda command: None, browser=opened.append)
+    try:
+        async with running_world(on_snapshot=window.on_snapshot, on_transition=window.on_transition) as world:
+            world.teams("Busy", "InAMeeting")
+            await world.shows("Meeting")
+            window.open("/activity")
+            wrote = "Genesys gesetzt auf Meeting (Teams Busy / InAMeeting)"
+            page = await asyncio.to_thread(read_activity, opened[0], wrote)
+        for sentence in ("Teams zeigt Busy / InAMeeting", "bestätigen: Teams Busy / InAMeeting: wird vor dem Handeln"):
+            assert sentence in page, page
+        assert "reading it again" not in page and "Genesys set to" not in page
+    finally:
+        window.close()

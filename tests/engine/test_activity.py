@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tray_agent import i18n
+from tray_agent.core.said import Said
 from tray_agent.engine.activity import FileActivity
 from tray_agent.engine.snapshot import Transition
 
@@ -53,3 +55,30 @@ def test_a_file_that_cannot_be_written_never_stops_the_agent(tmp_path: Path) -> 
     blocked = tmp_path / "a-file"
     blocked.write_text("", encoding="utf-8")
     FileActivity(blocked / "activity.jsonl").append(story(1)[0])  # its folder is a file: logged, not raised
+
+
+def test_a_sentence_kept_across_a_restart_is_still_said_in_the_agents_language(tmp_path: Path) -> None:
+    line = Said(
+        "{status}: {reason}",
+        status=Said("debouncing"),
+        reason=Said("Teams {teams}: nothing to change", teams="Available"),
+    )
+    FileActivity(tmp_path / "activity.jsonl").append(Transition(1_800_000_000.0, "decision", line))
+    [back] = FileActivity(tmp_path / "activity.jsonl").load()
+    assert back.text == line and isinstance(back.text, Said)
+    i18n.set_language("de")  # tests/conftest.py goes back to English after the test
+    assert i18n.say(back.text) == "bestätigen: Teams Available: nichts zu ändern"
+
+
+def test_a_kept_sentence_that_does_not_match_its_text_is_shown_as_the_text(tmp_path: Path) -> None:
+    """A hand-edited line cannot make the window say something other than the English it stores."""
+    path = tmp_path / "activity.jsonl"
+    path.write_text(
+        '{"at": 1800000000.0, "kind": "write", "text": "Genesys set to Meeting (Teams Busy)", '
+        '"said": {"template": "Genesys set to {label} ({why})", "values": {"label": "Available", "why": "x"}}}\n'
+        '{"at": 1800000001.0, "kind": "write", "text": "odd", "said": {"template": "{a}", "values": {"a": [1]}}}\n',
+        encoding="utf-8",
+    )
+    first, second = FileActivity(path).load()
+    assert not isinstance(first.text, Said) and first.text == "Genesys set to Meeting (Teams Busy)"
+    assert not isinstance(second.text, Said) and second.text == "odd"

@@ -74,6 +74,7 @@ from tray_agent.core.memory import InFlight, Phase, SyncMemory, Write, persisted
 from tray_agent.core.polling import Outcome, PollPolicy, PollState, WorkingHours, after_poll, poll_soon
 from tray_agent.core.presence import GenesysState, PresenceCatalog, TeamsPresence
 from tray_agent.core.rules import (
+    STATUS_WORDS,
     Decision,
     Situation,
     SyncConfig,
@@ -84,6 +85,7 @@ from tray_agent.core.rules import (
     resume,
     sync_now,
 )
+from tray_agent.core.said import Said
 from tray_agent.core.service import Service
 from tray_agent.core.teams_writeback import SessionResult, TeamsWriteback
 from tray_agent.core.triggers import (
@@ -251,13 +253,7 @@ class SyncProtocol:
         if isinstance(event, TeamsRead):
             self._teams_read(event, effects)
         elif isinstance(event, TeamsReadFailed):
-            self._reading = False
-            if event.outcome is Outcome.SIGNED_OUT:
-                self._teams_ready = False
-                self._reschedule(Outcome.OK)  # nothing was sent: no backoff
-            else:
-                delay = self._reschedule(event.outcome, event.retry_after)
-                effects.append(Report("teams", f"could not read Teams: trying again in {delay:.1f} s"))
+            self._teams_read_failed(event, effects)
         elif isinstance(event, TeamsReadSkipped):
             self._reading = False
             self._bucket = self._bucket.give_back()  # nothing was sent
@@ -301,10 +297,23 @@ class SyncProtocol:
         elif isinstance(event, SyncConfigChanged):
             self._config_changed(event.config, effects)
         elif isinstance(event, WritebackToggled):
-            self.writeback.set_enabled(event.enabled)
-            effects.append(Report("decision", f"Genesys interactions in Teams: {'on' if event.enabled else 'off'}"))
+            self._writeback_toggled(event.enabled, effects)
         else:
             assert isinstance(event, Tick)  # noqa: S101 - the last kind
+
+    def _teams_read_failed(self, event: TeamsReadFailed, effects: list[Effect]) -> None:
+        self._reading = False
+        if event.outcome is Outcome.SIGNED_OUT:
+            self._teams_ready = False
+            self._reschedule(Outcome.OK)  # nothing was sent: no backoff
+            return
+        delay = self._reschedule(event.outcome, event.retry_after)
+        effects.append(Report("teams", Said("could not read Teams: trying again in {delay:.1f} s", delay=delay)))
+
+    def _writeback_toggled(self, enabled: bool, effects: list[Effect]) -> None:
+        self.writeback.set_enabled(enabled)
+        shown = Said("Genesys interactions in Teams: on") if enabled else Said("Genesys interactions in Teams: off")
+        effects.append(Report("decision", shown))
 
     def _teams_read(self, event: TeamsRead, effects: list[Effect]) -> None:
         self._reading = False
@@ -324,7 +333,7 @@ class SyncProtocol:
             event.presence.availability,
             event.presence.activity,
         ):
-            effects.append(Report("teams", f"Teams is {event.presence.describe()}"))
+            effects.append(Report("teams", Said("Teams is {teams}", teams=event.presence.describe())))
         self._watch_while_locked(event.presence)
 
     def _local_signal(self, event: LocalSignal, effects: list[Effect]) -> None:
@@ -343,7 +352,7 @@ class SyncProtocol:
         self._planned = with_signal_reads(self._planned, plan.reads)
         if event.kind in KNOWN_SIGNALS:
             self._backed_until = max(self._backed_until, plan.backed_until)
-        effects.append(Report("trigger", f"{event.kind.value}: reading Teams"))
+        effects.append(Report("trigger", Said("{signal}: reading Teams", signal=event.kind.value)))
 
     def _watch_while_locked(self, presence: TeamsPresence) -> None:
         """While locked, Teams is read until it shows Away (it turns Away on its own clock)."""
@@ -381,7 +390,16 @@ class SyncProtocol:
         self.genesys = replace(state, confirmed_at=self.now)
         self._genesys_unseen_for = self.now - previous.confirmed_at if previous is not None else 0.0
         if previous is None or _shown(previous) != _shown(state):
-            effects.append(Report("genesys", f"Genesys is {self.describe_genesys(state)} (via {event.source.value})"))
+            effects.append(
+                Report(
+                    "genesys",
+                    Said(
+                        "Genesys is {genesys} (via {source})",
+                        genesys=self.describe_genesys(state),
+                        source=event.source.value,
+                    ),
+                )
+            )
 
     def _refresh_failed(self, event: GenesysRefreshFailed, effects: list[Effect]) -> None:
         self._refreshing = False
@@ -389,14 +407,22 @@ class SyncProtocol:
         if event.source is Source.VERIFY:
             self._verifying = None
         if event.throttled:  # the limit is the client's: the write path waits it out, whichever call met it
-            effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
+            effects.append(
+                Report("genesys", Said("could not re-read the Genesys status: {detail}", detail=event.detail))
+            )
             self._genesys_throttled(event.retry_after, effects)
         elif event.source is Source.VERIFY:
             delay = self._write_backoff()
-            why = f"could not re-read the Genesys status: {event.detail}"
-            effects.append(Report("genesys", f"{why}; trying again in {delay:.1f} s"))
+            said = Said(
+                "could not re-read the Genesys status: {detail}; trying again in {delay:.1f} s",
+                detail=event.detail,
+                delay=delay,
+            )
+            effects.append(Report("genesys", said))
         elif self._refresh_failures == 1:  # not every 30 s while it lasts
-            effects.append(Report("genesys", f"could not re-read the Genesys status: {event.detail}"))
+            effects.append(
+                Report("genesys", Said("could not re-read the Genesys status: {detail}", detail=event.detail))
+            )
 
     def _identity(self, event: GenesysIdentity, effects: list[Effect]) -> None:
         self.catalog = event.catalog
@@ -406,7 +432,7 @@ class SyncProtocol:
             # Another person signed in: nothing we remember (restore point, our writes) is theirs.
             self.memory = SyncMemory(user_id=event.user_id)
             self.genesys, self._verifying, self._writing = None, None, None
-            effects.append(Report("decision", "a different Genesys user signed in: starting afresh"))
+            effects.append(Report("decision", Said("a different Genesys user signed in: starting afresh")))
         else:
             self.memory = replace(self.memory, user_id=event.user_id)
 
@@ -429,9 +455,11 @@ class SyncProtocol:
             )
         self.writes += 1
         self._write_failures, self._write_not_before = 0, -math.inf
-        what = "restored" if event.write.restore else "set"
         label = self.catalog.describe(event.presence_id, event.system_presence)
-        effects.append(Report("write", f"Genesys {what} to {label} ({why})"))
+        if event.write.restore:
+            effects.append(Report("write", Said("Genesys restored to {label} ({why})", label=label, why=why)))
+        else:
+            effects.append(Report("write", Said("Genesys set to {label} ({why})", label=label, why=why)))
 
     def _write_failed(self, event: WriteFailed, effects: list[Effect]) -> None:
         self._writing = None
@@ -442,12 +470,23 @@ class SyncProtocol:
         elif event.failure is WriteFailure.REJECTED:
             delay = self._write_backoff(at_least=60.0)
             effects.append(
-                Report("error", f"Genesys refused the change: {event.detail}; trying again in {delay:.1f} s")
+                Report(
+                    "error",
+                    Said(
+                        "Genesys refused the change: {detail}; trying again in {delay:.1f} s",
+                        detail=event.detail,
+                        delay=delay,
+                    ),
+                )
             )
         elif event.failure is WriteFailure.FAILED:
             delay = self._write_backoff()
-            why = f"could not change the Genesys status: {event.detail}"
-            effects.append(Report("error", f"{why}; trying again in {delay:.1f} s"))
+            said = Said(
+                "could not change the Genesys status: {detail}; trying again in {delay:.1f} s",
+                detail=event.detail,
+                delay=delay,
+            )
+            effects.append(Report("error", said))
         else:
             self._write_backoff()
 
@@ -457,19 +496,24 @@ class SyncProtocol:
         long, and says so."""
         if retry_after is not None and retry_after > self.timing.max_honoured_retry_after:
             self.memory = pause(self.memory, self.now + retry_after)
-            effects.append(Report("error", f"Genesys asked us to wait {retry_after:.0f} s: sync paused until then"))
+            effects.append(
+                Report(
+                    "error",
+                    Said("Genesys asked us to wait {seconds:.0f} s: sync paused until then", seconds=retry_after),
+                )
+            )
         delay = self._write_backoff(at_least=retry_after or 3.0)
         self._genesys_quiet_until = max(self._genesys_quiet_until, self.now + (retry_after or 3.0))
-        effects.append(Report("genesys", f"Genesys is busy: trying again in {delay:.1f} s"))
+        effects.append(Report("genesys", Said("Genesys is busy: trying again in {delay:.1f} s", delay=delay)))
 
     def _command(self, event: AgentCommand, effects: list[Effect]) -> None:
         if event.kind is AgentCommandKind.PAUSE:
             until = self.now + event.seconds if event.seconds else math.inf
             self.memory = pause(self.memory, until)
-            effects.append(Report("decision", "sync paused by the agent"))
+            effects.append(Report("decision", Said("sync paused by the agent")))
         elif event.kind is AgentCommandKind.RESUME:
             self.memory = resume(self.memory)
-            effects.append(Report("decision", "sync resumed by the agent"))
+            effects.append(Report("decision", Said("sync resumed by the agent")))
             self._read_soon("resumed", self.now)
         else:
             self.memory = sync_now(self.memory)
@@ -489,7 +533,7 @@ class SyncProtocol:
             if memory.candidate is not None and memory.candidate.signal == was:
                 memory = replace(memory, candidate=replace(memory.candidate, signal=now))
         self.memory = memory
-        effects.append(Report("decision", "new sync settings saved: they apply from the next Teams change"))
+        effects.append(Report("decision", Said("new sync settings saved: they apply from the next Teams change")))
 
     def _signed_out(self, service: Service) -> None:
         if service == Service.MICROSOFT:
@@ -556,7 +600,11 @@ class SyncProtocol:
     def _record(self, decision: Decision, effects: list[Effect]) -> None:
         previous, self.decision = self.decision, decision
         if previous is None or (previous.status, previous.reason) != (decision.status, decision.reason):
-            effects.append(Report("decision", f"{decision.status.value}: {decision.reason}"))
+            effects.append(
+                Report(
+                    "decision", Said("{status}: {reason}", status=STATUS_WORDS[decision.status], reason=decision.reason)
+                )
+            )
 
     def _follow_phase(self, before: SyncMemory, effects: list[Effect]) -> None:
         """Reads that follow from a change of phase or of what we must acknowledge."""

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field, replace
 from tray_agent.core.mapping import DONT_SYNC, PresenceMapping
 from tray_agent.core.memory import Candidate, Episode, Phase, SyncMemory, Write
 from tray_agent.core.presence import OFFLINE, GenesysState, PresenceCatalog, TeamsPresence
+from tray_agent.core.said import Said
 
 
 class SyncStatus(enum.Enum):
@@ -80,6 +81,23 @@ class SyncStatus(enum.Enum):
     @property
     def hands_off(self) -> bool:
         return self in _HANDS_OFF
+
+
+# Each status as the activity names it ("debouncing: Teams …"): its value, sayable in the agent's language.
+STATUS_WORDS: dict[SyncStatus, Said] = {
+    SyncStatus.SYNCED: Said("synced"),
+    SyncStatus.WRITING: Said("writing"),
+    SyncStatus.DEBOUNCING: Said("debouncing"),
+    SyncStatus.WAITING: Said("waiting"),
+    SyncStatus.NOT_SYNCED_STATE: Said("not-synced-state"),
+    SyncStatus.MANUAL: Said("manual"),
+    SyncStatus.ON_QUEUE: Said("on-queue"),
+    SyncStatus.OUT_OF_OFFICE: Said("out-of-office"),
+    SyncStatus.GENESYS_OFFLINE: Said("genesys-offline"),
+    SyncStatus.PAUSED: Said("paused"),
+    SyncStatus.LOOP_BREAKER: Said("loop-breaker"),
+    SyncStatus.MAPPING_ERROR: Said("mapping-error"),
+}
 
 
 _HANDS_OFF = {SyncStatus.MANUAL, SyncStatus.ON_QUEUE, SyncStatus.OUT_OF_OFFICE, SyncStatus.GENESYS_OFFLINE}
@@ -158,9 +176,9 @@ def hands_off_reason(genesys: GenesysState) -> SyncStatus | None:
 
 
 _HANDS_OFF_REASON = {
-    SyncStatus.ON_QUEUE: "On Queue in Genesys: hands off until the agent goes off queue",
-    SyncStatus.OUT_OF_OFFICE: "Out of Office in Genesys: hands off",
-    SyncStatus.GENESYS_OFFLINE: "Offline in Genesys: not bringing the agent online",
+    SyncStatus.ON_QUEUE: Said("On Queue in Genesys: hands off until the agent goes off queue"),
+    SyncStatus.OUT_OF_OFFICE: Said("Out of Office in Genesys: hands off"),
+    SyncStatus.GENESYS_OFFLINE: Said("Offline in Genesys: not bringing the agent online"),
 }
 
 
@@ -169,9 +187,9 @@ _HANDS_OFF_REASON = {
 
 def know_genesys(s: Situation, m: SyncMemory) -> Step:
     if s.genesys is None:
-        return _hold(SyncStatus.WAITING, "waiting for the Genesys status", m)
+        return _hold(SyncStatus.WAITING, Said("waiting for the Genesys status"), m)
     if s.now - s.genesys.confirmed_at > s.config.max_genesys_staleness:
-        return _hold(SyncStatus.WAITING, "Genesys status is not confirmed recently; re-reading first", m)
+        return _hold(SyncStatus.WAITING, Said("Genesys status is not confirmed recently; re-reading first"), m)
     return m
 
 
@@ -225,23 +243,23 @@ def hands_off_ended(s: Situation, m: SyncMemory) -> Step:
 def teams_shows_our_own_status(s: Situation, m: SyncMemory) -> Step:
     if not s.teams_is_ours:
         return m
-    reason = f"Teams shows {s.describe_teams()}, set by this agent for Genesys: not carried back"
+    reason = Said("Teams shows {teams}, set by this agent for Genesys: not carried back", teams=s.describe_teams())
     return _hold(SyncStatus.WAITING, reason, m)
 
 
 def know_teams(s: Situation, m: SyncMemory) -> Step:
     signal = s.signal
     if signal is None or s.teams_read_at is None:
-        return _hold(SyncStatus.WAITING, "waiting for the Teams status", m)
+        return _hold(SyncStatus.WAITING, Said("waiting for the Teams status"), m)
     if m.acknowledge_from is not None:
         if s.teams_read_at < m.acknowledge_from:
-            return _hold(SyncStatus.WAITING, "re-reading Teams after the change in Genesys", m)
+            return _hold(SyncStatus.WAITING, Said("re-reading Teams after the change in Genesys"), m)
         m = replace(_acknowledge(m, signal), acknowledge_from=None)
     if m.baseline_until is not None:  # a reading sent before hands-off ended is still the baseline
         sent = s.teams_requested_at if s.teams_requested_at is not None else s.teams_read_at
         m = _acknowledge(m, signal) if sent < m.baseline_until else replace(m, baseline_until=None)
     if s.now - s.teams_read_at > s.max_teams_age:
-        return _hold(SyncStatus.WAITING, "the Teams reading is too old to act on; re-reading it", m)
+        return _hold(SyncStatus.WAITING, Said("the Teams reading is too old to act on; re-reading it"), m)
     return m
 
 
@@ -249,13 +267,13 @@ def paused(s: Situation, m: SyncMemory) -> Step:
     if m.paused_until is None:
         return m
     until = m.paused_until if math.isfinite(m.paused_until) else None
-    return _hold(SyncStatus.PAUSED, "sync paused by the agent", m, recheck_at=until)
+    return _hold(SyncStatus.PAUSED, Said("sync paused by the agent"), m, recheck_at=until)
 
 
 def loop_breaker_tripped(s: Situation, m: SyncMemory) -> Step:
     if m.tripped_until is None:
         return m
-    reason = "too many changes in a short time: sync stopped to break a loop"
+    reason = Said("too many changes in a short time: sync stopped to break a loop")
     return _hold(SyncStatus.LOOP_BREAKER, reason, m, recheck_at=m.tripped_until)
 
 
@@ -266,15 +284,21 @@ def teams_unchanged(s: Situation, m: SyncMemory) -> Step:
         return m
     m = replace(m, candidate=None)  # a change that reverted before its second reading is forgotten
     if signal == DONT_SYNC:
-        return _hold(SyncStatus.NOT_SYNCED_STATE, f"Teams {s.describe_teams()} is not synced: leaving Genesys alone", m)
+        return _hold(
+            SyncStatus.NOT_SYNCED_STATE,
+            Said("Teams {teams} is not synced: leaving Genesys alone", teams=s.describe_teams()),
+            m,
+        )
     target = PresenceMapping.resolve(signal, s.catalog)
     if target is None:
-        return _hold(SyncStatus.MAPPING_ERROR, f"none of {signal!r} is a presence in this Genesys org", m)
+        return _hold(
+            SyncStatus.MAPPING_ERROR, Said("none of {signal!r} is a presence in this Genesys org", signal=signal), m
+        )
     if s.genesys.presence_id == target.id or (
         m.phase is not Phase.MANUAL and s.genesys.presence_id == m.owned_presence_id
     ):
-        return _hold(SyncStatus.SYNCED, f"Teams {s.describe_teams()}: nothing to change", m)
-    return _hold(SyncStatus.MANUAL, "the agent set this status by hand; waiting for Teams to change", m)
+        return _hold(SyncStatus.SYNCED, Said("Teams {teams}: nothing to change", teams=s.describe_teams()), m)
+    return _hold(SyncStatus.MANUAL, Said("the agent set this status by hand; waiting for Teams to change"), m)
 
 
 def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
@@ -284,7 +308,9 @@ def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
     target = PresenceMapping.resolve(s.signal, s.catalog)
     phase = Phase.FOLLOWING if target is not None and target.id == s.genesys.presence_id else Phase.MANUAL
     settled = replace(_acknowledge(m, s.signal), phase=phase)
-    return _hold(SyncStatus.SYNCED, f"Teams {s.describe_teams()}: keeping the agent's Genesys status", settled)
+    return _hold(
+        SyncStatus.SYNCED, Said("Teams {teams}: keeping the agent's Genesys status", teams=s.describe_teams()), settled
+    )
 
 
 def confirm_with_a_second_reading(s: Situation, m: SyncMemory) -> Step:
@@ -296,7 +322,7 @@ def confirm_with_a_second_reading(s: Situation, m: SyncMemory) -> Step:
     assert m.candidate is not None  # noqa: S101 - just set
     confirm_at = m.candidate.first_read_at + s.config.dwell_seconds
     if s.teams_read_at < confirm_at:
-        reason = f"Teams {s.describe_teams()}: reading it again before acting"
+        reason = Said("Teams {teams}: reading it again before acting", teams=s.describe_teams())
         return _hold(SyncStatus.DEBOUNCING, reason, m, recheck_at=confirm_at)
     return m
 
@@ -304,7 +330,7 @@ def confirm_with_a_second_reading(s: Situation, m: SyncMemory) -> Step:
 def dont_sync(s: Situation, m: SyncMemory) -> Step:
     if s.signal != DONT_SYNC:
         return m
-    reason = f"Teams {s.describe_teams()} is not synced: leaving Genesys alone"
+    reason = Said("Teams {teams} is not synced: leaving Genesys alone", teams=s.describe_teams())
     return _hold(SyncStatus.NOT_SYNCED_STATE, reason, _acknowledge(m, DONT_SYNC))
 
 
@@ -312,7 +338,7 @@ def target_exists(s: Situation, m: SyncMemory) -> Step:
     assert s.signal is not None  # noqa: S101 - rule 9
     if PresenceMapping.resolve(s.signal, s.catalog) is not None:
         return m
-    reason = f"none of {s.signal!r} is a presence in this Genesys org"
+    reason = Said("none of {signal!r} is a presence in this Genesys org", signal=s.signal)
     return _hold(SyncStatus.MAPPING_ERROR, reason, _acknowledge(m, s.signal))
 
 
@@ -320,7 +346,7 @@ def the_agents_choice_outlives_the_episode(s: Situation, m: SyncMemory) -> Step:
     assert s.signal is not None  # noqa: S101 - rule 9
     if m.phase is not Phase.MANUAL or m.force or s.signal not in s.config.restore_signals:
         return m
-    reason = f"Teams {s.describe_teams()} again: keeping the status the agent chose"
+    reason = Said("Teams {teams} again: keeping the status the agent chose", teams=s.describe_teams())
     return _hold(SyncStatus.MANUAL, reason, _acknowledge(m, s.signal))
 
 
@@ -330,7 +356,7 @@ def already_showing(s: Situation, m: SyncMemory) -> Step:
     if target_id != s.genesys.presence_id:
         return m
     settled = replace(_acknowledge(m, s.signal), phase=Phase.FOLLOWING, episode=None if restore else m.episode)
-    return _hold(SyncStatus.SYNCED, f"Teams {s.describe_teams()}: Genesys already shows it", settled)
+    return _hold(SyncStatus.SYNCED, Said("Teams {teams}: Genesys already shows it", teams=s.describe_teams()), settled)
 
 
 def loop_breaker(s: Situation, m: SyncMemory) -> Step:
@@ -339,14 +365,16 @@ def loop_breaker(s: Situation, m: SyncMemory) -> Step:
     if len(recent) < s.config.loop_max_writes:
         return replace(m, write_times=recent)
     tripped = replace(m, write_times=recent, tripped_until=s.now + s.config.loop_cooldown_seconds, force=False)
-    reason = f"{len(recent)} writes in {window / 60:g} min: sync stopped to break a loop"
+    reason = Said(
+        "{count} writes in {minutes:g} min: sync stopped to break a loop", count=len(recent), minutes=window / 60
+    )
     return _hold(SyncStatus.LOOP_BREAKER, reason, tripped, recheck_at=tripped.tripped_until)
 
 
 def write(s: Situation, m: SyncMemory) -> Step:
     assert s.signal is not None  # noqa: S101 - rule 9
     target_id, restore = _target(s, m)
-    why = "restoring the agent's earlier status" if restore else f"Teams {s.describe_teams()}"
+    why = Said("restoring the agent's earlier status") if restore else Said("Teams {teams}", teams=s.describe_teams())
     return Decision(SyncStatus.WRITING, why, m, Write(target_id, s.signal, restore))
 
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass, replace
 from tray_agent.core.backoff import backoff_delay
 from tray_agent.core.interactions import IN_A_CALL, InteractionSummary, TeamsPair, WritebackConfig
 from tray_agent.core.presence import OFFLINE, GenesysState, TeamsPresence
+from tray_agent.core.said import Said
 
 INTERACTING_ROUTING = frozenset({"INTERACTING", "COMMUNICATING"})
 THROTTLED_WITHOUT_RETRY_AFTER = 2.0
@@ -113,24 +114,24 @@ def wanted(
 ) -> Wanted:
     """The rule table above."""
     if not config.enabled:
-        return Wanted(None, "off")
+        return Wanted(None, Said("off"))
     if leaving:
-        return Wanted(None, "the agent is signing out or quitting")
+        return Wanted(None, Said("the agent is signing out or quitting"))
     if genesys is None:
-        return Wanted(None, "the Genesys status is not known", hold=True)
+        return Wanted(None, Said("the Genesys status is not known"), hold=True)
     if genesys.system_presence == OFFLINE:
-        return Wanted(None, "Offline in Genesys")
+        return Wanted(None, Said("Offline in Genesys"))
     if summary is not None:
         media = summary.first(config.media)
         if media is not None:
             pair = config.pair_for(media)
             assert pair is not None  # noqa: S101 - media is one of config.media
-            return Wanted(pair, f"Genesys {media.value} interaction")
+            return Wanted(pair, Said("Genesys {media} interaction", media=media.value))
     elif genesys.routing_status in INTERACTING_ROUTING:
-        return Wanted(config.usable(IN_A_CALL), "Genesys interaction")
+        return Wanted(config.usable(IN_A_CALL), Said("Genesys interaction"))
     if config.while_on_queue is not None and genesys.on_queue:
-        return Wanted(config.usable(config.while_on_queue), "On Queue in Genesys")
-    return Wanted(None, "no Genesys interaction")
+        return Wanted(config.usable(config.while_on_queue), Said("On Queue in Genesys"))
+    return Wanted(None, Said("no Genesys interaction"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,7 @@ class TeamsWriteback:
         self._random = random
         self.session = session  # persisted: a restart still knows what Teams may show from us
         self.summary: InteractionSummary | None = None
-        self.wanted = Wanted(None, "starting")
+        self.wanted = Wanted(None, Said("starting"))
         self.leaving = False
         self.blocked: str | None = None  # why this direction stopped (a refusal), until a new sign-in
         self._ready = False  # Microsoft signed in
@@ -225,11 +226,11 @@ class TeamsWriteback:
             changed = pair != self._shown
             self._shown, self._failures = pair, 0
             self._renew_at = sent_at + self.config.expiration - self.config.renew_before
-            return f"Teams shows {_describe(pair)} ({self.wanted.why})" if changed else None
+            return Said("Teams shows {pair} ({why})", pair=_describe(pair), why=self.wanted.why) if changed else None
         if result in (SessionResult.OK, SessionResult.GONE):
             self._gone(now)
             self._failures = 0
-            return "our Teams status is cleared"
+            return Said("our Teams status is cleared")
         self._shown = None if call is SessionCall.SET else self._shown
         if result is SessionResult.SIGNED_OUT:
             self._ready = False
@@ -239,18 +240,31 @@ class TeamsWriteback:
             if call is SessionCall.SET and session is not None and session.since == sent_at:
                 self.session = None  # refused: our first set never showed
             default = (
-                "Presence.ReadWrite is not granted: ask IT to consent, or turn teams_writeback off"
+                Said("Presence.ReadWrite is not granted: ask IT to consent, or turn teams_writeback off")
                 if result is SessionResult.NOT_CONSENTED
-                else "Graph refused to change the Teams status"
+                else Said("Graph refused to change the Teams status")
             )
             self.blocked = detail or default
-            return f"could not {call.value} the Teams status: {self.blocked}"
+            if call is SessionCall.SET:
+                return Said("could not set the Teams status: {problem}", problem=self.blocked)
+            return Said("could not clear the Teams status: {problem}", problem=self.blocked)
         self._failures += 1
         at_least = (retry_after or THROTTLED_WITHOUT_RETRY_AFTER) if result is SessionResult.THROTTLED else 0.0
         delay = backoff_delay(self._failures, self._backoff_base, self._backoff_cap, self._random(), at_least)
         self._not_before = now + delay
-        why = f" ({detail})" if detail else ""
-        return f"could not {call.value} the Teams status{why}: trying again in {delay:.1f} s"
+        if detail:
+            if call is SessionCall.SET:
+                return Said(
+                    "could not set the Teams status ({detail}): trying again in {delay:.1f} s",
+                    detail=detail,
+                    delay=delay,
+                )
+            return Said(
+                "could not clear the Teams status ({detail}): trying again in {delay:.1f} s", detail=detail, delay=delay
+            )
+        if call is SessionCall.SET:
+            return Said("could not set the Teams status: trying again in {delay:.1f} s", delay=delay)
+        return Said("could not clear the Teams status: trying again in {delay:.1f} s", delay=delay)
 
     # --- decide and act ------------------------------------------------------------------------
 
@@ -301,11 +315,11 @@ class TeamsWriteback:
     def describe(self) -> str | None:
         """For the tray: what Teams shows from us, e.g. "Busy / InACall – set by sync (Genesys voice interaction)"."""
         if self.blocked is not None and self.config.enabled:
-            return f"not set: {self.blocked}"
+            return Said("not set: {problem}", problem=self.blocked)
         session = self.session
         if session is None or not session.live:
             return None
-        return f"{_describe(session.pair)} – set by sync ({self.wanted.why})"
+        return Said("{pair} – set by sync ({why})", pair=_describe(session.pair), why=self.wanted.why)
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tray_agent.config.paths import write_private
+from tray_agent.core.said import Said
 from tray_agent.engine.snapshot import Transition
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,42 @@ class FileActivity:
 
 
 def _line(transition: Transition) -> str:
-    return json.dumps({"at": transition.at, "kind": transition.kind, "text": transition.text}, ensure_ascii=False)
+    entry: dict[str, object] = {"at": transition.at, "kind": transition.kind, "text": transition.text}
+    if isinstance(transition.text, Said):  # kept so that it is said in the agent's language after a restart
+        entry["said"] = _encoded(transition.text)
+    return json.dumps(entry, ensure_ascii=False)
+
+
+def _encoded(said: Said) -> dict[str, object]:
+    values = {
+        name: _encoded(value) if isinstance(value, Said) else value if _plain_number(value) else str(value)
+        for name, value in said.values.items()
+    }
+    return {"template": said.template, "values": values}
+
+
+def _plain_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _decoded(data: object, depth: int = 0) -> Said | None:
+    """The Said a line kept, or None where it is not one (an older or damaged line: its English text stands)."""
+    if depth > 4 or not isinstance(data, dict):
+        return None
+    template, values = data.get("template"), data.get("values")
+    if not isinstance(template, str) or not isinstance(values, dict):
+        return None
+    kept: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            value = _decoded(value, depth + 1)
+        if not isinstance(value, str) and not _plain_number(value):
+            return None
+        kept[str(name)] = value
+    try:
+        return Said.kept(template, kept)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
 
 
 def _parse(line: str) -> Transition | None:
@@ -104,4 +140,5 @@ def _parse(line: str) -> Transition | None:
         return None
     if not isinstance(kind, str) or not isinstance(text, str) or len(kind) > 16:
         return None
-    return Transition(float(at), kind, text)
+    said = _decoded(data.get("said"))
+    return Transition(float(at), kind, said if said is not None and said == text else text)

@@ -61,6 +61,7 @@ from tray_agent.core.interactions import InteractionSummary, WritebackConfig
 from tray_agent.core.polling import Outcome, PollPolicy, WorkingHours
 from tray_agent.core.protocol import ProtocolTiming, SyncProtocol
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.said import Said
 from tray_agent.core.service import Service
 from tray_agent.core.teams_writeback import ClearTeamsSession, SessionCall, SessionResult, SetTeamsSession
 from tray_agent.core.triggers import TriggerTiming
@@ -69,7 +70,7 @@ from tray_agent.engine.activity import ActivityStore, NoActivity
 from tray_agent.engine.genesys_follower import Connect, GenesysApi, GenesysFollower
 from tray_agent.engine.inbox import GenesysSignedIn, Inbox, LinkChanged, Message
 from tray_agent.engine.memory_store import MemoryStore, NoMemory
-from tray_agent.engine.snapshot import Command, CommandKind, Link, Snapshot, Transition
+from tray_agent.engine.snapshot import LINK_WORDS, Command, CommandKind, Link, Snapshot, Transition
 from tray_agent.engine.teams_source import TeamsSource
 from tray_agent.engine.teams_writer import NoTeamsWriter, SessionAnswer, TeamsWriter
 from tray_agent.signals.source import SignalSource
@@ -289,7 +290,8 @@ class Engine:
                 self._feed(TeamsSourceReady(message.link is Link.CONNECTED, now))
         elif isinstance(message, GenesysSignedIn):
             # Who it is shows in the tray (Snapshot.genesys_account); the log needs no one's name.
-            self._note("genesys", f"signed in to Genesys; {len(message.catalog)} presences in the org")
+            count = len(message.catalog)
+            self._note("genesys", Said("signed in to Genesys; {count} presences in the org", count=count))
             self._feed(GenesysIdentity(message.user_id, message.catalog, now))
         elif isinstance(message, Command):
             await self._command(message)
@@ -417,7 +419,7 @@ class Engine:
                 log.exception("unexpected error while preparing the Teams write-back")
                 return
             if problem is not None:
-                self._note("error", f"Genesys interactions cannot be shown in Teams: {problem}")
+                self._note("error", Said("Genesys interactions cannot be shown in Teams: {problem}", problem=problem))
             await self._inbox.put(TeamsWriterPrepared(problem, self._clock.now()))
 
         self._spawn(prepare(), "prepare-teams-writer")
@@ -438,7 +440,7 @@ class Engine:
             else:
                 await self._dispatch(message)
         if self._protocol.writeback.clearing:
-            self._note("error", "could not clear the Teams status in time: it lapses by itself within minutes")
+            self._note("error", Said("could not clear the Teams status in time: it lapses by itself within minutes"))
         for message in kept:
             self._inbox.put_nowait(message)
 
@@ -511,7 +513,13 @@ class Engine:
     def _set_link(self, service: Service, link: Link, detail: str = "") -> None:
         if self._links.get(service) is not link:
             self._links[service] = link
-            self._note("link", f"{service}: {link.value}{' — ' + detail if detail else ''}")
+            words = LINK_WORDS[link]
+            said = (
+                Said("{service}: {link} — {detail}", service=service.value, link=words, detail=detail)
+                if detail
+                else Said("{service}: {link}", service=service.value, link=words)
+            )
+            self._note("link", said)
         if link in (Link.SIGN_IN_NEEDED, Link.OFFLINE, Link.THROTTLED) and detail:
             self._last_error = detail
 

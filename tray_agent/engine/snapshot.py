@@ -14,6 +14,7 @@ from typing import TextIO
 
 from tray_agent.core.presence import GenesysState, PresenceDefinition, TeamsPresence
 from tray_agent.core.rules import SyncConfig, SyncStatus
+from tray_agent.core.said import Said
 from tray_agent.core.service import Service
 
 
@@ -26,6 +27,17 @@ class Link(enum.Enum):
     OFFLINE = "offline"
     THROTTLED = "throttled"
     SIGN_IN_NEEDED = "sign-in-needed"
+
+
+# Each link as the activity names it ("genesys: offline — …"), sayable in the agent's language.
+LINK_WORDS: dict[Link, Said] = {
+    Link.STARTING: Said("starting"),
+    Link.CONNECTED: Said("connected"),
+    Link.DEGRADED: Said("degraded"),
+    Link.OFFLINE: Said("offline"),
+    Link.THROTTLED: Said("throttled"),
+    Link.SIGN_IN_NEEDED: Said("sign-in-needed"),
+}
 
 
 @dataclass(frozen=True, slots=True)

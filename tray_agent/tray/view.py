@@ -15,9 +15,10 @@ from datetime import datetime
 
 from tray_agent.core.presence import UNKNOWN, GenesysState, TeamsPresence, display_system_presence
 from tray_agent.core.rules import SyncStatus
+from tray_agent.core.said import Said
 from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
-from tray_agent.i18n import N_, _
+from tray_agent.i18n import N_, _, say
 
 TOOLTIP_LIMIT = 127  # Windows: NOTIFYICONDATAW.szTip is WCHAR[128]
 APP_TITLE = N_("Teams → Genesys presence")  # translate where shown: app_title()
@@ -213,8 +214,8 @@ def _teams_line(snapshot: Snapshot) -> str:
     if snapshot.microsoft is Link.SIGN_IN_NEEDED:
         return _("Teams: not signed in")
     if snapshot.teams_writeback and not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
-        # what Teams shows is our own session, in the engine's words (English for now)
-        return _("Teams: {status}").format(status=snapshot.teams_writeback)
+        # what Teams shows is our own session, in the engine's words
+        return _("Teams: {status}").format(status=say(snapshot.teams_writeback))
     if snapshot.teams is None:
         if snapshot.status.hands_off:
             return _("Teams: not read while hands off")
@@ -279,11 +280,11 @@ def clamp_tooltip(text: str, limit: int = TOOLTIP_LIMIT) -> str:
 
 def _detail(snapshot: Snapshot, look: Look) -> str:
     if snapshot.sign_in_prompt:
-        return snapshot.sign_in_prompt
+        return say(snapshot.sign_in_prompt)
     if look in (Look.SIGN_IN_NEEDED, Look.OFFLINE, Look.ERROR) and snapshot.last_error:
-        return snapshot.last_error
+        return say(snapshot.last_error)
     if look in (Look.ERROR, Look.HANDS_OFF, Look.CONNECTING):
-        return snapshot.reason
+        return say(snapshot.reason)
     return ""
 
 
@@ -367,7 +368,7 @@ def view_of(
 def _writeback_problem(snapshot: Snapshot) -> str:
     if not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
         return ""
-    # the reason is the engine's (English for now)
-    return _("Genesys calls not shown in Teams: {reason}").format(
-        reason=snapshot.teams_writeback.removeprefix(WRITEBACK_BLOCKED)
-    )
+    blocked = snapshot.teams_writeback  # the engine's Said("not set: {problem}")
+    problem = blocked.values.get("problem") if isinstance(blocked, Said) else None
+    reason = say(problem) if isinstance(problem, str) else blocked.removeprefix(WRITEBACK_BLOCKED)
+    return _("Genesys calls not shown in Teams: {reason}").format(reason=reason)

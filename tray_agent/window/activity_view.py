@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from tray_agent.engine.snapshot import Transition
-from tray_agent.i18n import N_, _
+from tray_agent.i18n import N_, _, say
 from tray_agent.window.layout import escape
 
 # What the agent can narrow it to, and the kinds each keeps.
@@ -59,7 +59,8 @@ def _table(story: list[Transition]) -> str:
         nothing = escape(_("Nothing has happened yet."))
         return f"<p>{nothing}</p>"
     rows = "".join(
-        f"<tr><td>{escape(_time(t.at))}</td><td class='kind'>{escape(_kind(t.kind))}</td><td>{escape(t.text)}</td></tr>"
+        f"<tr><td>{escape(_time(t.at))}</td><td class='kind'>{escape(_kind(t.kind))}</td>"
+        f"<td>{escape(say(t.text))}</td></tr>"
         for t in reversed(story)
     )
     head = "".join(f"<th scope='col'>{escape(name)}</th>" for name in (_("When"), _("What"), _("Why")))
