@@ -94,6 +94,27 @@ def heading(driver: webdriver.Chrome) -> str:
         return ""
 
 
+def page_text(driver: webdriver.Chrome) -> str:
+    """The page's text; "" when the page went on between finding its body and reading it."""
+    try:
+        return str(driver.find_element(By.TAG_NAME, "body").text)
+    except StaleElementReferenceException:
+        return ""
+
+
+def wait_for_text(driver: webdriver.Chrome, text: str, timeout: float = 20) -> str:
+    """The page's text once it shows ``text`` (after any navigation a click started has committed)."""
+    shown = ""
+
+    def shows(_: object) -> bool:
+        nonlocal shown
+        shown = page_text(driver)
+        return text in shown
+
+    WebDriverWait(driver, timeout).until(shows, f"the page shows {text!r}")
+    return shown
+
+
 def wait_for_heading(driver: webdriver.Chrome, text: str, timeout: float = 60) -> None:
     WebDriverWait(driver, timeout).until(lambda _: heading(driver) == text, f"page heading {text!r}")
 

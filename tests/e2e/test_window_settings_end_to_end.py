@@ -12,9 +12,9 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.e2e.chromium import chromium
+from tests.e2e.chromium import chromium, wait_for_text
 from tests.e2e.harness import running_world
 from tray_agent.config.policy import Policy
 from tray_agent.config.settings import read_toml
@@ -43,8 +43,7 @@ def german() -> Iterator[None]:
 
 def settle(driver: WebDriver, text: str) -> str:
     """The page's text once it shows ``text`` (after a navigation the click started has committed)."""
-    WebDriverWait(driver, 20).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
-    return str(driver.find_element(By.TAG_NAME, "body").text)
+    return wait_for_text(driver, text)
 
 
 def choose_training_for_meetings(link: str, port: int) -> str:

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.e2e.chromium import chromium
+from tests.e2e.chromium import chromium, wait_for_text
 from tray_agent.config.policy import LINUX_POLICY_FILE
 from tray_agent.tray.view import IconKey, Look, Tone
 
@@ -309,7 +309,7 @@ def test_settings_from_the_menu_opens_the_agents_window_in_the_browser(tray: Tra
     assert link.startswith("http://127.0.0.1:"), link
     with chromium(None) as driver:
         driver.get(link)
-        WebDriverWait(driver, 30).until(lambda d: "When Teams shows" in d.find_element(By.TAG_NAME, "body").text)
+        wait_for_text(driver, "When Teams shows", 30)
         assert driver.current_url.endswith("/settings"), driver.current_url
         meetings = Select(driver.find_element(By.ID, "map-InAMeeting"))  # the org's presences, from the agent
         assert meetings.first_selected_option.text.startswith("Meeting"), meetings.first_selected_option.text

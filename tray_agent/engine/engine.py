@@ -515,9 +515,9 @@ class Engine:
             self._links[service] = link
             words = LINK_WORDS[link]
             said = (
-                Said("{service}: {link} — {detail}", service=service.value, link=words, detail=detail)
+                Said("{service}: {link} — {detail}", service=str(service), link=words, detail=detail)
                 if detail
-                else Said("{service}: {link}", service=service.value, link=words)
+                else Said("{service}: {link}", service=str(service), link=words)
             )
             self._note("link", said)
         if link in (Link.SIGN_IN_NEEDED, Link.OFFLINE, Link.THROTTLED) and detail:
