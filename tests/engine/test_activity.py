@@ -76,9 +76,31 @@ def test_a_kept_sentence_that_does_not_match_its_text_is_shown_as_the_text(tmp_p
     path.write_text(
         '{"at": 1800000000.0, "kind": "write", "text": "Genesys set to Meeting (Teams Busy)", '
         '"said": {"template": "Genesys set to {label} ({why})", "values": {"label": "Available", "why": "x"}}}\n'
-        '{"at": 1800000001.0, "kind": "write", "text": "odd", "said": {"template": "{a}", "values": {"a": [1]}}}\n',
+        '{"at": 1800000001.0, "kind": "write", "text": "odd", "said": {"template": "{a}", "values": {"a": [1]}}}\n'
+        '{"at": 1800000002.0, "kind": "write", "text": "x", '
+        '"said": {"template": "{a:>99999999999}", "values": {"a": "x"}}}\n'
+        '{"at": 1800000003.0, "kind": "write", "text": "x", '
+        '"said": {"template": "{a.__class__}", "values": {"a": "x"}}}\n',
         encoding="utf-8",
     )
-    first, second = FileActivity(path).load()
+    first, second, huge, attribute = FileActivity(path).load()
     assert not isinstance(first.text, Said) and first.text == "Genesys set to Meeting (Teams Busy)"
     assert not isinstance(second.text, Said) and second.text == "odd"
+    assert not isinstance(huge.text, Said) and not isinstance(attribute.text, Said)  # never formatted
+
+
+def test_every_sentence_the_core_says_can_be_kept_across_a_restart() -> None:
+    """Each Said template passes the file's check on read-back (else it would come back English only)."""
+    import ast
+
+    from tray_agent.engine.activity import _plain_template
+
+    templates = [
+        node.args[0].value
+        for path in sorted(Path("tray_agent").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Said"
+        if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+    ]
+    assert len(templates) > 50
+    assert [template for template in templates if not _plain_template(template)] == []

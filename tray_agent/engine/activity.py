@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import string
 import sys
 from pathlib import Path
 from typing import Protocol
@@ -106,12 +107,28 @@ def _plain_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+_SPECS = frozenset({"", ".0f", ".1f", "g"})  # the format specs the core's templates use
+
+
+def _plain_template(template: str) -> bool:
+    """Only named fields with the core's own specs: a damaged line's ``{a.__class__}`` or
+    ``{a:>99999999999}`` is never formatted."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return False
+    return all(
+        name is None or (name.isidentifier() and spec in _SPECS and conversion in (None, "r"))
+        for _literal, name, spec, conversion in fields
+    )
+
+
 def _decoded(data: object, depth: int = 0) -> Said | None:
     """The Said a line kept, or None where it is not one (an older or damaged line: its English text stands)."""
     if depth > 4 or not isinstance(data, dict):
         return None
     template, values = data.get("template"), data.get("values")
-    if not isinstance(template, str) or not isinstance(values, dict):
+    if not isinstance(template, str) or not isinstance(values, dict) or not _plain_template(template):
         return None
     kept: dict[str, object] = {}
     for name, value in values.items():
