@@ -28,7 +28,7 @@ from tray_agent import __version__
 from tray_agent.config.layers import LayeredSettings, layer_settings
 from tray_agent.config.paths import AgentPaths, write_private
 from tray_agent.config.policy import PolicySource, read_policy
-from tray_agent.config.settings import Settings, SettingsError, read_toml
+from tray_agent.config.settings import Settings
 from tray_agent.engine.activity import FileActivity
 from tray_agent.engine.snapshot import Transition
 from tray_agent.i18n import _
@@ -145,50 +145,23 @@ SHOWN_SETTINGS: tuple[tuple[str, Callable[[Settings], object]], ...] = (
 def _settings(out: TextIO, layered: LayeredSettings, path: Path) -> None:
     _section(out, _("Settings in effect"))
     out.write(_("settings file: {path}").format(path=path) + "\n")
-    in_effect = _file_in_effect(path)
-    if in_effect is not None and in_effect != path:
-        out.write(_("in effect instead: the last good copy, {name}").format(name=in_effect.name) + "\n")
-    user_agent, user_mapping = _users_keys(in_effect) if in_effect is not None else (set(), set())
+    if layered.last_good_in_effect:
+        last_good = path.name + ".last-good"
+        out.write(_("in effect instead: the last good copy, {name}").format(name=last_good) + "\n")
     locked = {name.lower() for name in layered.locked}
+
+    def source(key: str) -> str:
+        if key in locked:
+            return _("IT policy")
+        return _("your settings file") if key in layered.user_keys else _("default")
+
     for name, value_of in SHOWN_SETTINGS:
-        if name in locked:
-            source = _("IT policy")
-        elif name in user_agent:
-            source = _("your settings file")
-        else:
-            source = _("default")
         ignored = _(" (your file's value is overridden)") if name in layered.ignored else ""
-        out.write(f"{name} = {value_of(layered.settings)!r}  [{source}{ignored}]\n")
+        out.write(f"{name} = {value_of(layered.settings)!r}  [{source(name)}{ignored}]\n")
     for teams, target in layered.settings.sync.mapping.entries:
-        key = f"mapping.{teams}"
-        source = _("IT policy") if key in locked else _("your settings file") if teams in user_mapping else _("default")
-        out.write(f"[mapping] {teams} = {target!r}  [{source}]\n")
+        out.write(f"[mapping] {teams} = {target!r}  [{source(f'mapping.{teams}')}]\n")
     for problem in layered.problems:
         out.write(_("problem: {problem}").format(problem=problem) + "\n")
-
-
-def _file_in_effect(path: Path) -> Path | None:
-    """The user's file whose values are in effect: ``path`` if it loads, else its last good copy (as
-    config.layers does), else none (defaults)."""
-    for candidate in (path, path.with_name(path.name + ".last-good")):
-        try:
-            Settings.from_mapping(read_toml(candidate), problems=[])
-        except (SettingsError, OSError):
-            continue
-        return candidate
-    return None
-
-
-def _users_keys(path: Path) -> tuple[set[str], set[str]]:
-    try:
-        document = read_toml(path)
-    except Exception:
-        return set(), set()
-    agent, mapping = document.get("agent", {}), document.get("mapping", {})
-    return (
-        set(agent) if isinstance(agent, dict) else set(),
-        {str(key).lower() for key in mapping} if isinstance(mapping, dict) else set(),
-    )
 
 
 def _activity(out: TextIO, story: list[Transition]) -> None:

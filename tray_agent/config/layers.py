@@ -34,6 +34,8 @@ class LayeredSettings:
     policy: Policy
     file_problem: str | None = None  # the user's file could not be used (its values are not in effect)
     ignored: frozenset[str] = frozenset()  # keys the user's file sets that policy overrides
+    user_keys: frozenset[str] = frozenset()  # what the file in effect sets: [agent] keys, "mapping.<teamsvalue>"
+    last_good_in_effect: bool = False  # the file could not be used: its last good copy's values are in effect
 
 
 def apply_policy(settings: Settings, policy: Policy) -> Settings:
@@ -131,6 +133,7 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
 
     file_problem: str | None = None
     document: dict[str, Any] = {}
+    from_last_good = False
     if not path.exists():
         try:
             write_private(path, default_settings_text(policy))
@@ -145,6 +148,7 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
             Settings.from_mapping(document, problems=value_problems)
         except (SettingsError, OSError) as error:
             document = _last_good(last_good)
+            from_last_good = bool(document)
             fallback = "the last good settings" if document else "defaults"
             said = str(error).removeprefix(f"{path.name}: ")  # read_toml names the file already
             file_problem = f"{path.name}: {said} — using {fallback} until it is fixed"
@@ -160,7 +164,16 @@ def layer_settings(path: Path, policy: Policy) -> LayeredSettings:
     if "poll_interval" in user_keys and user.timing.poll_interval < settings.timing.poll_floor:
         ignored.add("poll_interval")
     problems = (*policy.problems, *((file_problem,) if file_problem else ()))
-    return LayeredSettings(settings, policy.locked, problems, policy, file_problem, frozenset(ignored))
+    return LayeredSettings(
+        settings,
+        policy.locked,
+        problems,
+        policy,
+        file_problem,
+        frozenset(ignored),
+        frozenset(user_keys),
+        from_last_good,
+    )
 
 
 def _remember_good(path: Path, last_good: Path) -> None:
