@@ -36,6 +36,7 @@ from tray_agent.tray.app import TrayApp, WindowFactory
 from tray_agent.tray.engine_thread import AgentFactory
 from tray_agent.tray.launch import start_instance
 from tray_agent.tray.single_instance import ALREADY_RUNNING_EXIT, DEMO_INSTANCE_NAME
+from tray_agent.window.opener import AgentWindow
 
 
 def run_demo_tray(
@@ -82,20 +83,14 @@ def demo_window(paths: AgentPaths) -> WindowFactory:
     """The agent's window over the demo's own settings file (fresh at each start, under this machine's
     IT policy, so locked rows show as they would). Diagnostics leave doctor out: it checks the real
     sign-ins, and the demo's are the simulator's, in memory."""
-    from tray_agent.commands.diagnostics import build_diagnostics
-    from tray_agent.config.settings_file import UserSettingsFile
+    from tray_agent.commands.tray import agent_window
     from tray_agent.engine.snapshot import Command
-    from tray_agent.window.opener import AgentWindow
 
     demo_paths = AgentPaths(paths.state_dir / "demo", paths.state_dir / "demo", paths.log_dir).ensure()
     write_private(demo_paths.settings_file, default_settings_text(read_policy()))
 
     def window(submit: Callable[[Command], None]) -> AgentWindow:
-        def bundle() -> str:
-            return build_diagnostics(paths=demo_paths, story=agent_window.story())
-
-        agent_window = AgentWindow(submit, settings=UserSettingsFile(demo_paths.settings_file), diagnostics=bundle)
-        return agent_window
+        return agent_window(submit, demo_paths)
 
     return window
 
