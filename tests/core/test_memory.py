@@ -17,6 +17,7 @@ from tray_agent.core.memory import (
     Episode,
     InFlight,
     MemoryRefused,
+    PausedBy,
     Phase,
     SyncMemory,
     Write,
@@ -64,6 +65,7 @@ def test_a_half_read_change_and_sync_now_are_forgotten() -> None:
         pytest.param(lambda d: d.update(episode={"owned": "x"}), "short string", id="half an episode"),
         pytest.param(lambda d: d.update(seen_presence_id="x" * 10_000), "short string", id="huge id"),
         pytest.param(lambda d: d.update(in_flight={"presence_id": "x"}), "in_flight", id="bad in-flight write"),
+        pytest.param(lambda d: d.update(paused_by="supervisor"), "paused_by", id="unknown pauser"),
     ],
 )
 def test_a_damaged_memory_is_refused_with_its_reason(damage: object, why: str) -> None:
@@ -96,3 +98,11 @@ def test_any_field_replaced_by_junk_is_refused_or_read(junk: dict[str, object]) 
 def test_paused_until_resumed_is_kept_as_such() -> None:
     memory = replace(SyncMemory(), paused_until=math.inf)
     assert decode(encode(memory, NOW), NOW).paused_until == math.inf
+
+
+def test_who_paused_is_kept_and_a_store_from_before_it_was_kept_counts_as_the_agents_pause() -> None:
+    memory = replace(SyncMemory(), paused_until=NOW + 600, paused_by=PausedBy.GENESYS)
+    assert decode(encode(memory, NOW), NOW).paused_by is PausedBy.GENESYS
+    older = encode(memory, NOW)
+    del older["paused_by"]
+    assert decode(older, NOW).paused_by is PausedBy.AGENT

@@ -262,6 +262,51 @@ def test_a_long_retry_after_on_a_write_pauses_sync_and_says_so() -> None:
     assert world.writes[0].at >= 200 + 600
 
 
+def test_a_long_retry_after_is_said_once_though_calls_meanwhile_meet_the_clients_own_wait() -> None:
+    # The 429's answer pauses sync; a re-read during the pause meets the client's gate, which says
+    # the time still to wait (about 579 s, 21 s later). The pause is the same: the agent is told once,
+    # with what Genesys asked for, and the reason shown is Genesys's, not the agent's.
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.writes_fail = [(WriteFailure.THROTTLED, 600.0)]
+    world.teams_shows("Busy", "InAMeeting", at=200)
+    while world.status is not SyncStatus.PAUSED and world.now < 300:
+        world.run_until(world.now + 1)
+    world.run_until(world.now + 21)
+    paused_until = world.protocol.memory.paused_until
+    assert paused_until is not None
+    still_to_wait = paused_until - world.now + 0.5  # the gate's clock, a moment apart from the protocol's
+    world.feed(GenesysRefreshFailed(Source.STALE, "throttled", world.now, throttled=True, retry_after=still_to_wait))
+    world.run_until(400)
+    said = [text for _, kind, text in world.reports if kind == "error" and "sync paused" in text]
+    assert said == ["Genesys asked us to wait 600 s: sync paused until then"], world.story()
+    assert world.status is SyncStatus.PAUSED and world.protocol.decision is not None
+    assert world.protocol.decision.reason == "Genesys asked us to wait: sync paused until then"
+
+
+def test_a_long_retry_after_never_ends_the_agents_own_pause() -> None:
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.command(AgentCommandKind.PAUSE, at=150)
+    world.run_until(160)
+    world.feed(GenesysRefreshFailed(Source.STALE, "throttled", 160.0, throttled=True, retry_after=600.0))
+    world.teams_shows("Busy", "InAMeeting", at=300)
+    world.run_until(3000)
+    assert world.written == [] and world.status is SyncStatus.PAUSED
+    assert world.protocol.decision is not None and world.protocol.decision.reason == "sync paused by the agent"
+    assert not [text for _, kind, text in world.reports if kind == "error" and "sync paused" in text]
+
+
+def test_a_longer_retry_after_than_the_agents_pause_for_a_while_outlasts_it_and_says_so() -> None:
+    world = World.synced(TEAMS_AVAILABLE, "Available")
+    world.command(AgentCommandKind.PAUSE, at=150, seconds=300)
+    world.run_until(160)
+    world.feed(GenesysRefreshFailed(Source.STALE, "throttled", 160.0, throttled=True, retry_after=900.0))
+    world.teams_shows("Busy", "InAMeeting", at=300)
+    world.run_until(1000)
+    assert world.written == [] and world.status is SyncStatus.PAUSED
+    world.run_until(1060 + 2 * INTERVAL)
+    assert world.written == ["Meeting"] and world.writes[0].at >= 160 + 900
+
+
 def test_a_short_retry_after_on_a_write_is_waited_out() -> None:
     world = World.synced(TEAMS_AVAILABLE, "Available")
     world.writes_fail = [(WriteFailure.THROTTLED, 30.0)]

@@ -25,6 +25,13 @@ SCHEMA_VERSION = 1
 MAX_AGE = 12 * 3600.0  # a restore point older than a shift is not trusted
 
 
+class PausedBy(enum.Enum):
+    """Who paused sync: the agent (Pause in the tray or window), or Genesys (a Retry-After too long to wait)."""
+
+    AGENT = "agent"
+    GENESYS = "genesys"
+
+
 class Phase(enum.Enum):
     """Who the status Genesys shows belongs to. Exactly one holds at a time."""
 
@@ -77,6 +84,7 @@ class SyncMemory:
     baseline_until: float | None = None  # hands-off ended then: readings sent before it are the baseline
     write_times: tuple[float, ...] = ()
     paused_until: float | None = None  # float("inf") = until resumed
+    paused_by: PausedBy = PausedBy.AGENT
     tripped_until: float | None = None
     force: bool = False  # "sync now": apply the current Teams state without the second reading
     in_flight: InFlight | None = None
@@ -117,6 +125,7 @@ def encode(memory: SyncMemory, now: float) -> dict[str, Any]:
         },
         "write_times": list(m.write_times),
         "paused_until": _encode_until(m.paused_until),
+        "paused_by": m.paused_by.value,
         "tripped_until": m.tripped_until,
         "in_flight": None
         if m.in_flight is None
@@ -162,11 +171,22 @@ def decode(data: object, now: float) -> SyncMemory:
         episode=_episode(data.get("episode")),
         write_times=tuple(float(t) for t in write_times[-64:]),
         paused_until=_decode_until(data.get("paused_until")),
+        paused_by=_paused_by(data.get("paused_by")),
         tripped_until=_number(data, "tripped_until"),
         in_flight=_in_flight(data.get("in_flight")),
         user_id=_text(data, "user_id"),
         teams_session=_teams_session(data.get("teams_session")),
     )
+
+
+def _paused_by(raw: object) -> PausedBy:
+    """Optional: a store from before it was kept says nothing, and its pause counts as the agent's."""
+    if raw is None:
+        return PausedBy.AGENT
+    try:
+        return PausedBy(raw)
+    except ValueError:
+        raise MemoryRefused(f"unknown paused_by {raw!r}") from None
 
 
 def _teams_session(raw: object) -> OwnSession | None:

@@ -82,6 +82,7 @@ from tray_agent.core.rules import (
     confirm_write,
     decide,
     pause,
+    pause_for_genesys,
     resume,
     sync_now,
 )
@@ -493,15 +494,14 @@ class SyncProtocol:
     def _genesys_throttled(self, retry_after: float | None, effects: list[Effect]) -> None:
         """A 429 from Genesys: wait it out (3 s without Retry-After, as Genesys's SDKs do) before any
         write or re-read of ours; one longer than ``max_honoured_retry_after`` pauses sync for that
-        long, and says so."""
+        long, and says so once. (A call made meanwhile meets the client's own gate, which tells the
+        time still to wait: that pause lasts no longer, so it is not said again.)"""
         if retry_after is not None and retry_after > self.timing.max_honoured_retry_after:
-            self.memory = pause(self.memory, self.now + retry_after)
-            effects.append(
-                Report(
-                    "error",
-                    Said("Genesys asked us to wait {seconds:.0f} s: sync paused until then", seconds=retry_after),
-                )
-            )
+            paused = pause_for_genesys(self.memory, self.now + retry_after)
+            if paused is not self.memory:
+                self.memory = paused
+                said = Said("Genesys asked us to wait {seconds:.0f} s: sync paused until then", seconds=retry_after)
+                effects.append(Report("error", said))
         delay = self._write_backoff(at_least=retry_after or 3.0)
         self._genesys_quiet_until = max(self._genesys_quiet_until, self.now + (retry_after or 3.0))
         effects.append(Report("genesys", Said("Genesys is busy: trying again in {delay:.1f} s", delay=delay)))

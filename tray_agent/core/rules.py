@@ -19,7 +19,7 @@ the memory and passes on* (returns the new :class:`SyncMemory`). :data:`RULES` i
  5  hands_off_ended                        Hands-off just ended → the status the agent landed on is
                                            theirs (MANUAL). A Teams state that was the baseline is not
                                            pushed; one that begins after it is acted on.
- 6  paused                                 Paused by the agent → hold.
+ 6  paused                                 Paused by the agent, or by Genesys (a long Retry-After) → hold.
  7  loop_breaker_tripped                   The loop breaker tripped → hold until it cools down.
  8  teams_shows_our_own_status             The Teams reading may be our own session (the Genesys → Teams
                                            direction, core.teams_writeback) → hold: it is never acted on
@@ -57,7 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from tray_agent.core.mapping import DONT_SYNC, PresenceMapping
-from tray_agent.core.memory import Candidate, Episode, Phase, SyncMemory, Write
+from tray_agent.core.memory import Candidate, Episode, PausedBy, Phase, SyncMemory, Write
 from tray_agent.core.presence import OFFLINE, GenesysState, PresenceCatalog, TeamsPresence
 from tray_agent.core.said import Said
 
@@ -267,6 +267,8 @@ def paused(s: Situation, m: SyncMemory) -> Step:
     if m.paused_until is None:
         return m
     until = m.paused_until if math.isfinite(m.paused_until) else None
+    if m.paused_by is PausedBy.GENESYS:
+        return _hold(SyncStatus.PAUSED, Said("Genesys asked us to wait: sync paused until then"), m, recheck_at=until)
     return _hold(SyncStatus.PAUSED, Said("sync paused by the agent"), m, recheck_at=until)
 
 
@@ -429,7 +431,7 @@ def expire_timers(memory: SyncMemory, now: float) -> SyncMemory:
     if memory.tripped_until is not None and now >= memory.tripped_until:
         memory = replace(memory, tripped_until=None, write_times=())
     if memory.paused_until is not None and now >= memory.paused_until:
-        memory = replace(memory, paused_until=None)
+        memory = replace(memory, paused_until=None, paused_by=PausedBy.AGENT)
     return memory
 
 
@@ -462,12 +464,23 @@ def confirm_write(memory: SyncMemory, write: Write, shown_before: str, now: floa
 
 
 def pause(memory: SyncMemory, until: float) -> SyncMemory:
-    return replace(memory, paused_until=until)
+    """The agent's pause: it replaces any pause before it."""
+    return replace(memory, paused_until=until, paused_by=PausedBy.AGENT)
+
+
+def pause_for_genesys(memory: SyncMemory, until: float) -> SyncMemory:
+    """Genesys asked us to wait until ``until``. It never shortens a pause (the agent's "until I
+    resume" stays), and a pause that already lasts as long stays as it is, with its cause: the
+    same memory, so nothing is said again. "As long" allows a second, because a call made during
+    the pause meets the client's gate, whose time still to wait is measured a moment apart from ours."""
+    if memory.paused_until is not None and memory.paused_until >= until - 1.0:
+        return memory
+    return replace(memory, paused_until=until, paused_by=PausedBy.GENESYS)
 
 
 def resume(memory: SyncMemory) -> SyncMemory:
     """Resume after a pause or a tripped loop breaker; a Teams change missed meanwhile is acted on."""
-    return replace(memory, paused_until=None, tripped_until=None, write_times=())
+    return replace(memory, paused_until=None, paused_by=PausedBy.AGENT, tripped_until=None, write_times=())
 
 
 def sync_now(memory: SyncMemory) -> SyncMemory:
