@@ -197,6 +197,18 @@ def test_the_cores_sentences_are_said_in_the_agents_language_values_and_all() ->
     assert i18n.say(Said("no such template {x}", x=1)) == "no such template 1"  # not in the catalog: English
 
 
+def test_the_orgs_genesys_labels_inside_the_cores_sentences_are_said_in_the_agents_language() -> None:
+    from tests.core.org import CATALOG, genesys
+    from tray_agent.core.protocol import describe_genesys
+
+    on_queue_in_a_call = genesys("Teams call", routing="INTERACTING", out_of_office=True)
+    described = describe_genesys(CATALOG, on_queue_in_a_call)
+    line = Said("Genesys is {genesys} (via {source})", genesys=described, source="socket")
+    assert line == "Genesys is Teams call (Busy), routing INTERACTING, Out of Office (via socket)"  # the log's
+    i18n.set_language("de")
+    assert i18n.say(line) == "Genesys zeigt Teams-Anruf (Besetzt), Routing INTERACTING, Out of Office (über socket)"
+
+
 def test_a_translation_that_does_not_fit_its_values_gives_the_english_text(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(i18n, "_", lambda message: "kaputt {nicht_da}")
     assert i18n.say(Said("Teams is {teams}", teams="Available")) == "Teams is Available"

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tray_agent.core.said import Said
+from tray_agent.core.said import Named, Said
 
 DOMAIN = "tray_agent"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -51,11 +51,19 @@ def say(text: str) -> str:
     not fit gives the English text rather than failing."""
     if not isinstance(text, Said):
         return text
-    values = {name: say(value) if isinstance(value, str) else value for name, value in text.values.items()}
+    values = {name: _said_value(value) for name, value in text.values.items()}
     try:
         return _(text.template).format(**values)
     except (KeyError, IndexError, ValueError):
         return str(text)
+
+
+def _said_value(value: object) -> object:
+    """A value inside a sentence: a name the service gives in several languages in the agent's, a
+    sentence said in turn, anything else as it is."""
+    if isinstance(value, Named):
+        return value.in_language(current_language())
+    return say(value) if isinstance(value, str) else value
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -318,3 +318,23 @@ def test_without_a_language_the_catalog_describes_in_english_as_before() -> None
     assert CATALOG.describe("id-teams-call") == "Teams call (Busy)"
     assert CATALOG.describe("id-gone", "BUSY") == "Busy"
     assert CATALOG.describe("id-busy", language="en") == "Busy"
+
+
+@pytest.mark.parametrize(
+    ("presence_id", "fallback", "english", "german"),
+    [
+        pytest.param("id-meeting", "", "Meeting", "Besprechung", id="a system presence"),
+        pytest.param("id-teams-call", "", "Teams call (Busy)", "Teams-Anruf (Besetzt)", id="a secondary one"),
+        pytest.param("id-lunch", "", "Lunch (Meal)", "Lunch (Meal)", id="one without German labels"),
+        pytest.param("id-gone", "BUSY", "Busy", "Besetzt", id="an unknown id, by its system presence"),
+        pytest.param("id-gone", "", "Unknown", "Unknown", id="nothing known"),
+    ],
+)
+def test_a_name_made_in_the_core_carries_the_presence_in_every_language_the_org_labels_it_in(
+    presence_id: str, fallback: str, english: str, german: str
+) -> None:
+    """The core knows no agent language: its "Genesys set to …" is English text that the window can
+    still say with the org's German label (tray_agent.i18n.say)."""
+    named = CATALOG.named(presence_id, fallback)
+    assert named == english and named.in_language("de_AT") == german
+    assert named.in_language("ja") == english  # no label in the language: as the log has it

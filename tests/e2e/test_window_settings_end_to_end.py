@@ -125,7 +125,8 @@ def read_activity(link: str, expected: str) -> str:
 
 async def test_the_agents_own_story_is_told_in_german_in_the_window(german: None) -> None:
     """The engine's sentences (decisions, writes, Teams readings) are the core's Said: the Activity page
-    says them in the agent's language, with the values (Teams' states, the org's labels) as they are."""
+    says them in the agent's language, the org's Genesys labels in it too (languageLabels), and Teams'
+    states as Graph gives them."""
     opened: list[str] = []
     window = AgentWindow(lambda command: None, browser=opened.append)
     try:
@@ -133,9 +134,13 @@ async def test_the_agents_own_story_is_told_in_german_in_the_window(german: None
             world.teams("Busy", "InAMeeting")
             await world.shows("Meeting")
             window.open("/activity")
-            wrote = "Genesys gesetzt auf Meeting (Teams Busy / InAMeeting)"
+            wrote = "Genesys gesetzt auf Besprechung (Teams Busy / InAMeeting)"
             page = await asyncio.to_thread(read_activity, opened[0], wrote)
-        for sentence in ("Teams zeigt Busy / InAMeeting", "bestätigen: Teams Busy / InAMeeting: wird vor dem Handeln"):
+        for sentence in (
+            "Teams zeigt Busy / InAMeeting",
+            "bestätigen: Teams Busy / InAMeeting: wird vor dem Handeln",
+            "Genesys zeigt Verfügbar",
+        ):
             assert sentence in page, page
         assert "reading it again" not in page and "Genesys set to" not in page
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tray_agent import i18n
-from tray_agent.core.said import Said
+from tray_agent.core.said import Named, Said
 from tray_agent.engine.activity import FileActivity
 from tray_agent.engine.snapshot import Transition
 
@@ -68,6 +68,45 @@ def test_a_sentence_kept_across_a_restart_is_still_said_in_the_agents_language(t
     assert back.text == line and isinstance(back.text, Said)
     i18n.set_language("de")  # tests/conftest.py goes back to English after the test
     assert i18n.say(back.text) == "bestätigen: Teams Available: nichts zu ändern"
+
+
+def test_the_orgs_label_in_a_kept_sentence_is_still_said_in_the_agents_language(tmp_path: Path) -> None:
+    meeting = Named("Meeting", (("en_US", "Meeting"), ("de", "Besprechung")))
+    line = Said("Genesys set to {label} ({why})", label=meeting, why=Said("Teams {teams}", teams="Busy / InAMeeting"))
+    FileActivity(tmp_path / "activity.jsonl").append(Transition(1_800_000_000.0, "write", line))
+    [back] = FileActivity(tmp_path / "activity.jsonl").load()
+    assert back.text == "Genesys set to Meeting (Teams Busy / InAMeeting)"
+    i18n.set_language("de")
+    assert i18n.say(back.text) == "Genesys gesetzt auf Besprechung (Teams Busy / InAMeeting)"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        pytest.param('"de"', id="not a list"),
+        pytest.param('[["de"]]', id="half a pair"),
+        pytest.param('[["de", 7]]', id="not text"),
+        pytest.param("[" + ",".join(['["de", "x"]'] * 40) + "]", id="too many"),
+    ],
+)
+def test_a_damaged_kept_name_leaves_the_english_text(tmp_path: Path, names: str) -> None:
+    path = tmp_path / "activity.jsonl"
+    path.write_text(
+        '{"at": 1800000000.0, "kind": "write", "text": "Genesys set to Meeting (x)", "said": {"template": '
+        f'"Genesys set to {{label}} ({{why}})", "values": {{"label": {{"name": "Meeting", "names": {names}}}, '
+        '"why": "x"}}}\n',
+        encoding="utf-8",
+    )
+    [back] = FileActivity(path).load()
+    assert back.text == "Genesys set to Meeting (x)" and not isinstance(back.text, Said)
+
+
+def test_a_sentence_too_long_to_keep_with_its_languages_is_kept_as_its_english_text(tmp_path: Path) -> None:
+    many = Named("Meeting", tuple((f"x{i}", "Besprechung " * 20) for i in range(32)))
+    line = Said("Genesys set to {label} ({why})", label=many, why="Teams Busy")
+    FileActivity(tmp_path / "activity.jsonl").append(Transition(1_800_000_000.0, "write", line))
+    [back] = FileActivity(tmp_path / "activity.jsonl").load()
+    assert back.text == "Genesys set to Meeting (Teams Busy)" and not isinstance(back.text, Said)
 
 
 def test_a_kept_sentence_that_does_not_match_its_text_is_shown_as_the_text(tmp_path: Path) -> None:

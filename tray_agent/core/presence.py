@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from tray_agent.core.said import Named, locale_key, pick_in_language
+
 GRAPH_AVAILABILITY = (
     "Available",
     "AvailableIdle",
@@ -92,16 +94,6 @@ def display_system_presence(normalised: str) -> str:
 EN_US = "en_US"  # the locale key Genesys writes for US English, the label mapping targets are matched by
 
 
-def _locale_key(tag: str) -> str:
-    """``"de-AT"``, ``"DE_at"`` → ``"de_at"``: locale keys compare case-insensitively, ``-`` and ``_`` alike."""
-    return tag.strip().replace("-", "_").lower()
-
-
-def _base_language(key: str) -> str:
-    """``"pt_br"`` → ``"pt"`` (of a key from :func:`_locale_key`)."""
-    return key.split("_", 1)[0]
-
-
 @dataclass(frozen=True, slots=True)
 class PresenceDefinition:
     """One of the org's Genesys presences: a system presence or a secondary (``type: User``) one.
@@ -128,17 +120,10 @@ class PresenceDefinition:
         first, then the others by key, so the choice does not depend on the order Genesys sent them in);
         else the en_US label; else :attr:`label`.
         """
-        usable = [(_locale_key(key), text) for key, text in self.labels if text]
-        wanted = _locale_key(language)
-        if wanted:
-            exact = next((text for key, text in usable if key == wanted), "")
-            if exact:
-                return exact
-            base = _base_language(wanted)
-            same_language = sorted((key != base, key, text) for key, text in usable if _base_language(key) == base)
-            if same_language:
-                return same_language[0][2]
-        en_us = next((text for key, text in usable if key == _locale_key(EN_US)), "")
+        chosen = pick_in_language(self.labels, language)
+        if chosen:
+            return chosen
+        en_us = next((text for key, text in self.labels if text and locale_key(key) == locale_key(EN_US)), "")
         return en_us or self.label
 
     def describe(self, language: str = "") -> str:
@@ -216,6 +201,16 @@ class PresenceCatalog:
         if definition is not None:
             return _described(definition, language, self._system_name(definition.system_presence, language))
         return self._system_name(fallback_system_presence, language)
+
+    def named(self, presence_id: str, fallback_system_presence: str = "") -> Named:
+        """:meth:`describe` as the log has it (en_US labels), carrying it in every language the org has
+        labels in: a sentence made in the core (which knows no agent language) is said in the agent's."""
+        definition = self._by_id.get(presence_id)
+        system_presence = definition.system_presence if definition is not None else fallback_system_presence
+        system = self._system.get(_squash(normalise_system_presence(system_presence)))
+        keys = {key for d in (definition, system) if d is not None for key, text in d.labels if text}
+        names = tuple((key, self.describe(presence_id, fallback_system_presence, key)) for key in sorted(keys))
+        return Named(self.describe(presence_id, fallback_system_presence), names)
 
     def _system_name(self, system_presence: str, language: str) -> str:
         """A system presence by the org's own label for it in ``language``; English without one."""

@@ -396,7 +396,7 @@ class SyncProtocol:
                     "genesys",
                     Said(
                         "Genesys is {genesys} (via {source})",
-                        genesys=self.describe_genesys(state),
+                        genesys=describe_genesys(self.catalog, state),
                         source=event.source.value,
                     ),
                 )
@@ -456,7 +456,7 @@ class SyncProtocol:
             )
         self.writes += 1
         self._write_failures, self._write_not_before = 0, -math.inf
-        label = self.catalog.describe(event.presence_id, event.system_presence)
+        label = self.catalog.named(event.presence_id, event.system_presence)
         if event.write.restore:
             effects.append(Report("write", Said("Genesys restored to {label} ({why})", label=label, why=why)))
         else:
@@ -748,13 +748,19 @@ class SyncProtocol:
         self._write_not_before = self.now + delay
         return delay
 
-    def describe_genesys(self, state: GenesysState) -> str:
-        text = self.catalog.describe(state.presence_id, state.system_presence)
-        if state.routing_status not in ("OFF_QUEUE", ""):
-            text += f", routing {state.routing_status}"
-        if state.out_of_office:
-            text += ", Out of Office"
-        return text
+
+def describe_genesys(catalog: PresenceCatalog, state: GenesysState) -> str:
+    """The Genesys state for people: the presence by the org's labels (:class:`Named`), then routing and
+    Out of Office where they matter."""
+    presence = catalog.named(state.presence_id, state.system_presence)
+    routing = state.routing_status not in ("OFF_QUEUE", "")
+    if routing and state.out_of_office:
+        return Said("{presence}, routing {routing}, Out of Office", presence=presence, routing=state.routing_status)
+    if routing:
+        return Said("{presence}, routing {routing}", presence=presence, routing=state.routing_status)
+    if state.out_of_office:
+        return Said("{presence}, Out of Office", presence=presence)
+    return presence
 
 
 def _backoff(timing: ProtocolTiming) -> dict[str, float]:

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Protocol
 
 from tray_agent.config.paths import write_private
-from tray_agent.core.said import Said
+from tray_agent.core.said import Named, Said
 from tray_agent.engine.snapshot import Transition
 
 log = logging.getLogger(__name__)
 
 LIMIT = 500
 MAX_LINE = 4096  # characters: a longer line is not ours
+MAX_NAMES = 32  # languages kept for one name (a Genesys presence's languageLabels)
 
 
 class ActivityStore(Protocol):
@@ -91,16 +92,22 @@ class FileActivity:
 def _line(transition: Transition) -> str:
     entry: dict[str, object] = {"at": transition.at, "kind": transition.kind, "text": transition.text}
     if isinstance(transition.text, Said):  # kept so that it is said in the agent's language after a restart
-        entry["said"] = _encoded(transition.text)
+        said = json.dumps({**entry, "said": _encoded(transition.text)}, ensure_ascii=False)
+        if len(said) <= MAX_LINE:  # else (an org with labels in very many languages) its English text stands
+            return said
     return json.dumps(entry, ensure_ascii=False)
 
 
 def _encoded(said: Said) -> dict[str, object]:
-    values = {
-        name: _encoded(value) if isinstance(value, Said) else value if _plain_number(value) else str(value)
-        for name, value in said.values.items()
-    }
-    return {"template": said.template, "values": values}
+    return {"template": said.template, "values": {name: _encoded_value(value) for name, value in said.values.items()}}
+
+
+def _encoded_value(value: object) -> object:
+    if isinstance(value, Said):
+        return _encoded(value)
+    if isinstance(value, Named):
+        return {"name": str(value), "names": [list(pair) for pair in value.names[:MAX_NAMES]]}
+    return value if _plain_number(value) else str(value)
 
 
 def _plain_number(value: object) -> bool:
@@ -133,7 +140,7 @@ def _decoded(data: object, depth: int = 0) -> Said | None:
     kept: dict[str, object] = {}
     for name, value in values.items():
         if isinstance(value, dict):
-            value = _decoded(value, depth + 1)
+            value = _decoded_named(value) if "name" in value else _decoded(value, depth + 1)
         if not isinstance(value, str) and not _plain_number(value):
             return None
         kept[str(name)] = value
@@ -141,6 +148,19 @@ def _decoded(data: object, depth: int = 0) -> Said | None:
         return Said.kept(template, kept)
     except (KeyError, IndexError, ValueError, TypeError):
         return None
+
+
+def _decoded_named(data: dict[str, object]) -> Named | None:
+    """A kept name in several languages (a Genesys presence), or None where it is damaged."""
+    text, names = data.get("name"), data.get("names")
+    if not isinstance(text, str) or not isinstance(names, list) or len(names) > MAX_NAMES:
+        return None
+    pairs = [tuple(pair) for pair in names if isinstance(pair, list) and len(pair) == 2]
+    if len(pairs) != len(names) or not all(
+        isinstance(part, str) and len(part) <= 256 for pair in pairs for part in pair
+    ):
+        return None
+    return Named(text, tuple((str(key), str(name)) for key, name in pairs))
 
 
 def _parse(line: str) -> Transition | None:
