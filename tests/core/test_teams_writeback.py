@@ -231,13 +231,14 @@ def test_without_consent_for_presence_read_write_it_says_so_and_stops_asking() -
     world.interaction("voice", at=300)
     world.run_until(1000)
     assert len(sets(world)) == 1
-    assert world.protocol.writeback.describe() == "not set: refused by the test"  # the writer's words
+    assert world.protocol.writeback.problem == "refused by the test"  # the writer's words
+    assert world.protocol.writeback.describe() is None
 
 
 def test_a_permission_missing_at_start_is_shown_at_once_and_a_grant_later_lets_it_work() -> None:
     world = on_queue_world()
     world.feed(TeamsWriterPrepared("Presence.ReadWrite is not granted", world.now))
-    assert world.protocol.writeback.describe() == "not set: Presence.ReadWrite is not granted"
+    assert world.protocol.writeback.problem == "Presence.ReadWrite is not granted"
     world.interaction("voice", at=300)
     world.run_until(310)
     assert world.session_calls == []  # blocked: nothing is sent

@@ -268,8 +268,8 @@ def test_while_a_genesys_call_shows_in_teams_the_teams_line_says_it_is_ours(menu
 
 
 def test_when_teams_cannot_be_set_a_line_says_why(menu: Any, host: RecordingHost) -> None:
-    why = "not set: Presence.ReadWrite is not granted: ask IT to grant consent for the app, or turn teams_writeback off"
-    host.view = view_of(snapshot(teams_writeback_enabled=True, teams_writeback=why))
+    why = "Presence.ReadWrite is not granted: ask IT to grant consent for the app, or turn teams_writeback off"
+    host.view = view_of(snapshot(teams_writeback_enabled=True, teams_writeback_problem=why))
     line = next(r for r in rows(menu) if r.startswith("Genesys calls not shown in Teams"))
     assert "Presence.ReadWrite is not granted" in line
     assert not item(menu, line).enabled

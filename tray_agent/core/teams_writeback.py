@@ -312,10 +312,15 @@ class TeamsWriteback:
         session = self.session
         return None if session is None or session.live else session.shows_until(self.config.echo_fade)
 
+    @property
+    def problem(self) -> str | None:
+        """For the tray: why this direction stopped (the writer's words), while it is turned on."""
+        return self.blocked if self.config.enabled else None
+
     def describe(self) -> str | None:
         """For the tray: what Teams shows from us, e.g. "Busy / InACall – set by sync (Genesys voice interaction)"."""
-        if self.blocked is not None and self.config.enabled:
-            return Said("not set: {problem}", problem=self.blocked)
+        if self.problem is not None:
+            return None
         session = self.session
         if session is None or not session.live:
             return None

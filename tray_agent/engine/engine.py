@@ -579,6 +579,7 @@ class Engine:
             genesys_account=_account(self._auth[Service.GENESYS], "email"),
             teams_writeback_enabled=protocol.writeback.config.enabled,
             teams_writeback=protocol.writeback.describe() or "",
+            teams_writeback_problem=protocol.writeback.problem or "",
             teams_read_at=protocol.teams_read_at,
             next_read_at=plan[0] if plan else None,
             next_read_why=plan[1] if plan else "",

@@ -62,6 +62,7 @@ class Snapshot:
     teams_writeback_enabled: bool = False  # the Genesys → Teams direction is on
     # What Teams shows from us ("Busy / InACall – set by sync (Genesys voice interaction)"), or why not.
     teams_writeback: str = ""
+    teams_writeback_problem: str = ""  # why the Genesys → Teams direction stopped (a refusal), while it is on
     teams_read_at: float | None = None  # when the latest Teams reading arrived (engine clock)
     next_read_at: float | None = None  # when Teams is read next (None: not while paused or signed out)
     next_read_why: str = ""  # why then: "timer", "sync now", a local signal, …

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from tray_agent.core.presence import UNKNOWN, GenesysState, TeamsPresence, display_system_presence
 from tray_agent.core.rules import SyncStatus
-from tray_agent.core.said import Said
 from tray_agent.core.service import Service
 from tray_agent.engine.snapshot import Link, Snapshot
 from tray_agent.i18n import N_, _, say
@@ -207,13 +206,10 @@ def _with_account(line: str, account: str, link: Link) -> str:
     return f"{line} · {account}" if account and link is not Link.SIGN_IN_NEEDED else line
 
 
-WRITEBACK_BLOCKED = "not set: "
-
-
 def _teams_line(snapshot: Snapshot) -> str:
     if snapshot.microsoft is Link.SIGN_IN_NEEDED:
         return _("Teams: not signed in")
-    if snapshot.teams_writeback and not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
+    if snapshot.teams_writeback:
         # what Teams shows is our own session, in the engine's words
         return _("Teams: {status}").format(status=say(snapshot.teams_writeback))
     if snapshot.teams is None:
@@ -366,9 +362,6 @@ def view_of(
 
 
 def _writeback_problem(snapshot: Snapshot) -> str:
-    if not snapshot.teams_writeback.startswith(WRITEBACK_BLOCKED):
+    if not snapshot.teams_writeback_problem:
         return ""
-    blocked = snapshot.teams_writeback  # the engine's Said("not set: {problem}")
-    problem = blocked.values.get("problem") if isinstance(blocked, Said) else None
-    reason = say(problem) if isinstance(problem, str) else blocked.removeprefix(WRITEBACK_BLOCKED)
-    return _("Genesys calls not shown in Teams: {reason}").format(reason=reason)
+    return _("Genesys calls not shown in Teams: {reason}").format(reason=say(snapshot.teams_writeback_problem))
