@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TextIO
 
 from tray_agent.agent import Agent
 from tray_agent.clock import Clock
-from tray_agent.config.layers import default_settings_text
+from tray_agent.config.layers import default_settings_text, layer_settings
 from tray_agent.config.paths import AgentPaths, write_private
-from tray_agent.config.policy import read_policy
+from tray_agent.config.policy import Policy, read_policy
 from tray_agent.config.settings import Settings
+from tray_agent.core.rules import SyncConfig
 from tray_agent.demo.runner import (
     build_demo_agent,
     demo_agent_settings,
@@ -56,7 +58,8 @@ def run_demo_tray(
             out.write(f"CA: {simulator.ca_path}\n")
             out.write("Signing in to Microsoft and Genesys (the simulator approves automatically)…\n")
             out.flush()
-            settings = demo_agent_settings(redirect_port, scenario)
+            demo_paths, sync = demo_settings_file(paths)
+            settings = replace(demo_agent_settings(redirect_port, scenario), sync=sync)
 
             async def play_scenario(agent: Agent) -> None:
                 assert scenario is not None  # noqa: S101 - only passed with a scenario
@@ -70,7 +73,7 @@ def run_demo_tray(
                 companion=play_scenario if scenario else None,
                 on_transition=transition_printer(out),
                 name="tray-agent-demo",
-                window=demo_window(paths),
+                window=demo_window(demo_paths),
             )
             return app.run()
         finally:
@@ -79,15 +82,21 @@ def run_demo_tray(
         lock.release()
 
 
-def demo_window(paths: AgentPaths) -> WindowFactory:
-    """The agent's window over the demo's own settings file (fresh at each start, under this machine's
-    IT policy, so locked rows show as they would). Diagnostics leave doctor out: it checks the real
-    sign-ins, and the demo's are the simulator's, in memory."""
+def demo_settings_file(paths: AgentPaths, policy: Callable[[], Policy] = read_policy) -> tuple[AgentPaths, SyncConfig]:
+    """The demo's own settings file, written fresh (so trying the editor never changes the real
+    settings), and the sync settings in effect from it under this machine's IT policy: the demo's
+    engine starts on what its window shows, locked rows included."""
+    demo_paths = AgentPaths(paths.state_dir / "demo", paths.state_dir / "demo", paths.log_dir).ensure()
+    in_force = policy()
+    write_private(demo_paths.settings_file, default_settings_text(in_force))
+    return demo_paths, layer_settings(demo_paths.settings_file, in_force).settings.sync
+
+
+def demo_window(demo_paths: AgentPaths) -> WindowFactory:
+    """The agent's window over the demo's settings file (:func:`demo_settings_file`). Diagnostics leave
+    doctor out: it checks the real sign-ins, and the demo's are the simulator's, in memory."""
     from tray_agent.commands.tray import agent_window
     from tray_agent.engine.snapshot import Command
-
-    demo_paths = AgentPaths(paths.state_dir / "demo", paths.state_dir / "demo", paths.log_dir).ensure()
-    write_private(demo_paths.settings_file, default_settings_text(read_policy()))
 
     def window(submit: Callable[[Command], None]) -> AgentWindow:
         return agent_window(submit, demo_paths)
