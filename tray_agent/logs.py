@@ -44,11 +44,17 @@ def never_log(value: str) -> None:
             _NEVER_LOG.append(value)
 
 
-def redact(text: str) -> str:
+def mask_never_logged(text: str) -> str:
+    """``text`` with every value named by :func:`never_log` masked."""
     with _NEVER_LOG_LOCK:
         known = list(_NEVER_LOG)
     for value in known:
         text = text.replace(value, "[redacted]")
+    return text
+
+
+def redact(text: str) -> str:
+    text = mask_never_logged(text)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda match: f"{match.group(1)}=[redacted]" if match.groups() else "[redacted]", text)
     text = _EMAIL.sub(r"[person]@\1", text)

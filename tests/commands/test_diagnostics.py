@@ -4,12 +4,14 @@ doctor's findings, the recent activity, versions — and never a secret."""
 from __future__ import annotations
 
 import re
+from collections import deque
 from pathlib import Path
 from typing import TextIO
 
 import pytest
 
 from tests.config.policy_fakes import TENANT, GivenPolicy
+from tray_agent import logs
 from tray_agent.commands.diagnostics import build_diagnostics, redact
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.policy import RawLayer
@@ -126,7 +128,22 @@ def test_when_the_file_is_broken_the_last_good_copy_in_effect_is_named_as_the_so
         ("proxy http://u:p@h:1", "proxy http://<redacted>@h:1"),
         ("client_secret=abc123", "client_secret=<redacted>"),
         ("Teams is Busy / InAMeeting", "Teams is Busy / InAMeeting"),
+        (
+            "open the page https://microsoft.com/devicelogin and enter the code F7K2QXPLM to authenticate.",
+            "open the page https://microsoft.com/devicelogin and enter the code <redacted> to authenticate.",
+        ),
+        (
+            "Open https://microsoft.com/devicelogin and enter F7K2QXPLM",
+            "Open https://microsoft.com/devicelogin and enter <redacted>",
+        ),
+        ("enter the mapping in Settings", "enter the mapping in Settings"),
     ],
 )
 def test_redaction(text: str, shown: str) -> None:
     assert redact(text) == shown
+
+
+def test_a_device_code_this_process_was_given_is_masked_in_any_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs, "_NEVER_LOG", deque(maxlen=32))
+    logs.never_log("q7k2xplm")
+    assert redact("the code was q7k2xplm, typed by hand") == "the code was [redacted], typed by hand"

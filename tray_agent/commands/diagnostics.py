@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-from tray_agent import __version__
+from tray_agent import __version__, logs
 from tray_agent.config.layers import LayeredSettings, layer_settings
 from tray_agent.config.paths import AgentPaths, write_private
 from tray_agent.config.policy import PolicySource, read_policy
@@ -49,11 +49,16 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1\2\3<redacted>",
     ),
     (re.compile(r"\b[A-Za-z0-9+/_-]{40,}={0,2}"), "<redacted>"),  # a long key-shaped run
+    # a device-code sign-in's instructions: "… and enter the code F7K2QXPLM to authenticate" (Entra's
+    # message) or "… and enter F7K2QXPLM" (ours, without one)
+    (re.compile(r"\b([Ee]nter(?: the code)?)\s+[A-Z0-9]{6,}\b"), r"\1 <redacted>"),
 )
 
 
 def redact(text: str) -> str:
-    """``text`` with anything that may be a secret replaced (defence in depth: nothing secret is read)."""
+    """``text`` with anything that may be a secret replaced (defence in depth: nothing secret is read),
+    and every value this process was told never to log (a device-code sign-in's user code)."""
+    text = logs.mask_never_logged(text)
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
