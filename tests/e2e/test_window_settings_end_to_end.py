@@ -96,9 +96,18 @@ def read_german_settings(link: str) -> str:
         driver.get(link)
         page = settle(driver, "Wenn Teams zeigt")
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+        dwell = driver.find_element(By.ID, "dwell")
+        dwell.clear()
+        dwell.send_keys("9999")  # out of range: the answer is ours, in German, not Chromium's own bubble
+        driver.find_element(By.XPATH, "//button[@value='save']").send_keys(Keys.ENTER)
+        refused = settle(driver, "Die Wartezeit muss eine Zahl von Sekunden zwischen 0 und 600 sein.")
+        assert driver.find_element(By.ID, "dwell").get_attribute("aria-invalid") == "true"
+        dwell = driver.find_element(By.ID, "dwell")
+        dwell.clear()
+        dwell.send_keys("10")
         Select(driver.find_element(By.ID, "map-Busy")).select_by_value("Break")
         driver.find_element(By.XPATH, "//button[@value='save']").send_keys(Keys.ENTER)
-        return page + "\n" + settle(driver, "Gespeichert.")
+        return page + "\n" + refused + "\n" + settle(driver, "Gespeichert.")
 
 
 def test_the_window_works_in_german(tmp_path: Path, german: None) -> None:

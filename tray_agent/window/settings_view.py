@@ -208,7 +208,11 @@ def settings_view(
         **_in_effect(layered),
         **{k.removeprefix("map-").lower(): v for k, v in (submitted or {}).items() if k.startswith("map-")},
     }
-    parts.append(f"<form method='post' action='/settings'><input type='hidden' name='csrf' value='{escape(csrf)}'>")
+    # novalidate: the browser's own bubble speaks the browser's language; ours speaks the agent's
+    # (the fields keep min/max for assistive technology).
+    parts.append(
+        f"<form method='post' action='/settings' novalidate><input type='hidden' name='csrf' value='{escape(csrf)}'>"
+    )
     for group, members in _groups(layered):
         rows = "".join(_mapping_row(layered, value, values, choices, wrong) for value in members)
         parts.append(f"<fieldset><legend>{escape(group)}</legend><table>{rows}</table></fieldset>")
