@@ -27,7 +27,7 @@ from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import SERVICE as GRAPH
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.graph_presence_session import GraphPresenceSession
-from tray_agent.clients.http import RetryAfterGate, make_http_client, tls_context
+from tray_agent.clients.http import GENESYS_WITHOUT_RETRY_AFTER, RetryAfterGate, make_http_client, tls_context
 from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock, RealClock
 from tray_agent.config.endpoints import Endpoints
@@ -195,7 +195,9 @@ def _http_clients(
         ca, proxy=resolver.proxy_url(endpoints.graph_base), gate=RetryAfterGate(GRAPH, clock.now)
     )
     genesys_http = make_http_client(
-        ca, proxy=resolver.proxy_url(endpoints.genesys_api_base), gate=RetryAfterGate(GENESYS, clock.now)
+        ca,
+        proxy=resolver.proxy_url(endpoints.genesys_api_base),
+        gate=RetryAfterGate(GENESYS, clock.now, without_header=GENESYS_WITHOUT_RETRY_AFTER),
     )
     login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
     return graph_http, genesys_http, login_http

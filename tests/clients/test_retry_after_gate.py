@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tray_agent.clients.errors import Throttled
-from tray_agent.clients.http import RetryAfterGate, make_http_client, request
+from tray_agent.clients.http import GENESYS_WITHOUT_RETRY_AFTER, RetryAfterGate, make_http_client, request
 
 pytestmark = pytest.mark.anyio
 
@@ -60,3 +60,21 @@ async def test_the_agents_clients_carry_the_gate() -> None:
     async with make_http_client(None, gate=gate) as client:
         assert gate.before_sending in client.event_hooks["request"]
         assert gate.after_answer in client.event_hooks["response"]
+
+
+async def test_a_genesys_429_without_retry_after_holds_every_call_for_the_sdks_3_s() -> None:
+    """Genesys's limits are per token: a chat summary's 429 also holds back the write that follows."""
+    clock, sent = Clock(), []
+    gate = RetryAfterGate("Genesys Cloud", lambda: clock.now, without_header=GENESYS_WITHOUT_RETRY_AFTER)
+    answers = [httpx.Response(429), httpx.Response(200, json={})]
+    summary = "https://api.example/api/v2/users/u/conversations/summary"
+    async with client_with(gate, answers, sent) as client:
+        with pytest.raises(Throttled):
+            await request(client, "Genesys Cloud", "GET", summary, "t")
+        clock.now += 1
+        with pytest.raises(Throttled) as held:
+            await request(client, "Genesys Cloud", "PATCH", "https://api.example/api/v2/users/u/presences/x", "t")
+        assert held.value.retry_after == pytest.approx(2.0) and len(sent) == 1
+        clock.now += 2
+        await request(client, "Genesys Cloud", "GET", summary, "t")
+    assert len(sent) == 2

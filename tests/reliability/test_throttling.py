@@ -64,8 +64,8 @@ async def test_graph_429_with_a_fractional_retry_after_is_waited_out_to_the_mill
 
 async def test_genesys_429_with_retry_after_is_honoured_before_the_write_is_tried_again() -> None:
     async with fault_world() as world:
+        started = world.clock.now()  # before the fault: any call may meet it, even one already under way
         world.act(lambda state: state.faults.throttle_next("genesys", 1, 30.0))
-        started = world.clock.now()
         world.teams("Busy", "InAMeeting")
         in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=300)
         calls = world.requests("genesys", since=started)
@@ -83,8 +83,8 @@ async def test_genesys_429_with_retry_after_is_honoured_before_the_write_is_trie
 
 async def test_genesys_429_without_retry_after_waits_at_least_the_sdks_3_s() -> None:
     async with fault_world() as world:
-        world.act(lambda state: state.faults.throttle_next("genesys", 2, None))
         started = world.clock.now()
+        world.act(lambda state: state.faults.throttle_next("genesys", 2, None))
         world.teams("Busy", "InAMeeting")
         in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=300)
         calls = world.requests("genesys", since=started)

@@ -36,18 +36,27 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return tls.tls_context(ca_file)
 
 
+# Genesys's SDKs wait this long for a 429 without Retry-After (.NET RetryConfiguration's default).
+GENESYS_WITHOUT_RETRY_AFTER = 3.0
+
+
 class RetryAfterGate:
     """Once a service answers 429 with a Retry-After, nothing more is sent to it until that time.
 
     The limit is the client's, not one call's: a 429 met by a background re-read must also hold back
     the write that follows, the channel set-up and the keep-alive. A call made meanwhile fails at once
     with :class:`Throttled`, carrying the time still to wait, exactly as if the service had said so.
+
+    ``without_header``: how long a 429 with no Retry-After holds the client (None: not at all, each
+    caller's own backoff decides). Genesys's limits are per token, shared by every call, and its SDKs
+    wait 3 s for such a 429.
     """
 
-    def __init__(self, service: str, now: Callable[[], float]) -> None:
+    def __init__(self, service: str, now: Callable[[], float], *, without_header: float | None = None) -> None:
         self._service = service
         self._now = now
         self._until = -math.inf
+        self._without_header = without_header
 
     async def before_sending(self, _request: httpx.Request) -> None:
         wait = self._until - self._now()
@@ -57,6 +66,8 @@ class RetryAfterGate:
     async def after_answer(self, response: httpx.Response) -> None:
         if response.status_code == 429:
             seconds = parse_retry_after(response.headers.get("Retry-After"))
+            if seconds is None:
+                seconds = self._without_header
             if seconds is not None:
                 self._until = max(self._until, self._now() + seconds)
 
