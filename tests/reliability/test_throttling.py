@@ -45,8 +45,8 @@ def assert_waited_at_least(seen: list[float], announced: list[float]) -> None:
 
 async def test_graph_429_with_a_fractional_retry_after_is_waited_out_to_the_millisecond() -> None:
     async with fault_world() as world:
-        world.act(lambda state: state.faults.throttle_next("graph", 2, 7.25))
         started = world.clock.now()
+        world.act(lambda state: state.faults.throttle_next("graph", 2, 7.25))
         world.teams("Busy", "InACall")
         in_sync = await world.time_until(lambda: world.genesys_shows() == "Busy", within=300)
         reads = [entry for entry in world.requests("graph", since=started)]
@@ -144,8 +144,8 @@ def assert_capped_exponential_with_jitter(waits: list[float], base: float, cap: 
 async def test_a_genesys_5xx_burst_is_retried_with_capped_exponential_backoff_and_jitter() -> None:
     timing = replace(FAST_TIMING, backoff_base=2.0, backoff_cap=20.0)
     async with fault_world(timing=timing, seed=11) as world:
-        world.act(lambda state: state.faults.fail_next("genesys", 7, 503))
         started = world.clock.now()
+        world.act(lambda state: state.faults.fail_next("genesys_users_me", 7, 503))  # the sync's re-reads
         world.teams("Busy", "InAMeeting")
         in_sync = await world.time_until(lambda: world.genesys_shows() == "Meeting", within=600)
         calls = [entry for entry in world.requests("genesys", since=started) if entry.path == "/api/v2/users/me"]

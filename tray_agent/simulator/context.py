@@ -86,6 +86,8 @@ def fault_target(method: str, path: str) -> str | None:
     """The finer fault target (one endpoint, :data:`.faults.TARGETS`) a request belongs to, if any."""
     if method == "GET" and path == "/v1.0/me/presence":
         return "graph_get_presence"
+    if method == "GET" and path == "/api/v2/users/me":
+        return "genesys_users_me"
     if method == "POST" and (found := _PRESENCE_WRITE.match(path)) is not None:
         return _WRITE_TARGETS[found.group(1)]
     return None

@@ -34,6 +34,7 @@ TARGETS = (
     "graph_clear_presence",
     "graph_set_user_preferred_presence",
     "graph_clear_user_preferred_presence",
+    "genesys_users_me",  # GET /api/v2/users/me: the agent's identity and the sync's Genesys re-reads
 )
 
 
