@@ -24,6 +24,7 @@ from tray_agent.core.events import (
     TeamsRead,
     WriteFailure,
 )
+from tray_agent.core.mapping import PresenceMapping
 from tray_agent.core.memory import Phase
 from tray_agent.core.polling import Outcome, PollPolicy
 from tray_agent.core.protocol import ProtocolTiming
@@ -236,6 +237,32 @@ def test_every_write_follows_a_fresh_genesys_read() -> None:
     world.run_until(400)
     verifying = [r for r in world.reports if r[2].startswith("writing")]
     assert verifying and world.written == ["Meeting"]
+
+
+@pytest.mark.parametrize("free", ["Idle", "Training"])
+def test_a_break_picked_during_a_meeting_stands_when_teams_free_maps_to_another_status(free: str) -> None:
+    # The agent's window let them map Teams Available to another presence: "Teams is free again" is
+    # what Available maps to now, not the word "Available".
+    config = SyncConfig(mapping=PresenceMapping.build({"Available": free}))
+    world = World.synced(TEAMS_AVAILABLE, free, config=config)
+    world.teams_shows("Busy", "InAMeeting", at=200)
+    world.run_until(200 + 2 * INTERVAL)
+    assert world.written == ["Meeting"], world.story()
+    world.agent_sets("Break", at=500)
+    world.teams_shows("Available", at=900)
+    world.run_until(1200)
+    assert world.shows == "Break" and world.written == ["Meeting"], world.story()
+    assert world.status is SyncStatus.MANUAL
+
+
+def test_a_meeting_ends_back_on_the_status_from_before_when_teams_free_maps_to_another_status() -> None:
+    config = SyncConfig(mapping=PresenceMapping.build({"Available": "Idle"}))
+    world = World.synced(TEAMS_AVAILABLE, "Idle", config=config)
+    world.agent_sets("Training", at=150)
+    world.teams_shows("Busy", "InAMeeting", at=200)
+    world.teams_shows("Available", at=600)
+    world.run_until(900)
+    assert world.written == ["Meeting", "Training"], world.story()  # restored, not "Idle"
 
 
 def test_going_on_queue_between_the_decision_and_the_verify_read_prevents_the_write() -> None:

@@ -47,6 +47,9 @@ the memory and passes on* (returns the new :class:`SyncMemory`). :data:`RULES` i
                                            its baseline or free) and while our write still shows,
                                            restore the agent's earlier status instead. A chain of
                                            busy states (meeting → call) keeps the first restore point.
+
+"Free" (rules 11, 16, 18) is whatever Teams Available maps to under the mapping in effect
+(:attr:`SyncConfig.free_signals`), so a mapping the agent edits in the window keeps these rules right.
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ STATUS_WORDS: dict[SyncStatus, Said] = {
 }
 
 
+TEAMS_FREE = TeamsPresence("Available", "Available")  # a meeting or call over
+
 _HANDS_OFF = {SyncStatus.MANUAL, SyncStatus.ON_QUEUE, SyncStatus.OUT_OF_OFFICE, SyncStatus.GENESYS_OFFLINE}
 
 
@@ -111,10 +116,16 @@ class SyncConfig:
     loop_max_writes: int = 8
     loop_window_seconds: float = 600.0
     loop_cooldown_seconds: float = 1800.0
-    restore_signals: tuple[str, ...] = ("Available",)
     # At an episode's end (a meeting or call over), put back the status from before it (rule 18); off:
     # Genesys simply follows Teams' mapping again. A status the agent chose still wins (rule 16).
     restore_earlier: bool = True
+
+    @property
+    def free_signals(self) -> tuple[str, ...]:
+        """What "Teams is free again" (a meeting or call over) asks for: what Teams Available maps to
+        now. Derived from the mapping, so one the agent edits keeps rules 11, 16 and 18 right."""
+        signal = self.mapping.signal_for(TEAMS_FREE)
+        return (signal,) if signal != DONT_SYNC else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +316,7 @@ def teams_unchanged(s: Situation, m: SyncMemory) -> Step:
 
 def first_look_at_a_free_teams(s: Situation, m: SyncMemory) -> Step:
     assert s.genesys is not None and s.signal is not None  # noqa: S101 - rules 1 and 9
-    if m.phase is not Phase.STARTING or m.force or s.signal not in s.config.restore_signals:
+    if m.phase is not Phase.STARTING or m.force or s.signal not in s.config.free_signals:
         return m
     target = PresenceMapping.resolve(s.signal, s.catalog)
     phase = Phase.FOLLOWING if target is not None and target.id == s.genesys.presence_id else Phase.MANUAL
@@ -346,7 +357,7 @@ def target_exists(s: Situation, m: SyncMemory) -> Step:
 
 def the_agents_choice_outlives_the_episode(s: Situation, m: SyncMemory) -> Step:
     assert s.signal is not None  # noqa: S101 - rule 9
-    if m.phase is not Phase.MANUAL or m.force or s.signal not in s.config.restore_signals:
+    if m.phase is not Phase.MANUAL or m.force or s.signal not in s.config.free_signals:
         return m
     reason = Said("Teams {teams} again: keeping the status the agent chose", teams=s.describe_teams())
     return _hold(SyncStatus.MANUAL, reason, _acknowledge(m, s.signal))
@@ -386,7 +397,7 @@ def _target(s: Situation, m: SyncMemory) -> tuple[str, bool]:
     resolved = PresenceMapping.resolve(s.signal, s.catalog)
     assert resolved is not None  # noqa: S101 - rule 14
     episode = m.episode
-    ends_episode = episode is not None and (s.signal == episode.baseline_signal or s.signal in s.config.restore_signals)
+    ends_episode = episode is not None and (s.signal == episode.baseline_signal or s.signal in s.config.free_signals)
     if episode is not None and ends_episode and s.config.restore_earlier:
         return episode.restore_presence_id, True
     return resolved.id, False
