@@ -27,12 +27,13 @@ from tray_agent.clients.genesys import GenesysClient
 from tray_agent.clients.graph import SERVICE as GRAPH
 from tray_agent.clients.graph import GraphPresenceClient
 from tray_agent.clients.graph_presence_session import GraphPresenceSession
-from tray_agent.clients.http import GENESYS_WITHOUT_RETRY_AFTER, RetryAfterGate, make_http_client, tls_context
+from tray_agent.clients.http import RetryAfterGate, make_http_client, tls_context
 from tray_agent.clients.proxy import ProxyResolver
 from tray_agent.clock import Clock, RealClock
 from tray_agent.config.endpoints import Endpoints
 from tray_agent.config.paths import AgentPaths
 from tray_agent.config.settings import Settings, resolver_for
+from tray_agent.core.protocol import GENESYS_WAIT_WITHOUT_RETRY_AFTER
 from tray_agent.engine.activity import ActivityStore, FileActivity
 from tray_agent.engine.engine import Engine
 from tray_agent.engine.graph_teams_writer import GraphTeamsWriter
@@ -197,7 +198,7 @@ def _http_clients(
     genesys_http = make_http_client(
         ca,
         proxy=resolver.proxy_url(endpoints.genesys_api_base),
-        gate=RetryAfterGate(GENESYS, clock.now, without_header=GENESYS_WITHOUT_RETRY_AFTER),
+        gate=RetryAfterGate(GENESYS, clock.now, without_header=GENESYS_WAIT_WITHOUT_RETRY_AFTER),
     )
     login_http = make_http_client(ca, proxy=resolver.proxy_url(endpoints.genesys_login_base))
     return graph_http, genesys_http, login_http

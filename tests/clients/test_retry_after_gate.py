@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from tray_agent.clients.errors import Throttled
-from tray_agent.clients.http import GENESYS_WITHOUT_RETRY_AFTER, RetryAfterGate, make_http_client, request
+from tray_agent.clients.http import RetryAfterGate, make_http_client, request
+from tray_agent.core.protocol import GENESYS_WAIT_WITHOUT_RETRY_AFTER
 
 pytestmark = pytest.mark.anyio
 
@@ -65,7 +66,7 @@ async def test_the_agents_clients_carry_the_gate() -> None:
 async def test_a_genesys_429_without_retry_after_holds_every_call_for_the_sdks_3_s() -> None:
     """Genesys's limits are per token: a chat summary's 429 also holds back the write that follows."""
     clock, sent = Clock(), []
-    gate = RetryAfterGate("Genesys Cloud", lambda: clock.now, without_header=GENESYS_WITHOUT_RETRY_AFTER)
+    gate = RetryAfterGate("Genesys Cloud", lambda: clock.now, without_header=GENESYS_WAIT_WITHOUT_RETRY_AFTER)
     answers = [httpx.Response(429), httpx.Response(200, json={})]
     summary = "https://api.example/api/v2/users/u/conversations/summary"
     async with client_with(gate, answers, sent) as client:

@@ -36,10 +36,6 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return tls.tls_context(ca_file)
 
 
-# Genesys's SDKs wait this long for a 429 without Retry-After (.NET RetryConfiguration's default).
-GENESYS_WITHOUT_RETRY_AFTER = 3.0
-
-
 class RetryAfterGate:
     """Once a service answers 429 with a Retry-After, nothing more is sent to it until that time.
 

@@ -114,6 +114,11 @@ MAX_CLOCK_SKEW = 300.0
 PERSIST_AGAIN_AFTER = 3600.0
 
 
+# Genesys's SDKs wait this long for a 429 without Retry-After (.NET RetryConfiguration's default); so
+# do the sync's own retries and the Genesys client's gate (agent.py).
+GENESYS_WAIT_WITHOUT_RETRY_AFTER = 3.0
+
+
 @dataclass(frozen=True, slots=True)
 class ProtocolTiming:
     poll: PollPolicy = field(default_factory=PollPolicy)
@@ -502,8 +507,9 @@ class SyncProtocol:
                 self.memory = paused
                 said = Said("Genesys asked us to wait {seconds:.0f} s: sync paused until then", seconds=retry_after)
                 effects.append(Report("error", said))
-        delay = self._write_backoff(at_least=retry_after or 3.0)
-        self._genesys_quiet_until = max(self._genesys_quiet_until, self.now + (retry_after or 3.0))
+        wait = retry_after or GENESYS_WAIT_WITHOUT_RETRY_AFTER
+        delay = self._write_backoff(at_least=wait)
+        self._genesys_quiet_until = max(self._genesys_quiet_until, self.now + wait)
         effects.append(Report("genesys", Said("Genesys is busy: trying again in {delay:.1f} s", delay=delay)))
 
     def _command(self, event: AgentCommand, effects: list[Effect]) -> None:
