@@ -186,7 +186,7 @@ class PresenceCatalog:
 
     def by_name(self, name: str) -> PresenceDefinition | None:
         """A system presence by name in any casing (``"On Queue"``), else a secondary one by label."""
-        system = self._system.get(_squash(normalise_system_presence(name)))
+        system = self._system_definition(name)
         if system is not None:
             return system
         return self._secondary.get(name.strip().lower())
@@ -207,14 +207,18 @@ class PresenceCatalog:
         labels in: a sentence made in the core (which knows no agent language) is said in the agent's."""
         definition = self._by_id.get(presence_id)
         system_presence = definition.system_presence if definition is not None else fallback_system_presence
-        system = self._system.get(_squash(normalise_system_presence(system_presence)))
+        system = self._system_definition(system_presence)
         keys = {key for d in (definition, system) if d is not None for key, text in d.labels if text}
         names = tuple((key, self.describe(presence_id, fallback_system_presence, key)) for key in sorted(keys))
         return Named(self.describe(presence_id, fallback_system_presence), names)
 
+    def _system_definition(self, system_presence: str) -> PresenceDefinition | None:
+        """The org's definition of a system presence, in any spelling (``"On Queue"``, ``"ON_QUEUE"``)."""
+        return self._system.get(_squash(normalise_system_presence(system_presence)))
+
     def _system_name(self, system_presence: str, language: str) -> str:
         """A system presence by the org's own label for it in ``language``; English without one."""
-        system = self._system.get(_squash(normalise_system_presence(system_presence))) if language else None
+        system = self._system_definition(system_presence) if language else None
         if system is not None and system.label_in(language):
             return system.label_in(language)
         return display_system_presence(system_presence)
